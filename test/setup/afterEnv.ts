@@ -7,7 +7,8 @@ afterAll(() => {
 	/* eslint-disable @typescript-eslint/no-require-imports */
 	const { Container } = require('@n8n/di') as typeof import('@n8n/di');
 	const { SSHClientsManager } = require(modulePath) as {
-		SSHClientsManager: new (...args: never[]) => { onShutdown(): void; cleanupTimer?: NodeJS.Timeout };
+		// eslint-disable-next-line @typescript-eslint/no-explicit-any
+		SSHClientsManager: new (...args: any[]) => { onShutdown(): void; cleanupTimer?: NodeJS.Timeout };
 	};
 	/* eslint-enable @typescript-eslint/no-require-imports */
 	if (!Container.has(SSHClientsManager)) return;

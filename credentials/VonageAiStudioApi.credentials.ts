@@ -1,0 +1,153 @@
+import type {
+	IAuthenticateGeneric,
+	ICredentialTestRequest,
+	ICredentialType,
+	Icon,
+	INodeProperties,
+} from 'n8n-workflow';
+
+// The credential test cannot use a read-only endpoint: Studio documents none. It posts a deliberately
+// incomplete WhatsApp request (no agent, no recipient), which Studio can only refuse, so no session can
+// ever start. A refusal for the body (400/422) proves the key was accepted; 401/403 mean the key was
+// rejected; an unreachable host fails before any HTTP status. See the README, "Credential test".
+const STUDIO_BASE_URL_EXPRESSION =
+	"={{ ($credentials.baseUrl || ($credentials.region === 'us' ? 'https://studio-api-us.ai.vonage.com' : 'https://studio-api-eu.ai.vonage.com')).replace(/\\/+$/, '') }}";
+
+export class VonageAiStudioApi implements ICredentialType {
+	name = 'vonageAiStudioApi';
+
+	displayName = 'Vonage AI Studio API';
+
+	icon: Icon = {
+		light: 'file:../nodes/VonageAiStudio/vonageAiStudio.svg',
+		dark: 'file:../nodes/VonageAiStudio/vonageAiStudio.dark.svg',
+	};
+
+	documentationUrl = 'https://studio.docs.ai.vonage.com/whatsapp/get-started/triggering-an-outbound-whatsapp-virtual-agent';
+
+	properties: INodeProperties[] = [
+		{
+			displayName: 'API Key',
+			name: 'apiKey',
+			type: 'string',
+			typeOptions: { password: true },
+			required: true,
+			default: '',
+			description: 'Generated in the AI Studio canvas: user menu, Generate API Key',
+		},
+		{
+			displayName: 'Region',
+			name: 'region',
+			type: 'options',
+			options: [
+				{ name: 'EU (studio-api-eu.ai.vonage.com)', value: 'eu' },
+				{ name: 'US (studio-api-us.ai.vonage.com)', value: 'us' },
+			],
+			default: 'eu',
+			description: 'The region chosen when the agents were created',
+		},
+		{
+			displayName: 'Approved Sessions per Second',
+			name: 'sessionsPerSecond',
+			type: 'options',
+			options: [
+				{ name: '1 per Second (Default Tier)', value: 1 },
+				{ name: '3 per Second (On Request)', value: 3 },
+				{ name: '5 per Second (On Request)', value: 5 },
+			],
+			default: 1,
+			description:
+				'The outbound rate tier Vonage approved for this account. Every node using this credential shares it: sends are paced so that no second ever holds more. Ask ai.support@vonage.com for 3 or 5.',
+		},
+		{
+			displayName: 'Shared Rate Gate Redis URL',
+			name: 'redisUrl',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			placeholder: 'redis://127.0.0.1:6379/0',
+			description:
+				'For n8n queue mode (several workers): the Redis that all workers reach, so they share one rate budget and one record of sent sessions. Leave empty for a single n8n process.',
+		},
+		{
+			displayName: 'Base URL Override',
+			name: 'baseUrl',
+			type: 'string',
+			default: '',
+			placeholder: 'http://127.0.0.1:4010',
+			description:
+				'Advanced: send to this URL instead of the region host, e.g. the Studio simulator or your own proxy. Leave empty for Vonage.',
+		},
+	];
+
+	authenticate: IAuthenticateGeneric = {
+		type: 'generic',
+		properties: {
+			headers: {
+				'X-Vgai-Key': '={{$credentials.apiKey}}',
+			},
+		},
+	};
+
+	test: ICredentialTestRequest = {
+		request: {
+			baseURL: STUDIO_BASE_URL_EXPRESSION,
+			url: '/messaging/conversation',
+			method: 'POST',
+			body: { channel: 'whatsapp' },
+			json: true,
+			ignoreHttpStatusErrors: true,
+			returnFullResponse: true,
+		},
+		rules: [
+			{
+				type: 'responseSuccessBody',
+				properties: {
+					key: 'statusCode',
+					value: 401,
+					message: 'Studio rejected this API key (HTTP 401). Generate a new key in the AI Studio canvas.',
+				},
+			},
+			{
+				type: 'responseSuccessBody',
+				properties: {
+					key: 'statusCode',
+					value: 403,
+					message: 'Studio refused this API key (HTTP 403). Check the key and the region.',
+				},
+			},
+			{
+				type: 'responseSuccessBody',
+				properties: {
+					key: 'statusCode',
+					value: 404,
+					message: 'The host answered but is not Vonage AI Studio (HTTP 404). Check the region or the base URL override.',
+				},
+			},
+			{
+				type: 'responseSuccessBody',
+				properties: {
+					key: 'statusCode',
+					value: 500,
+					message: 'Vonage AI Studio had a server error (HTTP 500). Try again later.',
+				},
+			},
+			{
+				type: 'responseSuccessBody',
+				properties: {
+					key: 'statusCode',
+					value: 502,
+					message: 'Vonage AI Studio is unreachable behind its gateway (HTTP 502). Try again later.',
+				},
+			},
+			{
+				type: 'responseSuccessBody',
+				properties: {
+					key: 'statusCode',
+					value: 503,
+					message: 'Vonage AI Studio is unavailable (HTTP 503). Try again later.',
+				},
+			},
+		],
+	};
+}
