@@ -460,12 +460,16 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<St
 		return new Map(Object.entries(map ?? {}).map(([number, status]) => [normaliseNumber(number), status]));
 	}
 
-	function configure(patch: Partial<SimulatorOptions>): void {
+	function configure(rawPatch: Partial<SimulatorOptions>): void {
+		// null (all JSON can say) and undefined both mean "back to the default".
+		const patch = Object.fromEntries(
+			Object.entries(rawPatch).map(([key, value]) => [key, value === null ? undefined : value]),
+		) as Partial<SimulatorOptions>;
 		validateOptions(patch);
 		const next: Settings = { ...settings };
 		for (const [key, value] of Object.entries(patch) as Array<[keyof Settings, unknown]>) {
 			if (key === ('port' as keyof Settings)) continue;
-			if (value === undefined || value === null) {
+			if (value === undefined) {
 				delete next[key];
 				if (key in DEFAULTS) (next as Record<string, unknown>)[key] = DEFAULTS[key as keyof typeof DEFAULTS];
 			} else {
