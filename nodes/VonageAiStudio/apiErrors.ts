@@ -1,0 +1,134 @@
+// Turns a failed send into the NodeApiError a no-code user can act on: what happened, what to change.
+import { NodeApiError, type INode, type JsonObject } from 'n8n-workflow';
+
+import { SendCancelledError, StudioHttpError, StudioNetworkError } from '../shared/errors';
+
+export interface FailureContext {
+	itemIndex: number;
+	tier: number;
+	agentId: string;
+	host: string;
+	apiKey: string;
+	attempts?: number;
+}
+
+const RAISE_TIER =
+	'To raise it, email ai.support@vonage.com with your API key, the agent IDs and the tier you want (3 or 5 sessions per second); once approved, re-publish the agents, wait about 5 minutes and set the new tier in the credential.';
+
+/** Removes every occurrence of the API key, in case a proxy or Studio echoes the request back. */
+export function redact(text: string, apiKey: string): string {
+	if (!apiKey) return text;
+	return text.split(apiKey).join('[redacted]');
+}
+
+function redactDeep(value: unknown, apiKey: string): unknown {
+	if (typeof value === 'string') return redact(value, apiKey);
+	if (Array.isArray(value)) return value.map((entry) => redactDeep(entry, apiKey));
+	if (value && typeof value === 'object') {
+		return Object.fromEntries(Object.entries(value).map(([key, entry]) => [key, redactDeep(entry, apiKey)]));
+	}
+	return value;
+}
+
+/** Studio's own words from an error body: its message, detail or error text when present. */
+export function studioMessage(body: unknown): string | undefined {
+	if (typeof body === 'string') return body.trim() === '' ? undefined : body.slice(0, 500);
+	if (!body || typeof body !== 'object') return undefined;
+	const record = body as Record<string, unknown>;
+	for (const key of ['message', 'detail', 'error', 'title', 'description']) {
+		const value = record[key];
+		if (typeof value === 'string' && value.trim() !== '') return value;
+		if (value && typeof value === 'object') {
+			const nested = studioMessage(value);
+			if (nested) return nested;
+		}
+	}
+	return undefined;
+}
+
+// The code goes in the description: n8n replaces any message that contains a code like ECONNREFUSED with a
+// generic text of its own.
+function connectionProblem(code: string | undefined): string {
+	return code ? `Connection problem: ${code}. ` : '';
+}
+
+const AGENT_MISSING = /not an ID to any agent|published version|agent .*not found/i;
+
+export function toNodeApiError(node: INode, error: unknown, context: FailureContext): NodeApiError {
+	const { itemIndex, tier, agentId, host, apiKey } = context;
+	const build = (httpCode: string, message: string, description: string, body: unknown = {}) => {
+		const response = redactDeep(body && typeof body === 'object' ? body : { body }, apiKey) as JsonObject;
+		return new NodeApiError(node, response, {
+			httpCode,
+			message: redact(message, apiKey),
+			description: redact(description, apiKey),
+			itemIndex,
+		});
+	};
+
+	if (error instanceof StudioHttpError) {
+		const said = studioMessage(error.body);
+		const code = String(error.statusCode);
+		const quote = said ? ` Studio said: "${said}"` : '';
+		if (error.statusCode === 429) {
+			return build(
+				code,
+				`Over the rate tier: Studio allows ${tier} outbound session${tier === 1 ? '' : 's'} per second for this account and refused this one`,
+				`Refused ${context.attempts ?? 1} time${(context.attempts ?? 1) === 1 ? '' : 's'}; no session was started for this item. If the credential's tier is higher than what Vonage approved, lower it; if other systems use the same API key, they share the budget. ${RAISE_TIER}`,
+				error.body,
+			);
+		}
+		if (error.statusCode === 401 || error.statusCode === 403) {
+			return build(
+				code,
+				'Vonage AI Studio rejected the API key',
+				`Check the API key in the "Vonage AI Studio API" credential (AI Studio canvas: user menu, Generate API Key) and that its region matches the agent's region.${quote}`,
+				error.body,
+			);
+		}
+		if (error.statusCode === 404 || (said !== undefined && AGENT_MISSING.test(said))) {
+			return build(
+				code,
+				`Agent ${agentId} was not found or has no published version`,
+				`Check the Agent ID and publish the agent in AI Studio; also check that the credential's region is the agent's region.${quote}`,
+				error.body,
+			);
+		}
+		if (error.statusCode >= 500) {
+			return build(
+				code,
+				`Vonage AI Studio had a server error (HTTP ${code})`,
+				`The session may or may not have started, so it was not sent again (a customer must not get it twice). Check in AI Studio before re-running this item.${quote}`,
+				error.body,
+			);
+		}
+		return build(
+			code,
+			said ? `Studio refused the request: ${said}` : `Studio refused the request (HTTP ${code})`,
+			'Check the values of this item against the agent and the WhatsApp template (namespace, template name, locale, number of parameters).',
+			error.body,
+		);
+	}
+
+	if (error instanceof StudioNetworkError) {
+		if (!error.mayHaveReachedStudio) {
+			return build(
+				'',
+				`Could not reach Vonage AI Studio at ${host}`,
+				`${connectionProblem(error.code)}Nothing was sent for this item. Check the region or base URL in the credential and this machine's network connection.`,
+			);
+		}
+		return build(
+			'',
+			`No complete answer from Vonage AI Studio at ${host}`,
+			`${connectionProblem(error.code)}The request may have reached Studio and started the session, so it was not sent again (a customer must not get it twice). Check in AI Studio before re-running this item.`,
+		);
+	}
+
+	if (error instanceof SendCancelledError) {
+		return build('', error.message, 'Nothing was sent for this item.');
+	}
+
+	const message = error instanceof Error ? error.message : String(error);
+	return build('', `Sending failed: ${message}`, 'Nothing is known about whether the session started.');
+}

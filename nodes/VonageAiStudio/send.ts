@@ -1,0 +1,156 @@
+// Runs a node's validated sends through the account's rate gate, the send ledger and the transport, and
+// turns each outcome into an output json or a NodeApiError. The node file only wires parameters to this.
+import { createHash } from 'node:crypto';
+
+import type { ICredentialDataDecryptedObject, IDataObject, INode, Logger, NodeApiError } from 'n8n-workflow';
+
+import { toNodeApiError } from './apiErrors';
+import type { PreparedSend } from './body';
+import { dispatchSends, type DispatchJob } from '../shared/dispatcher';
+import { getRateGate } from '../shared/rateGate';
+import { getSendLedger } from '../shared/sendLedger';
+import { postToStudio } from '../shared/transport';
+import { RATE_TIERS, resolveBaseUrl, type StudioRegion } from '../shared/studioApi';
+
+export interface StudioAccount {
+	apiKey: string;
+	region: StudioRegion;
+	tier: number;
+	baseUrl: string;
+	redisUrl?: string;
+}
+
+/** The credential's values, checked once: the one place the rate tier is read. */
+export function readAccount(credentials: ICredentialDataDecryptedObject): StudioAccount {
+	const region: StudioRegion = credentials.region === 'us' ? 'us' : 'eu';
+	const tier = Number(credentials.sessionsPerSecond ?? 1);
+	const redisUrl = typeof credentials.redisUrl === 'string' && credentials.redisUrl.trim() ? credentials.redisUrl.trim() : undefined;
+	return {
+		apiKey: String(credentials.apiKey ?? ''),
+		region,
+		tier: (RATE_TIERS as readonly number[]).includes(tier) ? tier : 1,
+		baseUrl: resolveBaseUrl(region, typeof credentials.baseUrl === 'string' ? credentials.baseUrl : undefined),
+		redisUrl,
+	};
+}
+
+export interface SendSettings {
+	rememberForMs: number;
+	rateLimitRetries: number;
+	rateLimitMaxWaitMs: number;
+	responseTimeoutMs: number;
+}
+
+export interface SendRequest {
+	itemIndex: number;
+	prepared: PreparedSend;
+	idempotencyKey?: string;
+}
+
+export type SendResult =
+	| { ok: true; itemIndex: number; json: IDataObject & { replayed: boolean } }
+	| { ok: false; itemIndex: number; error: NodeApiError };
+
+export interface RunContext {
+	account: StudioAccount;
+	settings: SendSettings;
+	node: INode;
+	workflowId: string;
+	executionId: string;
+	/** n8n's "Retry" of a failed execution runs under a new execution ID, in mode "retry". */
+	retriedExecution: boolean;
+	signal?: AbortSignal;
+	log?: Logger;
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/**
+ * The ledger keys of one send. The primary key is what makes a repeat return the first result:
+ * - the user's idempotency key, across every execution;
+ * - else, in a retried execution, the item's position and exact body in this workflow node (the retry has a
+ *   new execution ID but the same items);
+ * - else the execution, node and item (n8n's Retry On Fail re-runs the node in the same execution).
+ * The content key is also recorded after each success, so that a later retry of this execution finds it.
+ */
+export function ledgerKeys(request: SendRequest, context: Pick<RunContext, 'workflowId' | 'executionId' | 'node' | 'retriedExecution'>) {
+	const nodeKey = context.node.id || context.node.name;
+	const content = `content:${context.workflowId}:${nodeKey}:${request.itemIndex}:${sha256(JSON.stringify(request.prepared.body))}`;
+	if (request.idempotencyKey) return { primary: `key:${request.idempotencyKey}`, content };
+	if (context.retriedExecution) return { primary: content, content };
+	return { primary: `execution:${context.executionId}:${nodeKey}:${request.itemIndex}`, content };
+}
+
+function progressLogger(total: number, tier: number, log?: Logger) {
+	if (!log || total < 2) return undefined;
+	let lastLogged = 0;
+	const startedAt = Date.now();
+	return (done: number) => {
+		const now = Date.now();
+		if (done !== total && now - lastLogged < 10_000) return;
+		lastLogged = now;
+		const secondsLeft = Math.ceil((total - done) / tier);
+		log.info(
+			`Vonage AI Studio: ${done}/${total} items done after ${Math.round((now - startedAt) / 1000)} s` +
+				(done < total ? `, about ${secondsLeft} s left at ${tier} per second` : ''),
+		);
+	};
+}
+
+export async function runSends(requests: SendRequest[], context: RunContext): Promise<SendResult[]> {
+	if (requests.length === 0) return [];
+	const { account, settings } = context;
+	const gate = getRateGate({ region: account.region, apiKey: account.apiKey, tier: account.tier, redisUrl: account.redisUrl });
+	const ledger = getSendLedger({ region: account.region, apiKey: account.apiKey, redisUrl: account.redisUrl });
+	const host = new URL(account.baseUrl).host;
+
+	const jobs: Array<DispatchJob<IDataObject>> = requests.map((request) => {
+		const keys = ledgerKeys(request, context);
+		return {
+			index: request.itemIndex,
+			ledgerKey: keys.primary,
+			send: async () => {
+				const sentAt = new Date().toISOString();
+				const response = await postToStudio(account.baseUrl, request.prepared.path, request.prepared.body, account.apiKey, {
+					connectTimeoutMs: 10_000,
+					responseTimeoutMs: settings.responseTimeoutMs,
+				});
+				const json: IDataObject = {
+					...request.prepared.summary,
+					statusCode: response.statusCode,
+					response: response.body as IDataObject,
+					sentAt,
+				};
+				if (keys.content !== keys.primary) await ledger
+						.complete(keys.content, { kind: 'accepted', response: json, at: Date.now() }, settings.rememberForMs)
+						.catch(() => undefined);
+				return json;
+			},
+		};
+	});
+
+	const outcomes = await dispatchSends(jobs, {
+		gate,
+		ledger,
+		ledgerTtlMs: settings.rememberForMs,
+		retry429: { maxTries: settings.rateLimitRetries + 1, maxWaitMs: settings.rateLimitMaxWaitMs },
+		signal: context.signal,
+		onProgress: progressLogger(requests.length, account.tier, context.log),
+	});
+
+	const byIndex = new Map(requests.map((request) => [request.itemIndex, request]));
+	return outcomes.map((outcome) => {
+		const request = byIndex.get(outcome.index)!;
+		if (outcome.outcome === 'sent') return { ok: true, itemIndex: outcome.index, json: { ...outcome.result, replayed: false } };
+		if (outcome.outcome === 'replayed') return { ok: true, itemIndex: outcome.index, json: { ...outcome.result, replayed: true } };
+		const error = toNodeApiError(context.node, outcome.error, {
+			itemIndex: outcome.index,
+			tier: account.tier,
+			agentId: request.prepared.summary.agentId,
+			host,
+			apiKey: account.apiKey,
+			attempts: outcome.attempts,
+		});
+		return { ok: false, itemIndex: outcome.index, error };
+	});
+}
