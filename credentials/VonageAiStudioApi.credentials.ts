@@ -59,6 +59,8 @@ export class VonageAiStudioApi implements ICredentialType {
 			description:
 				'The outbound rate tier Vonage approved for this account. Every node using this credential shares it: sends are paced so that no second ever holds more. Ask ai.support@vonage.com for 3 or 5.',
 		},
+		// A Redis URL usually carries the Redis password (redis://:password@host), so it is masked like one.
+		// eslint-disable-next-line @n8n/community-nodes/credential-unnecessary-password
 		{
 			displayName: 'Shared Rate Gate Redis URL',
 			name: 'redisUrl',
