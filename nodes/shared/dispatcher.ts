@@ -1,0 +1,283 @@
+// Drives a batch of prepared sends through the rate gate: bounded in-flight requests, the 429 policy, the send
+// ledger (no second session for the same item) and cancellation. Free of n8n types.
+import { SendCancelledError, StudioHttpError, StudioNetworkError } from './errors';
+import type { RateGate } from './rateGate';
+import { PossiblySentError, type ClaimResult, type LedgerResult, type SendLedger } from './sendLedger';
+
+export interface DispatchJob<T> {
+	/** The item's index, returned as is. */
+	index: number;
+	/** Identifies this send across runs (execution + node + item, or the user's idempotency key). */
+	ledgerKey?: string;
+	/** Starts the request. Called only after the gate admitted it; throw the errors from ./errors. */
+	send: (signal: AbortSignal) => Promise<T>;
+}
+
+export type DispatchResult<T> =
+	| { index: number; outcome: 'sent'; result: T; attempts: number }
+	| { index: number; outcome: 'replayed'; result: T }
+	| { index: number; outcome: 'failed'; error: unknown; attempts: number };
+
+export interface Retry429Options {
+	/** Attempts in all, the first included. */
+	maxTries: number;
+	/** Most time one item may spend waiting between 429 retries. */
+	maxWaitMs: number;
+	/** First backoff ceiling when Studio sends no Retry-After; doubles per 429 (full jitter). */
+	baseDelayMs?: number;
+}
+
+export interface DispatchOptions {
+	gate: RateGate;
+	ledger?: SendLedger;
+	/** How long accepted (and possibly accepted) sends are remembered. Default 24 h. */
+	ledgerTtlMs?: number;
+	/** How long an unfinished claim holds its key if its process dies mid-send. Default: ledgerTtlMs. */
+	claimTtlMs?: number;
+	/** Longest wait for another execution that holds the same key right now. Default 5 min. */
+	inFlightWaitMs?: number;
+	/** Sends started but not answered, at most. Default 16. */
+	maxInFlight?: number;
+	retry429?: Retry429Options;
+	/** Attempts in all for connection failures known to be before sending (refused, DNS). Default 3. */
+	notSentMaxTries?: number;
+	signal?: AbortSignal;
+	/**
+	 * Also abort requests already started when `signal` aborts. Default false: a started request is allowed to
+	 * finish (bounded by the transport's timeout) so its outcome is known and recorded in the ledger.
+	 */
+	abortStartedSends?: boolean;
+	onProgress?(done: number, total: number): void;
+	/** Extra errors to treat as "certainly not sent" (for example a validation error thrown before the request). */
+	isDefinitelyNotSent?(error: unknown): boolean;
+}
+
+export const DISPATCH_DEFAULTS = {
+	ledgerTtlMs: 24 * 60 * 60 * 1000,
+	inFlightWaitMs: 5 * 60 * 1000,
+	inFlightPollMs: 250,
+	maxInFlight: 16,
+	retry429: { maxTries: 5, maxWaitMs: 60_000, baseDelayMs: 1000 } satisfies Required<Retry429Options>,
+	notSentMaxTries: 3,
+	notSentBaseDelayMs: 200,
+} as const;
+
+/** Another execution held the same key for longer than inFlightWaitMs; nothing was sent to avoid a duplicate. */
+export class SendInProgressError extends Error {
+	readonly name = 'SendInProgressError';
+	constructor(waitedMs: number) {
+		super(
+			`Another execution has been sending this item (same idempotency key) for over ${Math.round(waitedMs / 1000)} s, ` +
+				'or stopped while sending it. It was not sent again, to avoid a second session for the same contact.',
+		);
+	}
+}
+
+// Checked by name as well as by class: n8n may load this package twice, giving two copies of each class.
+function isNamed(error: unknown, name: string): boolean {
+	return typeof error === 'object' && error !== null && (error as { name?: unknown }).name === name;
+}
+
+export function isRateLimited(error: unknown): error is StudioHttpError {
+	return (
+		(error instanceof StudioHttpError || isNamed(error, 'StudioHttpError')) &&
+		(error as StudioHttpError).statusCode === 429
+	);
+}
+
+export function isCancelled(error: unknown): error is SendCancelledError {
+	return error instanceof SendCancelledError || isNamed(error, 'SendCancelledError');
+}
+
+type Verdict = 'rate-limited' | 'not-sent-retryable' | 'not-sent' | 'maybe-sent';
+
+/** What an error says about whether Studio may have started the session. */
+function classify(error: unknown, extraNotSent?: (error: unknown) => boolean): Verdict {
+	if (isRateLimited(error)) return 'rate-limited';
+	if (error instanceof StudioNetworkError || isNamed(error, 'StudioNetworkError')) {
+		return (error as StudioNetworkError).mayHaveReachedStudio ? 'maybe-sent' : 'not-sent-retryable';
+	}
+	if (error instanceof StudioHttpError || isNamed(error, 'StudioHttpError')) {
+		const status = (error as StudioHttpError).statusCode;
+		// A 4xx is Studio refusing the request; 408 (timeout) and 409 (conflict) leave it open whether it started.
+		return status >= 400 && status < 500 && status !== 408 && status !== 409 ? 'not-sent' : 'maybe-sent';
+	}
+	if (isCancelled(error) || extraNotSent?.(error)) return 'not-sent';
+	return 'maybe-sent';
+}
+
+function describe(error: unknown): string {
+	if (error instanceof StudioHttpError || isNamed(error, 'StudioHttpError')) {
+		return `Studio answered HTTP ${(error as StudioHttpError).statusCode}`;
+	}
+	return error instanceof Error ? error.message : String(error);
+}
+
+/** Waits `ms`, or rejects with SendCancelledError as soon as `signal` aborts. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+	if (signal?.aborted) return Promise.reject(new SendCancelledError());
+	return new Promise<void>((resolve, reject) => {
+		const onAbort = () => {
+			clearTimeout(timer);
+			reject(new SendCancelledError());
+		};
+		const timer = setTimeout(() => {
+			signal?.removeEventListener('abort', onAbort);
+			resolve();
+		}, ms);
+		signal?.addEventListener('abort', onAbort, { once: true });
+	});
+}
+
+const NEVER_ABORTED = new AbortController().signal;
+
+/** Sends every job at or under the gate's rate; returns one result per job, in job order. */
+export async function dispatchSends<T>(
+	jobs: ReadonlyArray<DispatchJob<T>>,
+	options: DispatchOptions,
+): Promise<Array<DispatchResult<T>>> {
+	const { gate, ledger, signal, onProgress } = options;
+	const ledgerTtlMs = options.ledgerTtlMs ?? DISPATCH_DEFAULTS.ledgerTtlMs;
+	const claimTtlMs = options.claimTtlMs ?? ledgerTtlMs;
+	const inFlightWaitMs = options.inFlightWaitMs ?? DISPATCH_DEFAULTS.inFlightWaitMs;
+	const retry429 = { ...DISPATCH_DEFAULTS.retry429, ...options.retry429 };
+	const notSentMaxTries = options.notSentMaxTries ?? DISPATCH_DEFAULTS.notSentMaxTries;
+	const maxInFlight = Math.max(1, Math.floor(options.maxInFlight ?? DISPATCH_DEFAULTS.maxInFlight));
+	const sendSignal = options.abortStartedSends && signal ? signal : NEVER_ABORTED;
+
+	const results: Array<DispatchResult<T>> = new Array(jobs.length);
+	let done = 0;
+	const finish = (position: number, result: DispatchResult<T>) => {
+		results[position] = result;
+		done++;
+		try {
+			onProgress?.(done, jobs.length);
+		} catch {
+			// Progress reporting must never change an outcome.
+		}
+	};
+
+	async function claim(key: string): Promise<Exclude<ClaimResult, { state: 'in-flight' }>> {
+		const started = Date.now();
+		for (;;) {
+			const claimed = await ledger!.claim(key, claimTtlMs);
+			if (claimed.state !== 'in-flight') return claimed;
+			const waited = Date.now() - started;
+			if (waited >= inFlightWaitMs) throw new SendInProgressError(waited);
+			await sleep(Math.min(DISPATCH_DEFAULTS.inFlightPollMs, inFlightWaitMs - waited), signal);
+		}
+	}
+
+	async function release(key: string | undefined): Promise<void> {
+		// Best effort: a claim that cannot be released only blocks a later resend, it never causes one.
+		if (key) await ledger!.release(key).catch(() => undefined);
+	}
+
+	async function record(key: string | undefined, result: LedgerResult): Promise<void> {
+		// The session exists whether or not the ledger could write it down; the send stays 'sent'.
+		if (key) await ledger!.complete(key, result, ledgerTtlMs).catch(() => undefined);
+	}
+
+	async function run(job: DispatchJob<T>): Promise<DispatchResult<T>> {
+		const key = ledger && job.ledgerKey !== undefined ? job.ledgerKey : undefined;
+		if (signal?.aborted) return { index: job.index, outcome: 'failed', error: new SendCancelledError(), attempts: 0 };
+		if (key !== undefined) {
+			let claimed: Exclude<ClaimResult, { state: 'in-flight' }>;
+			try {
+				claimed = await claim(key);
+			} catch (error) {
+				return { index: job.index, outcome: 'failed', error, attempts: 0 };
+			}
+			if (claimed.state === 'done') {
+				const earlier = claimed.result;
+				return earlier.kind === 'accepted'
+					? { index: job.index, outcome: 'replayed', result: earlier.response as T }
+					: { index: job.index, outcome: 'failed', error: new PossiblySentError(earlier.reason, earlier.at), attempts: 0 };
+			}
+		}
+
+		let attempts = 0;
+		let rateLimited = 0;
+		let notSent = 0;
+		let waitedMs = 0;
+		for (;;) {
+			try {
+				await gate.acquire(signal);
+			} catch (error) {
+				await release(key); // every earlier attempt was refused or never left: nothing reached Studio
+				return { index: job.index, outcome: 'failed', error, attempts };
+			}
+			attempts++;
+			let error: unknown;
+			try {
+				const result = await job.send(sendSignal);
+				await record(key, { kind: 'accepted', response: result, at: Date.now() });
+				return { index: job.index, outcome: 'sent', result, attempts };
+			} catch (caught) {
+				error = caught;
+			}
+
+			const verdict = classify(error, options.isDefinitelyNotSent);
+			let delayMs: number | undefined;
+			if (verdict === 'rate-limited') {
+				const retryAfterMs = (error as StudioHttpError).retryAfterMs;
+				gate.penalize(retryAfterMs);
+				rateLimited++;
+				const budget = retry429.maxWaitMs - waitedMs;
+				if (attempts < retry429.maxTries && budget > 0) {
+					if (retryAfterMs !== undefined && retryAfterMs >= 0) {
+						delayMs = retryAfterMs <= budget ? retryAfterMs : undefined;
+					} else {
+						const ceiling = Math.min(budget, retry429.baseDelayMs * 2 ** (rateLimited - 1));
+						delayMs = Math.random() * ceiling;
+					}
+				}
+			} else if (verdict === 'not-sent-retryable') {
+				notSent++;
+				if (notSent < notSentMaxTries) {
+					delayMs = Math.random() * DISPATCH_DEFAULTS.notSentBaseDelayMs * 2 ** (notSent - 1);
+				}
+			} else if (verdict === 'maybe-sent') {
+				// Keep the key taken: a re-run must not start a second session that Studio may already have.
+				await record(key, { kind: 'maybe-sent', reason: describe(error), at: Date.now() });
+				return { index: job.index, outcome: 'failed', error, attempts };
+			}
+
+			if (delayMs === undefined) {
+				await release(key);
+				return { index: job.index, outcome: 'failed', error, attempts };
+			}
+			try {
+				await sleep(delayMs, signal);
+			} catch (cancelled) {
+				await release(key);
+				return { index: job.index, outcome: 'failed', error: cancelled, attempts };
+			}
+			waitedMs += delayMs;
+		}
+	}
+
+	let next = 0;
+	async function worker(): Promise<void> {
+		while (next < jobs.length) {
+			const position = next++;
+			finish(position, await run(jobs[position]));
+		}
+	}
+
+	// When cancelled, jobs nobody has picked up yet fail at once instead of waiting for a free worker.
+	const onAbort = () => {
+		while (next < jobs.length) {
+			const position = next++;
+			finish(position, { index: jobs[position].index, outcome: 'failed', error: new SendCancelledError(), attempts: 0 });
+		}
+	};
+	if (signal?.aborted) onAbort();
+	else signal?.addEventListener('abort', onAbort, { once: true });
+	try {
+		await Promise.all(Array.from({ length: Math.min(maxInFlight, jobs.length) }, () => worker()));
+	} finally {
+		signal?.removeEventListener('abort', onAbort);
+	}
+	return results;
+}

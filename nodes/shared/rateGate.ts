@@ -1,0 +1,274 @@
+// Paces the *starts* of Studio sends so that no 1-second window ever holds more starts than the account's tier,
+// shared by every node, item and execution that uses the same account (one gate per region + API-key hash).
+import { createHash } from 'node:crypto';
+import { SendCancelledError } from './errors';
+import { RedisRateGate, closeSharedRedisClients, getSharedRedisClient } from './redisRateGate';
+
+export interface RateGate {
+	/** Resolves at the moment one send may start. Rejects with SendCancelledError at once when `signal` aborts. */
+	acquire(signal?: AbortSignal): Promise<void>;
+	/** Studio answered 429: pause for `retryAfterMs` when given and slow down until the 429s stop. */
+	penalize(retryAfterMs?: number): void;
+	close?(): Promise<void>;
+}
+
+/** Studio's rule: at most `tier` sessions in any second. */
+export const WINDOW_MS = 1000;
+
+/**
+ * Added to the window so that jitter between our start and Studio's arrival (event loop, network) does not push
+ * two starts into one of Studio's seconds. The sustained rate is tier × 1000 / (1000 + margin): 25 ms keeps it at
+ * 0.976 × tier (the bar is 0.97) while absorbing 25 ms of relative jitter. Raise it for a jittery link.
+ */
+export const DEFAULT_MARGIN_MS = 25;
+
+export interface PenaltyOptions {
+	/** Each 429 (at most one per window) doubles the window, up to 2^maxLevel times. */
+	maxLevel: number;
+	/** One level is dropped for every `recoveryMs` without a 429. */
+	recoveryMs: number;
+}
+
+export const DEFAULT_PENALTY: PenaltyOptions = { maxLevel: 3, recoveryMs: 10_000 };
+
+export interface RateGateSettings {
+	tier: number;
+	marginMs?: number;
+}
+
+/** Monotonic time and timers; replaceable so the window rule can be checked over many schedules in virtual time. */
+export interface GateClock {
+	now(): number;
+	setTimer(callback: () => void, ms: number): unknown;
+	clearTimer(handle: unknown): void;
+}
+
+export const systemClock: GateClock = {
+	now: () => performance.now(),
+	setTimer: (callback, ms) => setTimeout(callback, ms),
+	clearTimer: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+export function validateTier(tier: number): number {
+	if (!Number.isInteger(tier) || tier < 1) {
+		throw new RangeError(`The sessions-per-second tier must be a whole number of at least 1 (got ${tier})`);
+	}
+	return tier;
+}
+
+export function validateMargin(marginMs: number | undefined): number {
+	const margin = marginMs ?? DEFAULT_MARGIN_MS;
+	if (!Number.isFinite(margin) || margin < 0 || margin > 1000) {
+		throw new RangeError(`The rate-gate safety margin must be between 0 and 1000 ms (got ${marginMs})`);
+	}
+	return margin;
+}
+
+interface Waiter {
+	resolve(): void;
+	reject(error: unknown): void;
+	signal?: AbortSignal;
+	onAbort?: () => void;
+}
+
+/** The in-process gate: a sliding-window log of the last `tier` start times, and a FIFO of waiting sends. */
+export class LocalRateGate implements RateGate {
+	private tier: number;
+	private windowMs: number;
+	/** Ring of the last `tier` start times; `count` starts recorded so far. */
+	private starts: Float64Array;
+	private count = 0;
+	private readonly queue: Waiter[] = [];
+	private timer: unknown;
+	private timerAt = Infinity;
+	private pausedUntil = -Infinity;
+	private penaltyLevel = 0;
+	private penaltyRaisedAt = -Infinity;
+	private closed = false;
+	private readonly penalty: PenaltyOptions;
+
+	constructor(
+		settings: RateGateSettings,
+		private readonly clock: GateClock = systemClock,
+		penalty: Partial<PenaltyOptions> = {},
+	) {
+		this.tier = validateTier(settings.tier);
+		this.windowMs = WINDOW_MS + validateMargin(settings.marginMs);
+		this.starts = new Float64Array(this.tier);
+		this.penalty = { ...DEFAULT_PENALTY, ...penalty };
+	}
+
+	/** The credential was edited: keep the recorded starts, apply the new tier and margin from the next start on. */
+	configure(settings: RateGateSettings): void {
+		const tier = validateTier(settings.tier);
+		this.windowMs = WINDOW_MS + validateMargin(settings.marginMs);
+		if (tier !== this.tier) {
+			const kept = Math.min(tier, this.count, this.tier);
+			const recent = new Float64Array(tier);
+			for (let i = 0; i < kept; i++) recent[i] = this.starts[(this.count - kept + i) % this.tier];
+			this.starts = recent;
+			this.count = kept;
+			this.tier = tier;
+		}
+		this.pump();
+	}
+
+	acquire(signal?: AbortSignal): Promise<void> {
+		if (this.closed) return Promise.reject(new Error('The rate gate was closed'));
+		if (signal?.aborted) return Promise.reject(new SendCancelledError());
+		return new Promise<void>((resolve, reject) => {
+			const waiter: Waiter = { resolve, reject, signal };
+			if (signal) {
+				waiter.onAbort = () => {
+					const at = this.queue.indexOf(waiter);
+					if (at === -1) return;
+					this.queue.splice(at, 1);
+					reject(new SendCancelledError());
+					this.pump();
+				};
+				signal.addEventListener('abort', waiter.onAbort, { once: true });
+			}
+			this.queue.push(waiter);
+			this.pump();
+		});
+	}
+
+	penalize(retryAfterMs?: number): void {
+		const now = this.clock.now();
+		const level = this.currentLevel(now);
+		// Several sends in flight often get their 429 together: count one step per window, not one per reply.
+		if (now - this.penaltyRaisedAt >= this.windowMs) {
+			this.penaltyLevel = Math.min(level + 1, this.penalty.maxLevel);
+			this.penaltyRaisedAt = now;
+		}
+		if (retryAfterMs !== undefined && Number.isFinite(retryAfterMs) && retryAfterMs > 0) {
+			this.pausedUntil = Math.max(this.pausedUntil, now + retryAfterMs);
+		}
+		this.pump();
+	}
+
+	async close(): Promise<void> {
+		this.closed = true;
+		this.cancelTimer();
+		for (const waiter of this.queue.splice(0)) {
+			if (waiter.onAbort) waiter.signal?.removeEventListener('abort', waiter.onAbort);
+			waiter.reject(new Error('The rate gate was closed'));
+		}
+	}
+
+	/** For logs and tests: how much the gate is currently slowed (0 = full tier). */
+	get slowdownLevel(): number {
+		return this.currentLevel(this.clock.now());
+	}
+
+	private currentLevel(now: number): number {
+		if (this.penaltyLevel === 0) return 0;
+		const recovered = Math.floor((now - this.penaltyRaisedAt) / this.penalty.recoveryMs);
+		return Math.max(0, this.penaltyLevel - recovered);
+	}
+
+	/** Earliest time the next start may happen. */
+	private nextStartAt(now: number): number {
+		let at = this.pausedUntil;
+		if (this.count >= this.tier) {
+			const oldestOfLastTier = this.starts[this.count % this.tier];
+			at = Math.max(at, oldestOfLastTier + this.windowMs * 2 ** this.currentLevel(now));
+		}
+		return at;
+	}
+
+	private pump(): void {
+		while (this.queue.length > 0) {
+			const now = this.clock.now();
+			const readyAt = this.nextStartAt(now);
+			if (readyAt > now) {
+				this.armTimer(readyAt, now);
+				return;
+			}
+			const waiter = this.queue.shift()!;
+			this.starts[this.count % this.tier] = now;
+			this.count++;
+			if (waiter.onAbort) waiter.signal?.removeEventListener('abort', waiter.onAbort);
+			waiter.resolve();
+		}
+		this.cancelTimer();
+	}
+
+	private armTimer(readyAt: number, now: number): void {
+		if (this.timer !== undefined && this.timerAt <= readyAt) return;
+		this.cancelTimer();
+		this.timerAt = readyAt;
+		// Timers may fire a little early against the monotonic clock; pump() re-checks and re-arms.
+		this.timer = this.clock.setTimer(
+			() => {
+				this.timer = undefined;
+				this.timerAt = Infinity;
+				this.pump();
+			},
+			Math.max(1, Math.ceil(readyAt - now)),
+		);
+	}
+
+	private cancelTimer(): void {
+		if (this.timer === undefined) return;
+		this.clock.clearTimer(this.timer);
+		this.timer = undefined;
+		this.timerAt = Infinity;
+	}
+}
+
+/** SHA-256 of the API key: the only form of the key the gate and the ledger keep or send to Redis. */
+export function accountId(region: string, apiKey: string): string {
+	const keyHash = createHash('sha256').update(apiKey, 'utf8').digest('hex');
+	return `${region}:${keyHash.slice(0, 32)}`;
+}
+
+export interface GetRateGateOptions {
+	region: string;
+	apiKey: string;
+	tier: number;
+	/** When set, the budget is shared through this Redis (n8n queue mode: all workers); else in this process. */
+	redisUrl?: string;
+	marginMs?: number;
+}
+
+interface ConfigurableGate extends RateGate {
+	configure(settings: RateGateSettings): void;
+}
+
+// n8n may load this package's files more than once; one registry per process keeps one budget per account.
+const REGISTRY = Symbol.for('n8n-nodes-vonage-ai-studio.rateGates.v1');
+type GateRegistry = Map<string, ConfigurableGate>;
+
+function registry(): GateRegistry {
+	const holder = globalThis as unknown as Record<symbol, GateRegistry | undefined>;
+	return (holder[REGISTRY] ??= new Map());
+}
+
+/** The gate shared by every send for this account in this process (or, with `redisUrl`, across processes). */
+export function getRateGate(options: GetRateGateOptions): RateGate {
+	const account = accountId(options.region, options.apiKey);
+	const redisUrl = options.redisUrl?.trim() || undefined;
+	const settings: RateGateSettings = { tier: options.tier, marginMs: options.marginMs };
+	const key = redisUrl ? `redis:${createHash('sha256').update(redisUrl).digest('hex')}:${account}` : `local:${account}`;
+	const gates = registry();
+	const existing = gates.get(key);
+	if (existing) {
+		existing.configure(settings);
+		return existing;
+	}
+	const gate: ConfigurableGate = redisUrl
+		? new RedisRateGate({ client: getSharedRedisClient(redisUrl), account, ...settings })
+		: new LocalRateGate(settings);
+	gates.set(key, gate);
+	return gate;
+}
+
+/** Tests, the benchmark and shutdown: close every shared gate and the Redis connections behind them. */
+export async function closeAllRateGates(): Promise<void> {
+	const gates = registry();
+	const all = [...gates.values()];
+	gates.clear();
+	await Promise.all(all.map((gate) => gate.close?.()));
+	await closeSharedRedisClients();
+}

@@ -1,0 +1,334 @@
+// The rate gate shared through Redis, for n8n queue mode: every worker process draws from one budget per account.
+// One atomic Lua step per start: a sliding-window log in a sorted set, timed by the Redis server's own clock.
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { SendCancelledError } from './errors';
+// rateGate.ts imports this module too; its values are only used inside functions here, so the cycle is harmless.
+import {
+	DEFAULT_PENALTY,
+	WINDOW_MS,
+	validateMargin,
+	validateTier,
+	type PenaltyOptions,
+	type RateGate,
+	type RateGateSettings,
+} from './rateGate';
+
+/** Redis could not be used; the item was not sent, because sending without the shared store could break the tier. */
+export class RedisUnavailableError extends Error {
+	readonly name = 'RedisUnavailableError';
+	constructor(
+		readonly location: string,
+		readonly purpose: 'rate gate' | 'send ledger',
+		readonly cause?: unknown,
+	) {
+		super(
+			`The shared ${purpose} in Redis (${location}) could not be reached` +
+				(cause instanceof Error && cause.message ? `: ${cause.message}` : '') +
+				'. This item was not sent, so running it again is safe. Check that Redis is running and the Redis URL ' +
+				'in the credential, or clear the URL to use the gate inside this n8n process.',
+		);
+	}
+}
+
+/**
+ * KEYS[1] start log (sorted set, score = start in µs of the Redis clock), KEYS[2] penalty hash.
+ * ARGV: tier, window µs, member, recovery µs, max penalty level.
+ * Returns {1, start µs} when a start is admitted now, else {0, µs to wait}.
+ */
+const ADMIT_LUA = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local tier = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local recovery = tonumber(ARGV[4])
+local maxLevel = tonumber(ARGV[5])
+local level = 0
+local pen = redis.call('HMGET', KEYS[2], 'level', 'raisedAt', 'pausedUntil')
+if pen[1] then
+  level = math.max(0, tonumber(pen[1]) - math.floor((now - tonumber(pen[2])) / recovery))
+  local paused = tonumber(pen[3]) or 0
+  if paused > now then return {0, paused - now} end
+end
+local span = window * (2 ^ level)
+local keep = window * (2 ^ maxLevel)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('%.0f', now - keep))
+local inSpan = redis.call('ZCOUNT', KEYS[1], '(' .. string.format('%.0f', now - span), '+inf')
+if inSpan >= tier then
+  local recent = redis.call('ZREVRANGE', KEYS[1], tier - 1, tier - 1, 'WITHSCORES')
+  local wait = tonumber(recent[2]) + span - now
+  if wait > 0 then return {0, wait} end
+end
+redis.call('ZADD', KEYS[1], string.format('%.0f', now), ARGV[3])
+redis.call('PEXPIRE', KEYS[1], math.ceil(keep / 1000) + 1000)
+return {1, now}
+`;
+
+/**
+ * KEYS[1] penalty hash. ARGV: window µs, retry-after µs (0 when none), recovery µs, max level.
+ * Raises the slowdown one level (at most once per window) and extends the pause. Returns the level.
+ */
+const PENALIZE_LUA = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local window = tonumber(ARGV[1])
+local retryAfter = tonumber(ARGV[2])
+local recovery = tonumber(ARGV[3])
+local maxLevel = tonumber(ARGV[4])
+local pen = redis.call('HMGET', KEYS[1], 'level', 'raisedAt', 'pausedUntil')
+local level = 0
+local paused = 0
+local raise = true
+if pen[1] then
+  local raisedAt = tonumber(pen[2])
+  level = math.max(0, tonumber(pen[1]) - math.floor((now - raisedAt) / recovery))
+  paused = tonumber(pen[3]) or 0
+  raise = (now - raisedAt) >= window
+end
+if raise then
+  level = math.min(level + 1, maxLevel)
+  redis.call('HSET', KEYS[1], 'level', level, 'raisedAt', string.format('%.0f', now))
+end
+if retryAfter > 0 and now + retryAfter > paused then paused = now + retryAfter end
+redis.call('HSET', KEYS[1], 'pausedUntil', string.format('%.0f', paused))
+local ttl = recovery * (maxLevel + 1)
+if paused - now > ttl then ttl = paused - now end
+redis.call('PEXPIRE', KEYS[1], math.ceil(ttl / 1000) + 1000)
+return level
+`;
+
+const ADMIT_COMMAND = 'vgaiRateGateAdmit';
+const PENALIZE_COMMAND = 'vgaiRateGatePenalize';
+
+type ScriptCaller = (...args: Array<string | number>) => Promise<unknown>;
+
+function defineScripts(client: Redis): void {
+	// defineCommand sends EVALSHA and falls back to EVAL once per connection when the script is not cached.
+	client.defineCommand(ADMIT_COMMAND, { numberOfKeys: 2, lua: ADMIT_LUA });
+	client.defineCommand(PENALIZE_COMMAND, { numberOfKeys: 1, lua: PENALIZE_LUA });
+}
+
+function script(client: Redis, name: string): ScriptCaller {
+	const fn = (client as unknown as Record<string, ScriptCaller | undefined>)[name];
+	if (!fn) defineScripts(client);
+	return (client as unknown as Record<string, ScriptCaller>)[name].bind(client);
+}
+
+/** Where a client points, for messages: host and port only (a URL may carry a password). */
+export function describeRedis(client: Redis): string {
+	const { host, port, path } = client.options;
+	return path ? `socket ${path}` : `${host ?? 'localhost'}:${port ?? 6379}`;
+}
+
+/** Bounds a Redis round trip even when the server hangs without closing the connection. */
+export function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+	let timer: NodeJS.Timeout | undefined;
+	const deadline = new Promise<never>((_, reject) => {
+		timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms (${what})`)), ms);
+	});
+	return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
+
+export interface RedisRateGateOptions extends RateGateSettings {
+	client: Redis;
+	/** Account id from accountId(): region and a hash of the API key, never the key. */
+	account: string;
+	penalty?: Partial<PenaltyOptions>;
+	/** Longest wait for one Redis round trip before the item fails (default 3000 ms). */
+	operationTimeoutMs?: number;
+}
+
+interface Waiter {
+	resolve(): void;
+	reject(error: unknown): void;
+	signal?: AbortSignal;
+	onAbort?: () => void;
+}
+
+export class RedisRateGate implements RateGate {
+	private tier: number;
+	private windowUs: number;
+	private readonly client: Redis;
+	private readonly logKey: string;
+	private readonly penaltyKey: string;
+	private readonly penalty: PenaltyOptions;
+	private readonly operationTimeoutMs: number;
+	private readonly memberPrefix = randomBytes(6).toString('hex');
+	private memberCount = 0;
+	private readonly queue: Waiter[] = [];
+	private running = false;
+	private closed = false;
+	private wake?: () => void;
+
+	constructor(options: RedisRateGateOptions) {
+		this.client = options.client;
+		this.tier = validateTier(options.tier);
+		this.windowUs = (WINDOW_MS + validateMargin(options.marginMs)) * 1000;
+		this.logKey = `vgai:gate:{${options.account}}:starts`;
+		this.penaltyKey = `vgai:gate:{${options.account}}:penalty`;
+		this.penalty = { ...DEFAULT_PENALTY, ...options.penalty };
+		this.operationTimeoutMs = options.operationTimeoutMs ?? 3000;
+	}
+
+	configure(settings: RateGateSettings): void {
+		this.tier = validateTier(settings.tier);
+		this.windowUs = (WINDOW_MS + validateMargin(settings.marginMs)) * 1000;
+	}
+
+	acquire(signal?: AbortSignal): Promise<void> {
+		if (this.closed) return Promise.reject(new Error('The rate gate was closed'));
+		if (signal?.aborted) return Promise.reject(new SendCancelledError());
+		return new Promise<void>((resolve, reject) => {
+			const waiter: Waiter = { resolve, reject, signal };
+			if (signal) {
+				waiter.onAbort = () => {
+					const at = this.queue.indexOf(waiter);
+					if (at === -1) return;
+					this.queue.splice(at, 1);
+					reject(new SendCancelledError());
+					if (this.queue.length === 0) this.wake?.();
+				};
+				signal.addEventListener('abort', waiter.onAbort, { once: true });
+			}
+			this.queue.push(waiter);
+			if (!this.running) void this.run();
+		});
+	}
+
+	penalize(retryAfterMs?: number): void {
+		const retryAfterUs = retryAfterMs && Number.isFinite(retryAfterMs) && retryAfterMs > 0 ? retryAfterMs * 1000 : 0;
+		const call = script(this.client, PENALIZE_COMMAND)(
+			this.penaltyKey,
+			this.windowUs,
+			Math.round(retryAfterUs),
+			this.penalty.recoveryMs * 1000,
+			this.penalty.maxLevel,
+		);
+		// Best effort: if Redis is down the next acquire fails the item anyway.
+		withDeadline(call, this.operationTimeoutMs, 'penalize').catch(() => undefined);
+	}
+
+	async close(): Promise<void> {
+		this.closed = true;
+		for (const waiter of this.queue.splice(0)) this.settle(waiter, new Error('The rate gate was closed'));
+		this.wake?.();
+	}
+
+	/** One loop per gate: the head of the local queue asks Redis; the others wait their turn (item order). */
+	private async run(): Promise<void> {
+		this.running = true;
+		try {
+			while (this.queue.length > 0 && !this.closed) {
+				let verdict: [number, number];
+				try {
+					verdict = await this.admit();
+				} catch (error) {
+					// Every queued send would hit the same wall: fail them all now, not one timeout at a time.
+					const failure = new RedisUnavailableError(describeRedis(this.client), 'rate gate', error);
+					for (const waiter of this.queue.splice(0)) this.settle(waiter, failure);
+					break;
+				}
+				if (verdict[0] === 1) {
+					// If the waiter that asked was cancelled meanwhile, the admitted start goes to the next one.
+					const waiter = this.queue.shift();
+					if (waiter) this.settle(waiter);
+					continue;
+				}
+				await this.sleep(Math.max(1, Math.ceil(verdict[1] / 1000)));
+			}
+		} finally {
+			this.running = false;
+		}
+		if (this.queue.length > 0 && !this.closed) void this.run();
+	}
+
+	private async admit(): Promise<[number, number]> {
+		const member = `${this.memberPrefix}:${++this.memberCount}`;
+		const call = script(this.client, ADMIT_COMMAND)(
+			this.logKey,
+			this.penaltyKey,
+			this.tier,
+			this.windowUs,
+			member,
+			this.penalty.recoveryMs * 1000,
+			this.penalty.maxLevel,
+		);
+		const reply = await withDeadline(call, this.operationTimeoutMs, 'rate gate');
+		if (!Array.isArray(reply) || reply.length !== 2) throw new Error('unexpected reply from the rate-gate script');
+		return [Number(reply[0]), Number(reply[1])];
+	}
+
+	private sleep(ms: number): Promise<void> {
+		return new Promise<void>((resolve) => {
+			const timer = setTimeout(done, ms);
+			function done() {
+				clearTimeout(timer);
+				resolve();
+			}
+			this.wake = () => {
+				this.wake = undefined;
+				done();
+			};
+		});
+	}
+
+	private settle(waiter: Waiter, error?: unknown): void {
+		if (waiter.onAbort) waiter.signal?.removeEventListener('abort', waiter.onAbort);
+		if (error === undefined) waiter.resolve();
+		else waiter.reject(error);
+	}
+}
+
+// One connection per Redis URL per process, shared by the gates and ledgers of all accounts.
+const CLIENTS = Symbol.for('n8n-nodes-vonage-ai-studio.redisClients.v1');
+const EXIT_HOOK = Symbol.for('n8n-nodes-vonage-ai-studio.redisExitHook.v1');
+type ClientRegistry = Map<string, Redis>;
+
+function clients(): ClientRegistry {
+	const holder = globalThis as unknown as Record<symbol, unknown>;
+	if (!holder[EXIT_HOOK]) {
+		holder[EXIT_HOOK] = true;
+		process.once('exit', () => {
+			for (const client of clients().values()) client.disconnect();
+		});
+	}
+	return ((holder[CLIENTS] as ClientRegistry | undefined) ??= new Map());
+}
+
+export interface RedisConnectionOptions {
+	connectTimeoutMs?: number;
+	commandTimeoutMs?: number;
+}
+
+/** A Redis client that connects on first use, gives up quickly when Redis is away, and never emits an unhandled error. */
+export function createRedisClient(url: string, options: RedisConnectionOptions = {}): Redis {
+	const client = new Redis(url, {
+		lazyConnect: true,
+		connectTimeout: options.connectTimeoutMs ?? 2000,
+		commandTimeout: options.commandTimeoutMs ?? 2000,
+		maxRetriesPerRequest: 1,
+		enableOfflineQueue: true,
+		retryStrategy: (attempt: number) => Math.min(attempt * 200, 2000),
+	});
+	// Failures reach the caller through the rejected command; the event itself must not crash the process.
+	client.on('error', () => undefined);
+	defineScripts(client);
+	return client;
+}
+
+export function getSharedRedisClient(url: string): Redis {
+	const registry = clients();
+	let client = registry.get(url);
+	if (!client) {
+		client = createRedisClient(url);
+		registry.set(url, client);
+	}
+	return client;
+}
+
+export async function closeSharedRedisClients(): Promise<void> {
+	const registry = clients();
+	const all = [...registry.values()];
+	registry.clear();
+	for (const client of all) client.disconnect();
+}
