@@ -469,3 +469,20 @@ export function decideCallback(request: CallbackRequest, settings: CallbackSetti
 	}
 	return { kind: 'accepted', callback };
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Checking the credential when it is saved (it talks to nothing, so only its own values can be checked)
+
+export const MIN_TOKEN_LENGTH = 16;
+
+/** Returns what the user must change, or undefined when the credential is usable. */
+export function checkCallbackSecrets(secrets: { token?: unknown; signatureSecret?: unknown }): string | undefined {
+	const token = typeof secrets.token === 'string' ? secrets.token : '';
+	const signatureSecret = typeof secrets.signatureSecret === 'string' ? secrets.signatureSecret : '';
+	if (!token && !signatureSecret) return 'Set a Status URL Token, a Signature Secret, or both';
+	if (token && token.length < MIN_TOKEN_LENGTH) {
+		return `The Status URL Token has ${token.length} characters; use at least ${MIN_TOKEN_LENGTH} random ones`;
+	}
+	if (token && token.trim() !== token) return 'The Status URL Token starts or ends with a space; remove it';
+	return undefined;
+}
