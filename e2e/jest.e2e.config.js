@@ -1,0 +1,16 @@
+// End-to-end tests inside a real n8n (see e2e/README.md). Run alone: `npm run test:e2e`.
+// Also usable as one entry of the root config's `projects` (require this file); run it in band either way,
+// each test file starts several n8n processes on a 2-core machine.
+const tsJest = ['ts-jest', { isolatedModules: true, diagnostics: false }];
+
+module.exports = {
+	displayName: 'e2e',
+	rootDir: '..',
+	testEnvironment: 'node',
+	roots: ['<rootDir>/e2e'],
+	testMatch: ['**/*.e2e.test.ts'],
+	transform: { '^.+\\.ts$': tsJest },
+	globalSetup: '<rootDir>/e2e/support/globalSetup.ts',
+	globalTeardown: '<rootDir>/e2e/support/globalTeardown.ts',
+	setupFilesAfterEnv: ['<rootDir>/e2e/support/afterEnv.ts'],
+};

@@ -1,0 +1,97 @@
+// Builds and packs this package, then installs the tarball the way n8n's community-package installer does
+// (n8n 2.x CommunityPackagesService.downloadPackage): unpack into <n8n folder>/nodes/node_modules/<name>, drop
+// dev, peer and optional dependencies from its package.json, `npm install` its runtime dependencies there with
+// install scripts off, and record it in nodes/package.json. n8n-workflow is a peer dependency, so it is not
+// installed: the nodes resolve n8n's own copy through the NODE_PATH n8n sets when it loads packages.
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { run } from './processes';
+import { REPO_ROOT } from './runtime';
+
+export interface PreparedPackage {
+	name: string;
+	version: string;
+	tarball: string;
+	/** A ready `nodes` folder (package.json + node_modules) to copy into a fresh n8n user folder. */
+	nodesDir: string;
+}
+
+/** Set by the e2e global setup so every test file reuses one build. */
+export const PREPARED_PACKAGE_ENV = 'VGAI_E2E_PREPARED_PACKAGE';
+
+const NPM_INSTALL_ARGS = [
+	'install',
+	'--audit=false',
+	'--fund=false',
+	'--bin-links=false',
+	'--install-strategy=shallow',
+	'--ignore-scripts=true',
+	'--package-lock=false',
+	'--loglevel=error',
+];
+
+export async function buildPackage(): Promise<void> {
+	await run('npm', ['run', 'build'], { cwd: REPO_ROOT, timeoutMs: 5 * 60_000 });
+}
+
+export async function packPackage(destination: string): Promise<string> {
+	mkdirSync(destination, { recursive: true });
+	const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', destination, '--loglevel=error'], {
+		cwd: REPO_ROOT,
+		timeoutMs: 2 * 60_000,
+	});
+	const [{ filename }] = JSON.parse(stdout.slice(stdout.indexOf('['))) as Array<{ filename: string }>;
+	return join(destination, filename);
+}
+
+/** Installs a packed tarball into `<nodesDir>/node_modules/<name>` as n8n would. */
+export async function installTarball(tarball: string, nodesDir: string): Promise<{ name: string; version: string }> {
+	const staging = mkdtempSync(join(tmpdir(), 'vgai-unpack-'));
+	await run('tar', ['-xzf', tarball, '-C', staging, '--strip-components=1']);
+	const manifest = JSON.parse(readFileSync(join(staging, 'package.json'), 'utf8')) as Record<string, unknown> & {
+		name: string;
+		version: string;
+	};
+	const packageDir = join(nodesDir, 'node_modules', manifest.name);
+	mkdirSync(packageDir, { recursive: true });
+	cpSync(staging, packageDir, { recursive: true });
+	const { devDependencies, peerDependencies, optionalDependencies, ...kept } = manifest;
+	void devDependencies;
+	void peerDependencies;
+	void optionalDependencies;
+	writeFileSync(join(packageDir, 'package.json'), JSON.stringify(kept, null, 2));
+	await run('npm', NPM_INSTALL_ARGS, { cwd: packageDir, timeoutMs: 5 * 60_000 });
+
+	const nodesManifest = join(nodesDir, 'package.json');
+	const current = existsSync(nodesManifest)
+		? (JSON.parse(readFileSync(nodesManifest, 'utf8')) as { dependencies?: Record<string, string> })
+		: { name: 'installed-nodes', private: true };
+	const dependencies = { ...(current.dependencies ?? {}), [manifest.name]: manifest.version };
+	writeFileSync(nodesManifest, JSON.stringify({ ...current, dependencies }, null, 2));
+
+	// A second n8n-workflow next to our nodes would make n8n's instanceof checks on errors fail.
+	const stray = ['node_modules/n8n-workflow', `node_modules/${manifest.name}/node_modules/n8n-workflow`]
+		.map((path) => join(nodesDir, path))
+		.filter((path) => existsSync(path));
+	if (stray.length > 0) throw new Error(`n8n-workflow was installed beside the package: ${stray.join(', ')}`);
+	return { name: manifest.name, version: manifest.version };
+}
+
+/** Build, pack and install into a fresh folder; reuses the global setup's result when there is one. */
+export async function preparePackage(options: { build?: boolean } = {}): Promise<PreparedPackage> {
+	const shared = process.env[PREPARED_PACKAGE_ENV];
+	if (shared && existsSync(shared)) return JSON.parse(readFileSync(shared, 'utf8')) as PreparedPackage;
+	if (options.build !== false) await buildPackage();
+	const workDir = mkdtempSync(join(tmpdir(), 'vgai-package-'));
+	const tarball = await packPackage(workDir);
+	const nodesDir = join(workDir, 'nodes');
+	const { name, version } = await installTarball(tarball, nodesDir);
+	const prepared: PreparedPackage = { name, version, tarball, nodesDir };
+	writeFileSync(join(workDir, 'prepared.json'), JSON.stringify(prepared));
+	return prepared;
+}
+
+export function preparedPackageFile(prepared: PreparedPackage): string {
+	return join(prepared.nodesDir, '..', 'prepared.json');
+}
