@@ -1,18 +1,12 @@
 import type {
 	IAuthenticateGeneric,
-	ICredentialTestRequest,
 	ICredentialType,
 	Icon,
 	INodeProperties,
 } from 'n8n-workflow';
 
-// The credential test cannot use a read-only endpoint: Studio documents none. It posts a deliberately
-// incomplete WhatsApp request (no agent, no recipient), which Studio can only refuse, so no session can
-// ever start. A refusal for the body (400/422) proves the key was accepted; 401/403 mean the key was
-// rejected; an unreachable host fails before any HTTP status. See the README, "Credential test".
-const STUDIO_BASE_URL_EXPRESSION =
-	"={{ ($credentials.baseUrl || ($credentials.region === 'us' ? 'https://studio-api-us.ai.vonage.com' : 'https://studio-api-eu.ai.vonage.com')).replace(/\\/+$/, '') }}";
-
+// "Test" is run by the Vonage AI Studio node (testedBy: vonageAiStudioApiTest, credentialTest.ts): a declarative
+// test request cannot tell Studio's 400 for an incomplete body (key accepted) from a 401 (key rejected).
 export class VonageAiStudioApi implements ICredentialType {
 	name = 'vonageAiStudioApi';
 
@@ -89,67 +83,5 @@ export class VonageAiStudioApi implements ICredentialType {
 				'X-Vgai-Key': '={{$credentials.apiKey}}',
 			},
 		},
-	};
-
-	test: ICredentialTestRequest = {
-		request: {
-			baseURL: STUDIO_BASE_URL_EXPRESSION,
-			url: '/messaging/conversation',
-			method: 'POST',
-			body: { channel: 'whatsapp' },
-			json: true,
-			ignoreHttpStatusErrors: true,
-			returnFullResponse: true,
-		},
-		rules: [
-			{
-				type: 'responseSuccessBody',
-				properties: {
-					key: 'statusCode',
-					value: 401,
-					message: 'Studio rejected this API key (HTTP 401). Generate a new key in the AI Studio canvas.',
-				},
-			},
-			{
-				type: 'responseSuccessBody',
-				properties: {
-					key: 'statusCode',
-					value: 403,
-					message: 'Studio refused this API key (HTTP 403). Check the key and the region.',
-				},
-			},
-			{
-				type: 'responseSuccessBody',
-				properties: {
-					key: 'statusCode',
-					value: 404,
-					message: 'The host answered but is not Vonage AI Studio (HTTP 404). Check the region or the base URL override.',
-				},
-			},
-			{
-				type: 'responseSuccessBody',
-				properties: {
-					key: 'statusCode',
-					value: 500,
-					message: 'Vonage AI Studio had a server error (HTTP 500). Try again later.',
-				},
-			},
-			{
-				type: 'responseSuccessBody',
-				properties: {
-					key: 'statusCode',
-					value: 502,
-					message: 'Vonage AI Studio is unreachable behind its gateway (HTTP 502). Try again later.',
-				},
-			},
-			{
-				type: 'responseSuccessBody',
-				properties: {
-					key: 'statusCode',
-					value: 503,
-					message: 'Vonage AI Studio is unavailable (HTTP 503). Try again later.',
-				},
-			},
-		],
 	};
 }

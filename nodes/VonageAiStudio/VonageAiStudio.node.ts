@@ -9,6 +9,7 @@ import {
 } from 'n8n-workflow';
 
 import { InvalidField, prepareSend, type SendInput } from './body';
+import { vonageAiStudioApiTest } from './credentialTest';
 import { smsFields, smsOperations } from './descriptions/sms';
 import { voiceFields, voiceOperations } from './descriptions/voice';
 import { whatsAppFields, whatsAppOperations } from './descriptions/whatsapp';
@@ -72,7 +73,7 @@ export class VonageAiStudio implements INodeType {
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: [{ name: CREDENTIAL_TYPE, required: true }],
+		credentials: [{ name: 'vonageAiStudioApi', required: true, testedBy: 'vonageAiStudioApiTest' }],
 		hints: [
 			{
 				message:
@@ -156,6 +157,8 @@ export class VonageAiStudio implements INodeType {
 			},
 		],
 	};
+
+	methods = { credentialTest: { vonageAiStudioApiTest } };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const items = this.getInputData();
