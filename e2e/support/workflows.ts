@@ -1,0 +1,179 @@
+// Hand-written n8n workflows and credentials for the e2e tests, using our nodes the way a user wires them.
+import { randomUUID } from 'node:crypto';
+import type { CredentialImport, WorkflowImport } from './n8n';
+
+export const STUDIO_CREDENTIAL = { id: 'vgaiStudioSim001', name: 'Vonage AI Studio (simulator)' };
+export const CALLBACK_CREDENTIAL = { id: 'vgaiCallbacks001', name: 'Vonage AI Studio callbacks (simulator)' };
+
+export const ACTION_NODE_TYPE = 'n8n-nodes-vonage-ai-studio.vonageAiStudio';
+export const TRIGGER_NODE_TYPE = 'n8n-nodes-vonage-ai-studio.vonageAiStudioTrigger';
+
+export function studioCredential(options: {
+	baseUrl: string;
+	apiKey: string;
+	sessionsPerSecond: 1 | 3 | 5;
+	redisUrl?: string;
+}): CredentialImport {
+	return {
+		...STUDIO_CREDENTIAL,
+		type: 'vonageAiStudioApi',
+		data: {
+			apiKey: options.apiKey,
+			region: 'eu',
+			sessionsPerSecond: options.sessionsPerSecond,
+			baseUrl: options.baseUrl,
+			redisUrl: options.redisUrl ?? '',
+		},
+	};
+}
+
+export function callbackCredential(options: { token?: string; signatureSecret?: string }): CredentialImport {
+	return {
+		...CALLBACK_CREDENTIAL,
+		type: 'vonageAiStudioCallbackApi',
+		data: { token: options.token ?? '', signatureSecret: options.signatureSecret ?? '' },
+	};
+}
+
+type Node = Record<string, unknown> & { name: string };
+
+let position = 0;
+function at(): [number, number] {
+	position += 220;
+	return [position, 300];
+}
+
+export function manualTrigger(name = 'Start'): Node {
+	return { id: randomUUID(), name, type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: at(), parameters: {} };
+}
+
+/** A Code node that returns the given rows as items. */
+export function rowsNode(rows: Array<Record<string, unknown>>, name = 'Contacts'): Node {
+	return {
+		id: randomUUID(),
+		name,
+		type: 'n8n-nodes-base.code',
+		typeVersion: 2,
+		position: at(),
+		parameters: { jsCode: `return ${JSON.stringify(rows)}.map((json) => ({ json }));` },
+	};
+}
+
+/** A Webhook node (production URL /webhook/<path>), answering when the last node has finished. */
+export function webhookNode(path: string, name = 'Webhook'): Node {
+	return {
+		id: randomUUID(),
+		name,
+		type: 'n8n-nodes-base.webhook',
+		typeVersion: 2,
+		position: at(),
+		webhookId: randomUUID(),
+		parameters: { httpMethod: 'POST', path, responseMode: 'lastNode', options: {} },
+	};
+}
+
+/**
+ * The action node sending a WhatsApp template session per item, reading `to`, `name`, `order` and `ref` from
+ * the item: header {{1}} = name, body {{1}} = order, the reference = ref, and a session parameter ORDER.
+ */
+export function whatsAppNode(options: {
+	statusUrl: string;
+	statusUrlToken?: string;
+	continueOnFail?: boolean;
+	name?: string;
+	agentId?: string;
+}): Node {
+	return {
+		id: randomUUID(),
+		name: options.name ?? 'Vonage AI Studio',
+		type: ACTION_NODE_TYPE,
+		typeVersion: 1,
+		position: at(),
+		...(options.continueOnFail ? { onError: 'continueRegularOutput' } : {}),
+		credentials: { vonageAiStudioApi: STUDIO_CREDENTIAL },
+		parameters: {
+			resource: 'whatsapp',
+			operation: 'startOutboundSession',
+			agentId: options.agentId ?? 'agent-e2e',
+			to: '={{ $json.to }}',
+			namespace: 'ns-e2e',
+			template: 'order_update',
+			locale: 'en_GB',
+			statusUrl: options.statusUrl,
+			reference: '={{ $json.ref }}',
+			templateParameters: 'fields',
+			headerParameters: { values: [{ text: '={{ $json.name }}' }] },
+			bodyParameters: { values: [{ text: '={{ $json.order }}' }] },
+			sessionParameters: { values: [{ name: 'ORDER', value: '={{ $json.order }}' }] },
+			options: options.statusUrlToken ? { statusUrlToken: options.statusUrlToken } : {},
+		},
+	};
+}
+
+/** The Studio body the node must send for a row read by whatsAppNode (to already in E.164 digits). */
+export function expectedWhatsAppBody(row: { to: string; name: string; order: string; ref: string }, statusUrl: string) {
+	return {
+		namespace: 'ns-e2e',
+		template: 'order_update',
+		locale: 'en_GB',
+		to: row.to,
+		agent_id: 'agent-e2e',
+		channel: 'whatsapp',
+		status_url: statusUrl,
+		components: [
+			{ type: 'header', parameters: [{ type: 'text', text: row.name }] },
+			{ type: 'body', parameters: [{ type: 'text', text: row.order }] },
+		],
+		session_parameters: [{ name: 'ORDER', value: row.order }],
+	};
+}
+
+export function triggerNode(options: {
+	authentication: 'token' | 'signature' | 'none';
+	statuses: string[];
+	name?: string;
+}): Node {
+	return {
+		id: randomUUID(),
+		name: options.name ?? 'Vonage AI Studio Trigger',
+		type: TRIGGER_NODE_TYPE,
+		typeVersion: 1,
+		position: at(),
+		webhookId: randomUUID(),
+		...(options.authentication === 'none' ? {} : { credentials: { vonageAiStudioCallbackApi: CALLBACK_CREDENTIAL } }),
+		parameters: { authentication: options.authentication, statuses: options.statuses, options: {} },
+	};
+}
+
+/** Production URL path of a trigger node's webhook: <webhookId>/status. */
+export function triggerPath(trigger: Node): string {
+	return `${String(trigger.webhookId)}/status`;
+}
+
+/** An HTTP Request node posting each item's JSON to a URL (the tests' recorder). */
+export function postItemNode(url: string, name = 'Record'): Node {
+	return {
+		id: randomUUID(),
+		name,
+		type: 'n8n-nodes-base.httpRequest',
+		typeVersion: 4.2,
+		position: at(),
+		parameters: {
+			method: 'POST',
+			url,
+			sendBody: true,
+			specifyBody: 'json',
+			jsonBody: '={{ JSON.stringify($json) }}',
+			options: {},
+		},
+	};
+}
+
+/** A straight line of nodes: each one's main output feeds the next. */
+export function chain(id: string, name: string, nodes: Node[]): WorkflowImport {
+	const connections: Record<string, unknown> = {};
+	for (let index = 0; index + 1 < nodes.length; index++) {
+		connections[nodes[index].name] = { main: [[{ node: nodes[index + 1].name, type: 'main', index: 0 }]] };
+	}
+	return { id, name, nodes, connections, settings: { executionOrder: 'v1' } };
+}
