@@ -1,0 +1,76 @@
+// One "n8n worker" for the cross-process tests and the benchmark: run with tsx, it sends COUNT WhatsApp sessions
+// to the simulator through the Redis-backed gate, after the parent says "go" on stdin so that start-up CPU does
+// not blur the timing. Prints one JSON line with what happened.
+import { createInterface } from 'node:readline';
+import { dispatchSends } from '../../nodes/shared/dispatcher';
+import { closeAllRateGates, getRateGate } from '../../nodes/shared/rateGate';
+import { STUDIO_PATHS } from '../../nodes/shared/studioApi';
+import { closeAllPools, postToStudio } from '../../nodes/shared/transport';
+
+export interface GateWorkerResult {
+	worker: string;
+	sent: number;
+	failed: number;
+	errors: string[];
+	startedAt: number;
+	finishedAt: number;
+}
+
+function env(name: string): string {
+	const value = process.env[name];
+	if (!value) throw new Error(`${name} is required`);
+	return value;
+}
+
+async function main(): Promise<void> {
+	const worker = env('GATE_WORKER_ID');
+	const count = Number(env('GATE_WORKER_COUNT'));
+	const tier = Number(env('GATE_WORKER_TIER'));
+	const studioUrl = env('GATE_WORKER_STUDIO_URL');
+	const apiKey = env('GATE_WORKER_API_KEY');
+	const redisUrl = env('GATE_WORKER_REDIS_URL');
+
+	const gate = getRateGate({ region: 'eu', apiKey, tier, redisUrl });
+	process.stdout.write('ready\n');
+	const lines = createInterface({ input: process.stdin });
+	await new Promise<void>((resolve) => lines.once('line', () => resolve()));
+	lines.close();
+	process.stdin.destroy(); // an open stdin would keep this process alive after the work
+
+	const startedAt = Date.now();
+	const jobs = Array.from({ length: count }, (_, index) => ({
+		index,
+		send: () =>
+			postToStudio(
+				studioUrl,
+				STUDIO_PATHS.messagingConversation,
+				{
+					namespace: 'ns-bench',
+					template: 'appointment_reminder',
+					locale: 'en_US',
+					to: `44770${worker.padStart(2, '0').slice(-2)}${String(index).padStart(5, '0')}`,
+					agent_id: 'agent-1',
+					channel: 'whatsapp',
+					status_url: 'http://127.0.0.1:9/status',
+				},
+				apiKey,
+			),
+	}));
+	const results = await dispatchSends(jobs, { gate, maxInFlight: 16 });
+	const result: GateWorkerResult = {
+		worker,
+		sent: results.filter((r) => r.outcome === 'sent').length,
+		failed: results.filter((r) => r.outcome === 'failed').length,
+		errors: results.flatMap((r) => (r.outcome === 'failed' ? [String((r.error as Error)?.name ?? r.error)] : [])),
+		startedAt,
+		finishedAt: Date.now(),
+	};
+	await closeAllRateGates();
+	await closeAllPools();
+	process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+main().catch((error: unknown) => {
+	process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+	process.exit(1);
+});

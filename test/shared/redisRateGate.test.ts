@@ -1,0 +1,220 @@
+// The Redis-backed gate with a real redis-server: one budget across gate instances and across 3 real processes
+// (checked at the simulator's arrival times), failing items clearly when Redis goes away mid-run, cancellation,
+// the shared 429 slowdown, lazy connection, and no API key in Redis.
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Redis } from 'ioredis';
+import { SendCancelledError } from '../../nodes/shared/errors';
+import { dispatchSends } from '../../nodes/shared/dispatcher';
+import { WINDOW_MS, accountId, closeAllRateGates, getRateGate } from '../../nodes/shared/rateGate';
+import { RedisRateGate, RedisUnavailableError, createRedisClient } from '../../nodes/shared/redisRateGate';
+import { STUDIO_PATHS } from '../../nodes/shared/studioApi';
+import { closeAllPools, postToStudio } from '../../nodes/shared/transport';
+import { startSimulator, type StudioSimulator } from '../simulator/simulator';
+import { maxInAnyWindow } from '../simulator/windows';
+import { startRedis, type RedisServer } from '../support/redisServer';
+import type { GateWorkerResult } from './gateWorker';
+
+jest.setTimeout(60_000);
+
+const API_KEY = 'redis-gate-test-key';
+const ROOT = join(__dirname, '..', '..');
+
+let redis: RedisServer;
+let sim: StudioSimulator;
+const clients: Redis[] = [];
+
+function client(url = redis.url): Redis {
+	const made = createRedisClient(url);
+	clients.push(made);
+	return made;
+}
+
+function gate(tier: number, account = 'eu:test', url = redis.url): RedisRateGate {
+	return new RedisRateGate({ client: client(url), account, tier });
+}
+
+function send(index: number) {
+	return () =>
+		postToStudio(
+			sim.url,
+			STUDIO_PATHS.messagingConversation,
+			{
+				namespace: 'ns-test',
+				template: 'appointment_reminder',
+				locale: 'en_US',
+				to: `4477009${String(index).padStart(5, '0')}`,
+				agent_id: 'agent-1',
+				channel: 'whatsapp',
+				status_url: 'http://127.0.0.1:9/status',
+			},
+			API_KEY,
+		);
+}
+
+beforeAll(async () => {
+	redis = await startRedis();
+	sim = await startSimulator({ apiKey: API_KEY, callbacks: false });
+});
+
+afterEach(async () => {
+	for (const made of clients.splice(0)) made.disconnect();
+	await closeAllRateGates();
+	sim.configure({ tier: undefined });
+	sim.reset();
+});
+
+afterAll(async () => {
+	await sim.close();
+	await closeAllPools();
+	await redis.stop();
+});
+
+describe('RedisRateGate', () => {
+	it('two gate instances (two connections) share one budget: no 1 s window over the tier', async () => {
+		const tier = 4;
+		const a = gate(tier, 'eu:shared-1');
+		const b = gate(tier, 'eu:shared-1');
+		const starts: number[] = [];
+		const take = async (g: RedisRateGate, count: number) => {
+			await Promise.all(
+				Array.from({ length: count }, () => g.acquire().then(() => starts.push(performance.timeOrigin + performance.now()))),
+			);
+		};
+		await Promise.all([take(a, 8), take(b, 8)]);
+		expect(starts).toHaveLength(16);
+		expect(maxInAnyWindow(starts, WINDOW_MS)).toBeLessThanOrEqual(tier);
+		const sorted = [...starts].sort((x, y) => x - y);
+		expect(((sorted.length - tier) / (sorted[sorted.length - 1] - sorted[0])) * 1000).toBeGreaterThanOrEqual(0.8 * tier);
+	});
+
+	it('3 real processes sharing one redis-server: 0 windows over the tier at the simulator', async () => {
+		const tier = 3;
+		const perProcess = 8;
+		sim.configure({ tier });
+		const children = ['1', '2', '3'].map((id) =>
+			spawn(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(__dirname, 'gateWorker.ts')], {
+				cwd: ROOT,
+				env: {
+					...process.env,
+					GATE_WORKER_ID: id,
+					GATE_WORKER_COUNT: String(perProcess),
+					GATE_WORKER_TIER: String(tier),
+					GATE_WORKER_STUDIO_URL: sim.url,
+					GATE_WORKER_API_KEY: API_KEY,
+					GATE_WORKER_REDIS_URL: redis.url,
+				},
+				stdio: ['pipe', 'pipe', 'inherit'],
+			}),
+		);
+		const exited = children.map((child) => new Promise((resolve) => child.once('exit', resolve)));
+		const lines = children.map((child) => createInterface({ input: child.stdout! })[Symbol.asyncIterator]());
+		// Everyone ready first, so tsx start-up CPU does not overlap the sends.
+		for (const line of lines) expect((await line.next()).value).toBe('ready');
+		for (const child of children) child.stdin!.end('go\n');
+		const results: GateWorkerResult[] = [];
+		for (const line of lines) results.push(JSON.parse((await line.next()).value as string) as GateWorkerResult);
+		expect(await Promise.all(exited)).toEqual([0, 0, 0]);
+
+		expect(results.map((r) => [r.sent, r.failed])).toEqual([
+			[perProcess, 0],
+			[perProcess, 0],
+			[perProcess, 0],
+		]);
+		expect(sim.tooManyRequests).toBe(0);
+		const arrivals = sim.sessions.map((s) => s.arrivedAt);
+		expect(arrivals).toHaveLength(3 * perProcess);
+		expect(maxInAnyWindow(arrivals, WINDOW_MS)).toBeLessThanOrEqual(tier);
+	});
+
+	it('fails the waiting items with a clear error when redis-server stops mid-run, and sends nothing more', async () => {
+		const own = await startRedis();
+		const tier = 2;
+		sim.configure({ tier });
+		const sharedGate = getRateGate({ region: 'eu', apiKey: API_KEY, tier, redisUrl: own.url });
+		let stoppedAt = Infinity;
+		let stopped: Promise<void> | undefined;
+		const jobs = Array.from({ length: 10 }, (_, index) => ({ index, send: send(index) }));
+		const results = await dispatchSends(jobs, {
+			gate: sharedGate,
+			onProgress: (done) => {
+				if (done === 3 && !stopped) {
+					stoppedAt = performance.timeOrigin + performance.now();
+					stopped = own.stop();
+				}
+			},
+		});
+		await stopped;
+
+		const sent = results.filter((r) => r.outcome === 'sent');
+		const failed = results.filter((r) => r.outcome === 'failed');
+		expect(sent.length).toBeGreaterThanOrEqual(3);
+		expect(failed.length).toBeGreaterThan(0);
+		expect(sent.length + failed.length).toBe(10);
+		for (const result of failed) {
+			const error = (result as { error: unknown }).error;
+			expect(error).toBeInstanceOf(RedisUnavailableError);
+			expect((error as Error).message).toMatch(/shared rate gate in Redis \(127\.0\.0\.1:\d+\) could not be reached/);
+			expect((error as Error).message).toContain('was not sent');
+		}
+		// Every session that arrived was admitted before the stop (plus in-flight time), never after.
+		const arrivals = sim.sessions.map((s) => s.arrivedAt);
+		expect(arrivals).toHaveLength(sent.length);
+		for (const arrival of arrivals) expect(arrival).toBeLessThan(stoppedAt + 200);
+		expect(maxInAnyWindow(arrivals, WINDOW_MS)).toBeLessThanOrEqual(tier);
+		expect(sim.tooManyRequests).toBe(0);
+	});
+
+	it('cancelling a wait rejects at once and takes no start', async () => {
+		const g = gate(1, 'eu:cancel');
+		await g.acquire();
+		const controller = new AbortController();
+		const began = performance.now();
+		const waiting = g.acquire(controller.signal);
+		setTimeout(() => controller.abort(), 50);
+		await expect(waiting).rejects.toBeInstanceOf(SendCancelledError);
+		expect(performance.now() - began).toBeLessThan(900);
+		await new Promise((resolve) => setTimeout(resolve, 1200));
+		const inspect = client();
+		expect(await inspect.zcard('vgai:gate:{eu:cancel}:starts')).toBe(1);
+	});
+
+	it('a 429 seen by one process pauses and slows every process sharing the account', async () => {
+		const a = gate(5, 'eu:penalty');
+		const b = gate(5, 'eu:penalty');
+		a.penalize(600);
+		const began = performance.now();
+		await b.acquire();
+		expect(performance.now() - began).toBeGreaterThanOrEqual(500);
+		const inspect = client();
+		expect(await inspect.hget('vgai:gate:{eu:penalty}:penalty', 'level')).toBe('1');
+	});
+
+	it('connects lazily and fails fast with a clear error when Redis is not there', async () => {
+		const closed = await startRedis();
+		const url = closed.url;
+		await closed.stop();
+		const unreachable = getRateGate({ region: 'eu', apiKey: 'k-lazy', tier: 1, redisUrl: url });
+		const began = performance.now();
+		await expect(unreachable.acquire()).rejects.toBeInstanceOf(RedisUnavailableError);
+		expect(performance.now() - began).toBeLessThan(5000);
+	});
+
+	it('keeps only the hash of the API key in Redis', async () => {
+		const apiKey = 'very-secret-studio-key-123';
+		const shared = getRateGate({ region: 'us', apiKey, tier: 2, redisUrl: redis.url });
+		await shared.acquire();
+		shared.penalize();
+		await new Promise((resolve) => setTimeout(resolve, 100));
+		const inspect = client();
+		const keys = await inspect.keys('*');
+		expect(keys.some((key) => key.includes(accountId('us', apiKey)))).toBe(true);
+		for (const key of keys) {
+			expect(key).not.toContain(apiKey);
+			const type = await inspect.type(key);
+			const values = type === 'zset' ? await inspect.zrange(key, 0, -1) : type === 'hash' ? Object.values(await inspect.hgetall(key)) : [];
+			for (const value of values) expect(value).not.toContain(apiKey);
+		}
+	});
+});
