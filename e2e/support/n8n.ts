@@ -211,6 +211,23 @@ export class N8nHome {
 		return process;
 	}
 
+	/**
+	 * n8n 2.41 registers published webhooks just after it says the editor is accessible: waits until each URL
+	 * is registered. A GET to a POST-only webhook answers "not registered for GET requests" once it exists.
+	 */
+	async waitForWebhooks(urls: string[], timeoutMs = 60_000): Promise<void> {
+		const deadline = Date.now() + timeoutMs;
+		for (const url of urls) {
+			for (;;) {
+				const response = await fetch(url).catch(() => undefined);
+				const text = response ? await response.text() : '';
+				if (response && (response.ok || /not registered for GET/i.test(text))) break;
+				if (Date.now() > deadline) throw new Error(`Webhook ${url} was not registered within ${timeoutMs} ms: ${text}`);
+				await new Promise((resolve) => setTimeout(resolve, 100));
+			}
+		}
+	}
+
 	/** `n8n worker` for queue mode; ready when it says it is waiting for jobs. */
 	async startWorker(options: { name?: string; concurrency?: number } = {}): Promise<ManagedProcess> {
 		const healthPort = await freePort();
