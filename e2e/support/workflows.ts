@@ -82,7 +82,10 @@ export function whatsAppNode(options: {
 	continueOnFail?: boolean;
 	name?: string;
 	agentId?: string;
+	/** Where the row is inside each item's JSON, e.g. 'body' for a Webhook node's items. */
+	rowPath?: string;
 }): Node {
+	const field = (name: string) => `={{ $json${options.rowPath ? `.${options.rowPath}` : ''}.${name} }}`;
 	return {
 		id: randomUUID(),
 		name: options.name ?? 'Vonage AI Studio',
@@ -95,16 +98,16 @@ export function whatsAppNode(options: {
 			resource: 'whatsapp',
 			operation: 'startOutboundSession',
 			agentId: options.agentId ?? 'agent-e2e',
-			to: '={{ $json.to }}',
+			to: field('to'),
 			namespace: 'ns-e2e',
 			template: 'order_update',
 			locale: 'en_GB',
 			statusUrl: options.statusUrl,
-			reference: '={{ $json.ref }}',
+			reference: field('ref'),
 			templateParameters: 'fields',
-			headerParameters: { values: [{ text: '={{ $json.name }}' }] },
-			bodyParameters: { values: [{ text: '={{ $json.order }}' }] },
-			sessionParameters: { values: [{ name: 'ORDER', value: '={{ $json.order }}' }] },
+			headerParameters: { values: [{ text: field('name') }] },
+			bodyParameters: { values: [{ text: field('order') }] },
+			sessionParameters: { values: [{ name: 'ORDER', value: field('order') }] },
 			options: options.statusUrlToken ? { statusUrlToken: options.statusUrlToken } : {},
 		},
 	};

@@ -1,0 +1,94 @@
+// Queue mode, the way users scale n8n past one process: main + 2 workers on one real Redis and one real
+// PostgreSQL, all on 127.0.0.1. Twenty CRM webhook calls at once, each execution sending one WhatsApp session
+// through the credential's shared Redis gate at tier 1: all accepted, spread over both workers, no second over.
+import { startRedis } from '../test/support/redisServer';
+import { startSimulator, type StudioSimulator } from '../test/simulator/simulator';
+import { maxInAnyWindow } from '../test/simulator/windows';
+import { preparePackage } from './support/communityPackage';
+import { N8nHome } from './support/n8n';
+import { startPostgres } from './support/postgres';
+import { Stack, type ManagedProcess } from './support/processes';
+import { chain, expectedWhatsAppBody, studioCredential, webhookNode, whatsAppNode } from './support/workflows';
+
+const CALLS = 20;
+const STATUS_URL = 'https://crm.example.com/vonage/status';
+
+const contact = (index: number) => ({
+	to: `4477009300${String(index).padStart(2, '0')}`,
+	name: `Lead ${index}`,
+	order: `Q-${index}`,
+	ref: `lead-${index}`,
+});
+
+const stack = new Stack();
+let simulator: StudioSimulator;
+let main: N8nHome;
+let workers: ManagedProcess[];
+
+beforeAll(async () => {
+	simulator = await startSimulator({ tier: 1, apiKey: 'e2e-key', callbacks: false, latencyMs: { min: 20, max: 150 } });
+	stack.defer('simulator', () => simulator.close());
+	const postgres = stack.add(await startPostgres());
+	const redis = await startRedis();
+	stack.defer('redis', () => redis.stop());
+
+	const prepared = await preparePackage();
+	const queueEnv = {
+		...postgres.n8nEnv,
+		EXECUTIONS_MODE: 'queue',
+		QUEUE_BULL_REDIS_HOST: '127.0.0.1',
+		QUEUE_BULL_REDIS_PORT: String(redis.port),
+	};
+	main = await N8nHome.create({ package: prepared, env: queueEnv });
+	stack.defer('main user folder', () => main.remove());
+	const workerHomes = await Promise.all(
+		[1, 2].map(() => N8nHome.create({ package: prepared, env: queueEnv, encryptionKey: main.encryptionKey })),
+	);
+	for (const home of workerHomes) stack.defer('worker user folder', () => home.remove());
+
+	await main.importCredentials([
+		studioCredential({ baseUrl: simulator.url, apiKey: 'e2e-key', sessionsPerSecond: 1, redisUrl: redis.url }),
+	]);
+	await main.importWorkflows([
+		chain('vgaiE2eQueue0001', 'CRM contact to WhatsApp', [
+			webhookNode('crm-contact'),
+			whatsAppNode({ statusUrl: STATUS_URL, rowPath: 'body' }),
+		]),
+	]);
+	await main.publishWorkflow('vgaiE2eQueue0001');
+	stack.add(await main.start({ name: 'n8n main' }));
+	workers = [];
+	for (const [index, home] of workerHomes.entries()) {
+		workers.push(stack.add(await home.startWorker({ name: `n8n worker ${index + 1}` })));
+	}
+	await main.waitForWebhooks([main.webhookUrl('crm-contact')]);
+}, 10 * 60_000);
+
+afterAll(() => stack.stopAll());
+
+test('20 webhook calls at once: 20 sessions accepted, executed on both workers, never more than 1 per second', async () => {
+	const answers = await Promise.all(
+		Array.from({ length: CALLS }, (_, index) =>
+			fetch(main.webhookUrl('crm-contact'), {
+				method: 'POST',
+				headers: { 'content-type': 'application/json' },
+				body: JSON.stringify(contact(index)),
+			}).then(async (response) => ({ status: response.status, body: await response.text() })),
+		),
+	);
+	expect(answers.filter((answer) => answer.status !== 200)).toEqual([]);
+
+	expect(simulator.sessions).toHaveLength(CALLS);
+	expect(simulator.tooManyRequests).toBe(0);
+	expect(maxInAnyWindow(simulator.sessions.map((session) => session.arrivedAt), 1000)).toBe(1);
+	const bodies = [...simulator.sessions].map((session) => session.body).sort((a, b) => String(a.to).localeCompare(String(b.to)));
+	expect(bodies).toEqual(
+		Array.from({ length: CALLS }, (_, index) =>
+			expectedWhatsAppBody(contact(index), `${STATUS_URL}?vgai_ref=${contact(index).ref}`),
+		),
+	);
+
+	const perWorker = workers.map((worker) => (worker.output.match(/Worker finished execution/g) ?? []).length);
+	expect(perWorker.reduce((sum, count) => sum + count, 0)).toBe(CALLS);
+	for (const count of perWorker) expect(count).toBeGreaterThan(0);
+});
