@@ -40,6 +40,8 @@ export interface N8nHomeOptions {
 	echo?: boolean;
 	/** Where the throw-away folder goes; default the system temp dir. */
 	parentDir?: string;
+	/** n8n's HTTP port; default a free one. */
+	port?: number;
 }
 
 /** Run data as `n8n execute --rawOutput` prints it (only what the tests read is typed). */
@@ -97,7 +99,7 @@ export class N8nHome {
 		const n8nFolder = join(userFolder, '.n8n');
 		mkdirSync(n8nFolder, { recursive: true });
 		if (options.package) cpSync(options.package.nodesDir, join(n8nFolder, 'nodes'), { recursive: true });
-		const port = await freePort();
+		const port = options.port ?? (await freePort());
 		let brokerPort = await freePort();
 		while (brokerPort === port) brokerPort = await freePort();
 		return new N8nHome(
@@ -297,9 +299,21 @@ export class N8nRest {
 	}
 
 	async get<T = unknown>(path: string): Promise<T> {
-		const response = await fetch(`${this.baseUrl}${path}`, { headers: { cookie: this.cookie, 'browser-id': 'e2e' } });
+		return await this.request<T>('GET', path);
+	}
+
+	async post<T = unknown>(path: string, body: unknown): Promise<T> {
+		return await this.request<T>('POST', path, body);
+	}
+
+	private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+		const response = await fetch(`${this.baseUrl}${path}`, {
+			method,
+			headers: { cookie: this.cookie, 'browser-id': 'e2e', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+			body: body === undefined ? undefined : JSON.stringify(body),
+		});
 		const text = await response.text();
-		if (!response.ok) throw new Error(`GET ${path}: ${response.status} ${text.slice(0, 500)}`);
+		if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text.slice(0, 500)}`);
 		return JSON.parse(text) as T;
 	}
 }

@@ -1,0 +1,297 @@
+// `npm run demo`: the Studio simulator and a real n8n with this package and the three example workflows, on
+// 127.0.0.1, state in a throw-away folder. `npm run demo -- --headless` runs the examples end to end and reports.
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { preparePackage } from '../e2e/support/communityPackage';
+import { DEMO_OWNER, N8nHome, N8nRest, type WorkflowImport } from '../e2e/support/n8n';
+import { freePort, Stack } from '../e2e/support/processes';
+import { DEFAULT_N8N_VERSION, ensureRuntime, REPO_ROOT } from '../e2e/support/runtime';
+import { startSimulator, type StudioSimulator } from '../test/simulator/simulator';
+import { maxInAnyWindow } from '../test/simulator/windows';
+
+const USAGE = `Usage: npm run demo -- [--headless] [--tier 1|3|5] [--port N] [--keep]
+
+  --headless   run the three example workflows end to end, print a report, exit (non-zero on failure)
+  --tier N     the sessions per second of the demo credential and the simulator (default 1)
+  --port N     n8n's port (default 5678 when free, else a free one)
+  --keep       keep the throw-away n8n folder after exit (its path is printed)
+`;
+
+// Must match examples/*.json: the examples are written for an n8n on localhost:5678.
+const EXAMPLES_BASE_URL = 'http://localhost:5678';
+const EXAMPLE_STATUS_TOKEN = 'replace-with-your-own-secret';
+const EXAMPLES = {
+	crm: 'vgaiDemoCrm00001',
+	campaign: 'vgaiDemoCampaign',
+	followUp: 'vgaiDemoFollowUp',
+};
+const CAMPAIGN_SIZE = 25;
+/** Campaign numbers the simulator reports undeliverable, so the follow-up workflow has something to do. */
+const UNDELIVERABLE = ['447700900103', '447700900111', '447700900119'];
+const CRM_CONTACT = { contactId: 'crm-0042', phone: '+44 7700 900042', firstName: 'Sam', orderId: 'ORD-42' };
+
+function say(line = ''): void {
+	process.stdout.write(`${line}\n`);
+}
+
+function step(text: string): () => void {
+	const started = Date.now();
+	process.stdout.write(`• ${text}...`);
+	return () => process.stdout.write(` ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+}
+
+async function portFor(requested: number | undefined): Promise<number> {
+	if (requested) return requested;
+	const probe = await import('node:net');
+	const free = await new Promise<boolean>((resolve) => {
+		const server = probe.createServer();
+		server.once('error', () => resolve(false));
+		server.listen(5678, '127.0.0.1', () => server.close(() => resolve(true)));
+	});
+	return free ? 5678 : await freePort();
+}
+
+function loadExamples(baseUrl: string): WorkflowImport[] {
+	const dir = join(REPO_ROOT, 'examples');
+	return readdirSync(dir)
+		.filter((name) => name.endsWith('.json'))
+		.map((name) => JSON.parse(readFileSync(join(dir, name), 'utf8').split(EXAMPLES_BASE_URL).join(baseUrl)) as WorkflowImport);
+}
+
+async function waitUntil(what: string, condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
+	const deadline = Date.now() + timeoutMs;
+	while (!(await condition())) {
+		if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+		await new Promise((resolve) => setTimeout(resolve, 200));
+	}
+}
+
+interface ExecutionSummary {
+	id: string;
+	status: string;
+}
+
+async function executions(rest: N8nRest, workflowId: string): Promise<ExecutionSummary[]> {
+	const answer = await rest.get<{ data: { results: ExecutionSummary[] } }>(
+		`/rest/executions?filter=${encodeURIComponent(JSON.stringify({ workflowId }))}&limit=100`,
+	);
+	return answer.data.results;
+}
+
+async function runHeadless(home: N8nHome, rest: N8nRest, simulator: StudioSimulator, tier: number): Promise<boolean> {
+	const problems: string[] = [];
+	const whatsapp = () => simulator.sessions.filter((session) => session.channel === 'whatsapp');
+	const sms = () => simulator.sessions.filter((session) => session.channel === 'sms');
+
+	let done = step('1/3 CRM webhook: posting one contact');
+	const crmAnswer = await fetch(home.webhookUrl('crm-contact'), {
+		method: 'POST',
+		headers: { 'content-type': 'application/json' },
+		body: JSON.stringify(CRM_CONTACT),
+	});
+	done();
+	if (crmAnswer.status !== 200) problems.push(`the CRM webhook answered ${crmAnswer.status}: ${await crmAnswer.text()}`);
+	const crmSession = whatsapp().find((session) => session.body.to === '447700900042');
+	if (!crmSession) problems.push('the CRM contact did not start a WhatsApp session');
+	else {
+		const components = JSON.stringify(crmSession.body.components);
+		if (!components.includes('Sam') || !components.includes('ORD-42')) problems.push('the CRM session lacks its header/body parameters');
+		if (!String(crmSession.body.status_url).includes('vgai_ref=crm-0042')) problems.push('the CRM session lacks its reference');
+	}
+
+	done = step(`2/3 Campaign: ${CAMPAIGN_SIZE} contacts at ${tier} per second (about ${Math.ceil(CAMPAIGN_SIZE / tier)} s)`);
+	const before = whatsapp().length;
+	const campaignStarted = Date.now();
+	// What the editor's "Execute workflow" button does.
+	await rest.post(`/rest/workflows/${EXAMPLES.campaign}/run`, { triggerToStartFrom: { name: 'Start campaign' } });
+	await waitUntil(
+		'the campaign execution to finish',
+		async () => (await executions(rest, EXAMPLES.campaign)).some((execution) => execution.status !== 'running' && execution.status !== 'new'),
+		CAMPAIGN_SIZE * 2000 + 60_000,
+	);
+	const campaignSeconds = (Date.now() - campaignStarted) / 1000;
+	done();
+	const campaignRuns = await executions(rest, EXAMPLES.campaign);
+	if (campaignRuns[0]?.status !== 'success') problems.push(`the campaign execution ended "${campaignRuns[0]?.status}"`);
+	const campaignSessions = whatsapp().slice(before);
+	if (campaignSessions.length !== CAMPAIGN_SIZE) problems.push(`the campaign started ${campaignSessions.length} of ${CAMPAIGN_SIZE} sessions`);
+
+	done = step('3/3 Follow-up: waiting for the statuses and the SMS follow-ups');
+	await waitUntil('the follow-up SMS sessions', () => sms().length >= UNDELIVERABLE.length, 60_000).catch((error: Error) =>
+		problems.push(error.message),
+	);
+	// Callbacks of the last sessions (and of the SMS follow-ups) trail by a few hundred ms.
+	await waitUntil(
+		'the last status callbacks',
+		// submitted, delivered, read for each session; submitted, undeliverable for the failing numbers
+		() =>
+			simulator.callbacksSent.length >=
+			simulator.sessions.reduce((sum, session) => sum + (UNDELIVERABLE.includes(String(session.body.to)) ? 2 : 3), 0),
+		30_000,
+	).catch((error: Error) => problems.push(error.message));
+	await waitUntil(
+		'the follow-up executions to finish',
+		async () => (await executions(rest, EXAMPLES.followUp)).every((execution) => execution.status !== 'running' && execution.status !== 'new'),
+		30_000,
+	).catch((error: Error) => problems.push(error.message));
+	done();
+
+	const followUps = sms();
+	const followUpNumbers = followUps.map((session) => String(session.body.to)).sort();
+	if (JSON.stringify(followUpNumbers) !== JSON.stringify([...UNDELIVERABLE].sort())) {
+		problems.push(`follow-up SMS sessions went to [${followUpNumbers.join(', ')}], expected [${UNDELIVERABLE.join(', ')}]`);
+	}
+	const statusCounts = new Map<string, number>();
+	for (const callback of simulator.callbacksSent) {
+		const status = String((callback.body as { status?: unknown }).status);
+		statusCounts.set(status, (statusCounts.get(status) ?? 0) + 1);
+	}
+	const refusedCallbacks = simulator.callbacksSent.filter((callback) => callback.status !== 200);
+	if (refusedCallbacks.length > 0) problems.push(`${refusedCallbacks.length} status callbacks were not answered 200`);
+	const followUpRuns = await executions(rest, EXAMPLES.followUp);
+	const failedFollowUps = followUpRuns.filter((execution) => execution.status !== 'success');
+	if (failedFollowUps.length > 0) problems.push(`${failedFollowUps.length} follow-up executions did not succeed`);
+
+	const arrivals = simulator.sessions.map((session) => session.arrivedAt);
+	const busiest = maxInAnyWindow(arrivals, 1000);
+	if (busiest > tier) problems.push(`${busiest} sessions reached Studio within one second, over the tier of ${tier}`);
+	if (simulator.tooManyRequests > 0) problems.push(`Studio answered 429 ${simulator.tooManyRequests} times`);
+	const campaignArrivals = campaignSessions.map((session) => session.arrivedAt);
+	const campaignSpan = (Math.max(...campaignArrivals) - Math.min(...campaignArrivals)) / 1000;
+	const campaignRate = campaignSpan > 0 ? (campaignSessions.length - 1) / campaignSpan : 0;
+
+	say();
+	say('Report');
+	say(`  WhatsApp sessions started   ${whatsapp().length} (1 CRM contact + ${campaignSessions.length} campaign)`);
+	say(`  Rate achieved               ${campaignRate.toFixed(2)} sessions/s over the campaign (tier ${tier}/s), busiest second held ${busiest}`);
+	say(`  429 answers from Studio     ${simulator.tooManyRequests}`);
+	say(
+		`  Statuses received           ${[...statusCounts.entries()].map(([status, count]) => `${status} ${count}`).join(', ')} (all answered 200: ${refusedCallbacks.length === 0 ? 'yes' : 'no'})`,
+	);
+	say(`  Follow-up executions        ${followUpRuns.length} (${failedFollowUps.length} failed)`);
+	say(`  Marked done (read)          ${statusCounts.get('read') ?? 0}`);
+	say(`  Follow-up SMS sessions      ${followUps.length} to ${followUpNumbers.join(', ')}`);
+	say(`  Campaign execution took     ${campaignSeconds.toFixed(1)} s`);
+	say();
+	if (problems.length > 0) {
+		say('FAILED:');
+		for (const problem of problems) say(`  - ${problem}`);
+		return false;
+	}
+	say('PASSED: every example workflow ran end to end.');
+	return true;
+}
+
+async function main(): Promise<number> {
+	const { values } = parseArgs({
+		options: {
+			headless: { type: 'boolean', default: false },
+			tier: { type: 'string', default: '1' },
+			port: { type: 'string' },
+			keep: { type: 'boolean', default: false },
+			help: { type: 'boolean', short: 'h', default: false },
+		},
+	});
+	if (values.help) {
+		say(USAGE);
+		return 0;
+	}
+	const tier = Number(values.tier);
+	if (![1, 3, 5].includes(tier)) throw new Error(`--tier must be 1, 3 or 5 (Studio's tiers), got ${values.tier}`);
+
+	const stack = new Stack();
+	const stopAll = async () => {
+		await stack.stopAll();
+	};
+	let interrupted: () => void = () => {};
+	const interruption = new Promise<void>((resolve) => (interrupted = resolve));
+	process.once('SIGINT', () => interrupted());
+	process.once('SIGTERM', () => interrupted());
+
+	try {
+		let done = step(`n8n ${DEFAULT_N8N_VERSION} runtime (installed once into the cache, minutes the first time)`);
+		const runtime = await ensureRuntime(DEFAULT_N8N_VERSION);
+		done();
+		done = step('Building and packing n8n-nodes-vonage-ai-studio, installing it as a community package');
+		const prepared = await preparePackage();
+		done();
+
+		done = step(`Starting the Studio simulator (tier ${tier}/s)`);
+		const simulator = await startSimulator({
+			tier,
+			apiKey: 'demo-studio-key',
+			failNumbers: Object.fromEntries(UNDELIVERABLE.map((number) => [number, 'undeliverable' as const])),
+			callbackDelayMs: 150,
+			latencyMs: { min: 30, max: 120 },
+		});
+		stack.defer('simulator', () => simulator.close());
+		done();
+
+		const port = await portFor(values.port ? Number(values.port) : undefined);
+		const home = await N8nHome.create({ runtime, package: prepared, port });
+		if (!values.keep) stack.defer('n8n folder', () => home.remove());
+
+		done = step('Importing the demo credentials and the three example workflows');
+		await home.importCredentials([
+			{
+				id: 'vgaiDemoStudio01',
+				name: 'Vonage AI Studio account',
+				type: 'vonageAiStudioApi',
+				data: { apiKey: 'demo-studio-key', region: 'eu', sessionsPerSecond: tier, baseUrl: simulator.url, redisUrl: '' },
+			},
+			{
+				id: 'vgaiDemoStatus01',
+				name: 'Vonage AI Studio status callbacks',
+				type: 'vonageAiStudioCallbackApi',
+				data: { token: EXAMPLE_STATUS_TOKEN, signatureSecret: '' },
+			},
+		]);
+		await home.importWorkflows(loadExamples(home.baseUrl));
+		await home.publishWorkflow(EXAMPLES.crm);
+		await home.publishWorkflow(EXAMPLES.followUp);
+		done();
+
+		done = step(`Starting n8n on ${home.baseUrl}`);
+		const n8n = stack.add(await home.start());
+		const rest = await N8nRest.setupOwner(home.baseUrl);
+		await home.waitForWebhooks([home.webhookUrl('crm-contact')]);
+		done();
+		if (values.keep) say(`  n8n user folder (kept): ${home.userFolder}`);
+
+		if (values.headless) {
+			const ok = await runHeadless(home, rest, simulator, tier);
+			if (!ok) say(`\nLast n8n log lines:\n${n8n.tail(30)}`);
+			return ok ? 0 : 1;
+		}
+
+		say();
+		say(`n8n is running: ${home.baseUrl}`);
+		say(`  Sign in as ${DEMO_OWNER.email} / ${DEMO_OWNER.password}`);
+		say(`  Studio simulator: ${simulator.url} (state: ${simulator.url}/_simulator/state)`);
+		say();
+		say('What to try:');
+		say(`  1. "Vonage AI Studio: campaign of 25 contacts": open it, click "Execute workflow".`);
+		say(`     25 WhatsApp sessions start at ${tier} per second; the simulator reports 3 of them undeliverable.`);
+		say(`  2. "Vonage AI Studio: follow up on statuses" (active): open Executions to see each read status`);
+		say('     marked done and each undeliverable one turned into an SMS session.');
+		say(`  3. "Vonage AI Studio: CRM contact → WhatsApp session" (active): post a contact to it:`);
+		say(`     curl -X POST ${home.webhookUrl('crm-contact')} -H 'content-type: application/json' \\`);
+		say(`       -d '${JSON.stringify(CRM_CONTACT)}'`);
+		say();
+		say('Press Ctrl+C to stop n8n and the simulator.');
+		await Promise.race([interruption, n8n.exited]);
+		return 0;
+	} finally {
+		say('Stopping n8n and the simulator...');
+		await stopAll();
+	}
+}
+
+main().then(
+	(code) => process.exit(code),
+	(error: unknown) => {
+		process.stderr.write(`\ndemo failed: ${error instanceof Error ? error.message : String(error)}\n`);
+		process.exit(1);
+	},
+);
