@@ -51,5 +51,17 @@ export const idempotencyKeyField: INodeProperties = {
 		'Optional. Sends with the same key within the remember window start only one session, even across executions and retries; later ones return the first result. Without it, a re-run of the same execution and item is still recognised.',
 };
 
-export const statusUrlHint =
-	'Where Studio posts delivery statuses. Paste the production URL of a Vonage AI Studio Trigger (or any endpoint of yours). Never the status URL of the Vonage application itself: Vonage warns it loops endlessly.';
+export function toField(description: string, placeholder = '+44 7700 900000'): INodeProperties {
+	return { displayName: 'To', name: 'to', type: 'string', required: true, default: '', placeholder, description };
+}
+
+export const statusUrlField: INodeProperties = {
+	displayName: 'Status URL',
+	name: 'statusUrl',
+	type: 'string',
+	required: true,
+	default: '',
+	placeholder: 'https://your-n8n.example.com/webhook/vonage-ai-studio/status',
+	description:
+		'Where Studio posts delivery statuses. Paste the production URL of a Vonage AI Studio Trigger (or any endpoint of yours). Never the status URL of the Vonage application itself: Vonage warns it loops endlessly.',
+};

@@ -1,7 +1,7 @@
 // SMS → Start Outbound Session: the agent opens an SMS conversation.
 import type { INodeProperties } from 'n8n-workflow';
 
-import { agentIdField, idempotencyKeyField, referenceField, sessionParametersField, statusUrlHint } from './common';
+import { agentIdField, idempotencyKeyField, referenceField, sessionParametersField, statusUrlField, toField } from './common';
 
 const show = { show: { resource: ['sms'], operation: ['startOutboundSession'] } };
 
@@ -24,26 +24,8 @@ export const smsOperations: INodeProperties = {
 
 export const smsFields: INodeProperties[] = [
 	{ ...agentIdField, displayOptions: show },
-	{
-		displayName: 'To',
-		name: 'to',
-		type: 'string',
-		required: true,
-		default: '',
-		placeholder: '+44 7700 900000',
-		description: 'Mobile number with country code; spaces, +, 00 and brackets are fine',
-		displayOptions: show,
-	},
-	{
-		displayName: 'Status URL',
-		name: 'statusUrl',
-		type: 'string',
-		required: true,
-		default: '',
-		placeholder: 'https://your-n8n.example.com/webhook/vonage-ai-studio/status',
-		description: statusUrlHint,
-		displayOptions: show,
-	},
+	{ ...toField('Mobile number with country code; spaces, +, 00 and brackets are fine'), displayOptions: show },
+	{ ...statusUrlField, displayOptions: show },
 	{ ...referenceField, displayOptions: show },
 	{ ...sessionParametersField, displayOptions: show },
 	{ ...idempotencyKeyField, displayOptions: show },

@@ -1,7 +1,7 @@
 // Voice → Make Outbound Call: the agent calls a number or a SIP address.
 import type { INodeProperties } from 'n8n-workflow';
 
-import { agentIdField, idempotencyKeyField, referenceField, sessionParametersField } from './common';
+import { agentIdField, idempotencyKeyField, referenceField, sessionParametersField, statusUrlField, toField } from './common';
 
 const show = { show: { resource: ['voice'], operation: ['makeOutboundCall'] } };
 
@@ -24,22 +24,10 @@ export const voiceOperations: INodeProperties = {
 
 export const voiceFields: INodeProperties[] = [
 	{ ...agentIdField, displayOptions: show },
+	{ ...toField('Phone number with country code, or a SIP address', '+44 7700 900000 or sip:alice@pbx.example.com'), displayOptions: show },
 	{
-		displayName: 'To',
-		name: 'to',
-		type: 'string',
-		required: true,
-		default: '',
-		placeholder: '+44 7700 900000 or sip:alice@pbx.example.com',
-		description: 'Phone number with country code, or a SIP address',
-		displayOptions: show,
-	},
-	{
-		displayName: 'Status URL',
-		name: 'statusUrl',
-		type: 'string',
-		default: '',
-		placeholder: 'https://your-n8n.example.com/webhook/vonage-ai-studio/status',
+		...statusUrlField,
+		required: false,
 		description: 'Optional. Studio calls it only when the callee does not pick up (busy, unanswered ...).',
 		displayOptions: show,
 	},

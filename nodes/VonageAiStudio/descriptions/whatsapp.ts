@@ -2,7 +2,7 @@
 import type { INodeProperties } from 'n8n-workflow';
 
 import { HEADER_TEXT_LIMIT, BODY_TEXT_LIMIT } from '../body';
-import { agentIdField, idempotencyKeyField, referenceField, sessionParametersField, statusUrlHint } from './common';
+import { agentIdField, idempotencyKeyField, referenceField, sessionParametersField, statusUrlField, toField } from './common';
 
 const show = { show: { resource: ['whatsapp'], operation: ['startOutboundSession'] } };
 const showFields = { show: { ...show.show, templateParameters: ['fields'] } };
@@ -27,16 +27,7 @@ export const whatsAppOperations: INodeProperties = {
 
 export const whatsAppFields: INodeProperties[] = [
 	{ ...agentIdField, displayOptions: show },
-	{
-		displayName: 'To',
-		name: 'to',
-		type: 'string',
-		required: true,
-		default: '',
-		placeholder: '+44 7700 900000',
-		description: 'WhatsApp number with country code; spaces, +, 00 and brackets are fine',
-		displayOptions: show,
-	},
+	{ ...toField('WhatsApp number with country code; spaces, +, 00 and brackets are fine'), displayOptions: show },
 	{
 		displayName: 'Namespace',
 		name: 'namespace',
@@ -66,16 +57,7 @@ export const whatsAppFields: INodeProperties[] = [
 		description: 'Language code of the approved template, e.g. en, en_US, pt_BR',
 		displayOptions: show,
 	},
-	{
-		displayName: 'Status URL',
-		name: 'statusUrl',
-		type: 'string',
-		required: true,
-		default: '',
-		placeholder: 'https://your-n8n.example.com/webhook/vonage-ai-studio/status',
-		description: statusUrlHint,
-		displayOptions: show,
-	},
+	{ ...statusUrlField, displayOptions: show },
 	{ ...referenceField, displayOptions: show },
 	{
 		displayName: 'Template Parameters',
