@@ -56,12 +56,12 @@ beforeAll(async () => {
 		]),
 	]);
 	await main.publishWorkflow('vgaiE2eQueue0001');
-	stack.add(await main.start({ name: 'n8n main' }));
+	const mainProcess = stack.add(await main.start({ name: 'n8n main' }));
+	await main.waitForWebhooks([main.webhookUrl('crm-contact')], 60_000, mainProcess);
 	workers = [];
 	for (const [index, home] of workerHomes.entries()) {
 		workers.push(stack.add(await home.startWorker({ name: `n8n worker ${index + 1}` })));
 	}
-	await main.waitForWebhooks([main.webhookUrl('crm-contact')]);
 }, 10 * 60_000);
 
 afterAll(() => stack.stopAll());

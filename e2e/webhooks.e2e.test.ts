@@ -88,8 +88,8 @@ beforeAll(async () => {
 		chain(TRIGGER_WORKFLOW, 'Statuses', [trigger, postItemNode(recorder.url)]),
 	]);
 	for (const id of ['vgaiE2eCampA0001', 'vgaiE2eCampB0001', TRIGGER_WORKFLOW]) await home.publishWorkflow(id);
-	stack.add(await home.start());
-	await home.waitForWebhooks([home.webhookUrl('campaign-a'), home.webhookUrl('campaign-b'), triggerUrl]);
+	const n8n = stack.add(await home.start());
+	await home.waitForWebhooks([home.webhookUrl('campaign-a'), home.webhookUrl('campaign-b'), triggerUrl], 60_000, n8n);
 	rest = await N8nRest.setupOwner(home.baseUrl);
 });
 

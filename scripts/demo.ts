@@ -255,7 +255,7 @@ async function main(): Promise<number> {
 		done = step(`Starting n8n on ${home.baseUrl}`);
 		const n8n = stack.add(await home.start());
 		const rest = await N8nRest.setupOwner(home.baseUrl);
-		await home.waitForWebhooks([home.webhookUrl('crm-contact')]);
+		await home.waitForWebhooks([home.webhookUrl('crm-contact')], 60_000, n8n);
 		done();
 		if (values.keep) say(`  n8n user folder (kept): ${home.userFolder}`);
 

@@ -56,16 +56,21 @@ export async function installTarball(tarball: string, nodesDir: string): Promise
 	const packageDir = join(nodesDir, 'node_modules', manifest.name);
 	mkdirSync(packageDir, { recursive: true });
 	cpSync(staging, packageDir, { recursive: true });
-	const { devDependencies, peerDependencies, optionalDependencies, ...kept } = manifest;
-	void devDependencies;
-	void peerDependencies;
-	void optionalDependencies;
+	const kept: Record<string, unknown> = { ...manifest };
+	for (const field of ['devDependencies', 'peerDependencies', 'optionalDependencies']) delete kept[field];
 	writeFileSync(join(packageDir, 'package.json'), JSON.stringify(kept, null, 2));
 	await run('npm', NPM_INSTALL_ARGS, { cwd: packageDir, timeoutMs: 5 * 60_000 });
 
+	// What n8n will load: a file missing here would only show up as an unknown node type in n8n's log.
+	const declared = (manifest.n8n ?? {}) as { nodes?: string[]; credentials?: string[] };
+	const missing = [...(declared.nodes ?? []), ...(declared.credentials ?? [])].filter(
+		(path) => !existsSync(join(packageDir, path)),
+	);
+	if (missing.length > 0) throw new Error(`The packed package lacks files its package.json "n8n" lists: ${missing.join(', ')}`);
+
 	const nodesManifest = join(nodesDir, 'package.json');
-	const current = existsSync(nodesManifest)
-		? (JSON.parse(readFileSync(nodesManifest, 'utf8')) as { dependencies?: Record<string, string> })
+	const current: Record<string, unknown> & { dependencies?: Record<string, string> } = existsSync(nodesManifest)
+		? (JSON.parse(readFileSync(nodesManifest, 'utf8')) as Record<string, unknown>)
 		: { name: 'installed-nodes', private: true };
 	const dependencies = { ...(current.dependencies ?? {}), [manifest.name]: manifest.version };
 	writeFileSync(nodesManifest, JSON.stringify({ ...current, dependencies }, null, 2));

@@ -217,14 +217,17 @@ export class N8nHome {
 	 * n8n 2.41 registers published webhooks just after it says the editor is accessible: waits until each URL
 	 * is registered. A GET to a POST-only webhook answers "not registered for GET requests" once it exists.
 	 */
-	async waitForWebhooks(urls: string[], timeoutMs = 60_000): Promise<void> {
+	async waitForWebhooks(urls: string[], timeoutMs = 60_000, server?: ManagedProcess): Promise<void> {
 		const deadline = Date.now() + timeoutMs;
 		for (const url of urls) {
 			for (;;) {
 				const response = await fetch(url).catch(() => undefined);
 				const text = response ? await response.text() : '';
 				if (response && (response.ok || /not registered for GET/i.test(text))) break;
-				if (Date.now() > deadline) throw new Error(`Webhook ${url} was not registered within ${timeoutMs} ms: ${text}`);
+				if (Date.now() > deadline) {
+					const log = server ? `\nn8n log:\n${server.tail(60)}` : '';
+					throw new Error(`Webhook ${url} was not registered within ${timeoutMs} ms: ${text.slice(0, 200)}${log}`);
+				}
 				await new Promise((resolve) => setTimeout(resolve, 100));
 			}
 		}

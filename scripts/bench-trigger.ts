@@ -1,0 +1,145 @@
+// Benchmark: callbacks per second through the Vonage AI Studio Trigger (signed-callback verification on, repeat
+// filter on) against n8n's built-in Webhook node, on the same real n8n instance, as a ratio (goal >= 0.9).
+//   npx tsx scripts/bench-trigger.ts [--requests 1500] [--concurrency 16] [--rounds 3] [--min-ratio 0.9]
+import jwt from 'jsonwebtoken';
+import { createHash, randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { Agent, request } from 'undici';
+import { preparePackage } from '../e2e/support/communityPackage';
+import { N8nHome } from '../e2e/support/n8n';
+import { Stack } from '../e2e/support/processes';
+import { callbackCredential, chain, triggerNode, triggerPath } from '../e2e/support/workflows';
+
+const SECRET = 'bench-signature-secret';
+
+interface Prepared {
+	body: string;
+	authorization: string;
+}
+
+/** Bodies and signatures made before the clock starts, so both targets get identical, ready requests. */
+function prepareCallbacks(count: number): Prepared[] {
+	return Array.from({ length: count }, (_, index) => {
+		const body = JSON.stringify({
+			to: `4477009${String(index % 100000).padStart(5, '0')}`,
+			from: '447700900100',
+			channel: 'whatsapp',
+			message_uuid: randomUUID(),
+			timestamp: new Date().toISOString(),
+			usage: { price: '0.04', currency: 'EUR' },
+			status: 'delivered',
+			client_ref: 'AI Studio',
+		});
+		const authorization = `Bearer ${jwt.sign(
+			{
+				iat: Math.floor(Date.now() / 1000),
+				jti: randomUUID(),
+				iss: 'Vonage',
+				payload_hash: createHash('sha256').update(body).digest('hex'),
+				api_key: 'bench-account',
+			},
+			SECRET,
+			{ algorithm: 'HS256' },
+		)}`;
+		return { body, authorization };
+	});
+}
+
+async function blast(url: string, callbacks: Prepared[], concurrency: number, agent: Agent): Promise<{ perSecond: number; failures: number }> {
+	let next = 0;
+	let failures = 0;
+	const started = performance.now();
+	await Promise.all(
+		Array.from({ length: concurrency }, async () => {
+			while (next < callbacks.length) {
+				const callback = callbacks[next++];
+				const response = await request(url, {
+					method: 'POST',
+					dispatcher: agent,
+					headers: { 'content-type': 'application/json', authorization: callback.authorization },
+					body: callback.body,
+				});
+				await response.body.text();
+				if (response.statusCode !== 200) failures++;
+			}
+		}),
+	);
+	return { perSecond: callbacks.length / ((performance.now() - started) / 1000), failures };
+}
+
+async function main(): Promise<number> {
+	const { values } = parseArgs({
+		options: {
+			requests: { type: 'string', default: '1500' },
+			concurrency: { type: 'string', default: '16' },
+			rounds: { type: 'string', default: '3' },
+			'min-ratio': { type: 'string' },
+		},
+	});
+	const requests = Number(values.requests);
+	const concurrency = Number(values.concurrency);
+	const rounds = Number(values.rounds);
+
+	const stack = new Stack();
+	try {
+		const home = await N8nHome.create({ package: await preparePackage(), env: { N8N_LOG_LEVEL: 'warn' } });
+		stack.defer('n8n user folder', () => home.remove());
+		const trigger = triggerNode({ authentication: 'signature', statuses: ['delivered', 'read'] });
+		const webhook = {
+			id: randomUUID(),
+			name: 'Webhook',
+			type: 'n8n-nodes-base.webhook',
+			typeVersion: 2,
+			position: [0, 0],
+			webhookId: randomUUID(),
+			parameters: { httpMethod: 'POST', path: 'bench-plain', responseMode: 'onReceived', options: {} },
+		};
+		await home.importCredentials([callbackCredential({ signatureSecret: SECRET })]);
+		await home.importWorkflows([chain('vgaiBenchTrigger', 'Bench trigger', [trigger]), chain('vgaiBenchWebhook', 'Bench webhook', [webhook])]);
+		await home.publishWorkflow('vgaiBenchTrigger');
+		await home.publishWorkflow('vgaiBenchWebhook');
+		const n8n = stack.add(await home.start({ extraEnv: { N8N_LOG_LEVEL: 'info' } }));
+		const targets = { trigger: home.webhookUrl(triggerPath(trigger)), webhook: home.webhookUrl('bench-plain') };
+		await home.waitForWebhooks(Object.values(targets), 60_000, n8n);
+
+		const agent = new Agent({ connections: concurrency, keepAliveTimeout: 10_000 });
+		stack.defer('http agent', () => agent.close());
+		const warmUp = Math.min(200, requests);
+		await blast(targets.trigger, prepareCallbacks(warmUp), concurrency, agent);
+		await blast(targets.webhook, prepareCallbacks(warmUp), concurrency, agent);
+
+		const results: Record<'trigger' | 'webhook', number[]> = { trigger: [], webhook: [] };
+		for (let round = 1; round <= rounds; round++) {
+			// Alternate the order so drift (database growth, GC) does not favour one side.
+			const order: Array<'trigger' | 'webhook'> = round % 2 === 1 ? ['trigger', 'webhook'] : ['webhook', 'trigger'];
+			for (const name of order) {
+				const { perSecond, failures } = await blast(targets[name], prepareCallbacks(requests), concurrency, agent);
+				if (failures > 0) throw new Error(`${failures} of ${requests} requests to the ${name} were not answered 200`);
+				results[name].push(perSecond);
+				process.stdout.write(`round ${round} ${name.padEnd(7)} ${perSecond.toFixed(0)} callbacks/s\n`);
+			}
+		}
+		const median = (list: number[]) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)];
+		const viaTrigger = median(results.trigger);
+		const viaWebhook = median(results.webhook);
+		const ratio = viaTrigger / viaWebhook;
+		process.stdout.write(
+			`\nn8n ${home.runtime.version}, ${requests} callbacks x ${rounds} rounds, ${concurrency} concurrent\n` +
+				`Vonage AI Studio Trigger (signature + repeat filter): ${viaTrigger.toFixed(0)} callbacks/s (median)\n` +
+				`Built-in Webhook node:                              ${viaWebhook.toFixed(0)} callbacks/s (median)\n` +
+				`Ratio: ${ratio.toFixed(2)} (goal >= 0.9)\n`,
+		);
+		const minimum = values['min-ratio'] ? Number(values['min-ratio']) : undefined;
+		return minimum !== undefined && ratio < minimum ? 1 : 0;
+	} finally {
+		await stack.stopAll();
+	}
+}
+
+main().then(
+	(code) => process.exit(code),
+	(error: unknown) => {
+		process.stderr.write(`bench failed: ${error instanceof Error ? error.message : String(error)}\n`);
+		process.exit(1);
+	},
+);
