@@ -53,6 +53,15 @@ export class VonageAiStudioApi implements ICredentialType {
 			description:
 				'The outbound rate tier Vonage approved for this account. Every node using this credential shares it: sends are paced so that no second ever holds more. Ask ai.support@vonage.com for 3 or 5.',
 		},
+		{
+			displayName: 'Rate Gate Safety Margin (Ms)',
+			name: 'safetyMarginMs',
+			type: 'number',
+			typeOptions: { minValue: 0, maxValue: 500 },
+			default: 25,
+			description:
+				'Advanced: extra spacing added to each 1-second window, so that jitter between n8n and Studio cannot squeeze one more session into one of Studio\'s seconds. 25 ms keeps 97.6 % of the tier; raise it if Studio still answers 429 now and then (those are retried safely).',
+		},
 		// A Redis URL usually carries the Redis password (redis://:password@host), so it is masked like one.
 		// eslint-disable-next-line @n8n/community-nodes/credential-unnecessary-password
 		{

@@ -125,6 +125,19 @@ export function toNodeApiError(node: INode, error: unknown, context: FailureCont
 		);
 	}
 
+	// Checked by name: n8n may load this package twice, giving two copies of each class.
+	const name = error instanceof Error ? error.name : undefined;
+	if (name === 'PossiblySentError') {
+		return build('', 'Not sent again: an earlier run may already have started this session', (error as Error).message);
+	}
+	if (name === 'SendInProgressError') {
+		return build('', 'Not sent: another execution is sending this item right now', (error as Error).message);
+	}
+	if (name === 'RedisUnavailableError') {
+		const { purpose, location } = error as unknown as { purpose: string; location: string };
+		return build('', `Not sent: the shared ${purpose} in Redis (${location}) could not be reached`, (error as Error).message);
+	}
+
 	if (error instanceof SendCancelledError) {
 		return build('', error.message, 'Nothing was sent for this item.');
 	}

@@ -18,6 +18,7 @@ export interface StudioAccount {
 	tier: number;
 	baseUrl: string;
 	redisUrl?: string;
+	safetyMarginMs?: number;
 }
 
 /** The credential's values, checked once: the one place the rate tier is read. */
@@ -31,6 +32,7 @@ export function readAccount(credentials: ICredentialDataDecryptedObject): Studio
 		tier: (RATE_TIERS as readonly number[]).includes(tier) ? tier : 1,
 		baseUrl: resolveBaseUrl(region, typeof credentials.baseUrl === 'string' ? credentials.baseUrl : undefined),
 		redisUrl,
+		safetyMarginMs: typeof credentials.safetyMarginMs === 'number' ? credentials.safetyMarginMs : undefined,
 	};
 }
 
@@ -100,7 +102,13 @@ function progressLogger(total: number, tier: number, log?: Logger) {
 export async function runSends(requests: SendRequest[], context: RunContext): Promise<SendResult[]> {
 	if (requests.length === 0) return [];
 	const { account, settings } = context;
-	const gate = getRateGate({ region: account.region, apiKey: account.apiKey, tier: account.tier, redisUrl: account.redisUrl });
+	const gate = getRateGate({
+		region: account.region,
+		apiKey: account.apiKey,
+		tier: account.tier,
+		redisUrl: account.redisUrl,
+		marginMs: account.safetyMarginMs,
+	});
 	const ledger = getSendLedger({ region: account.region, apiKey: account.apiKey, redisUrl: account.redisUrl });
 	const host = new URL(account.baseUrl).host;
 
@@ -109,6 +117,7 @@ export async function runSends(requests: SendRequest[], context: RunContext): Pr
 		return {
 			index: request.itemIndex,
 			ledgerKey: keys.primary,
+			alsoRecordAs: keys.content === keys.primary ? [] : [keys.content],
 			send: async () => {
 				const sentAt = new Date().toISOString();
 				const response = await postToStudio(account.baseUrl, request.prepared.path, request.prepared.body, account.apiKey, {
@@ -121,9 +130,6 @@ export async function runSends(requests: SendRequest[], context: RunContext): Pr
 					response: response.body as IDataObject,
 					sentAt,
 				};
-				if (keys.content !== keys.primary) await ledger
-						.complete(keys.content, { kind: 'accepted', response: json, at: Date.now() }, settings.rememberForMs)
-						.catch(() => undefined);
 				return json;
 			},
 		};

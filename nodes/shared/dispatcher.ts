@@ -9,6 +9,11 @@ export interface DispatchJob<T> {
 	index: number;
 	/** Identifies this send across runs (execution + node + item, or the user's idempotency key). */
 	ledgerKey?: string;
+	/**
+	 * More keys to record the outcome under (accepted or possibly sent), without claiming them: a later run that
+	 * looks the send up another way (a retried execution, by item and body) then finds it too.
+	 */
+	alsoRecordAs?: readonly string[];
 	/** Starts the request. Called only after the gate admitted it; throw the errors from ./errors. */
 	send: (signal: AbortSignal) => Promise<T>;
 }
@@ -173,9 +178,11 @@ export async function dispatchSends<T>(
 		if (key) await ledger!.release(key).catch(() => undefined);
 	}
 
-	async function record(key: string | undefined, result: LedgerResult): Promise<void> {
+	async function record(job: DispatchJob<T>, key: string | undefined, result: LedgerResult): Promise<void> {
+		if (!ledger) return;
+		const keys = [...(key === undefined ? [] : [key]), ...(job.alsoRecordAs ?? [])];
 		// The session exists whether or not the ledger could write it down; the send stays 'sent'.
-		if (key) await ledger!.complete(key, result, ledgerTtlMs).catch(() => undefined);
+		await Promise.all(keys.map(async (each) => ledger.complete(each, result, ledgerTtlMs).catch(() => undefined)));
 	}
 
 	async function run(job: DispatchJob<T>): Promise<DispatchResult<T>> {
@@ -211,7 +218,7 @@ export async function dispatchSends<T>(
 			let error: unknown;
 			try {
 				const result = await job.send(sendSignal);
-				await record(key, { kind: 'accepted', response: result, at: Date.now() });
+				await record(job, key, { kind: 'accepted', response: result, at: Date.now() });
 				return { index: job.index, outcome: 'sent', result, attempts };
 			} catch (caught) {
 				error = caught;
@@ -239,7 +246,7 @@ export async function dispatchSends<T>(
 				}
 			} else if (verdict === 'maybe-sent') {
 				// Keep the key taken: a re-run must not start a second session that Studio may already have.
-				await record(key, { kind: 'maybe-sent', reason: describe(error), at: Date.now() });
+				await record(job, key, { kind: 'maybe-sent', reason: describe(error), at: Date.now() });
 				return { index: job.index, outcome: 'failed', error, attempts };
 			}
 

@@ -110,6 +110,22 @@ describe('a retried execution', () => {
 		expect(replayed).toBe(firstSent);
 	});
 
+	it('does not resend, in a retried execution, an item whose first send may have reached Studio', async () => {
+		simulator = await startSimulator({ apiKey: API_KEY, tier: 5, callbacks: false, dropConnectionRatio: 1 });
+		const items = contacts(1);
+		const first = await runStudioNode({ parameters: parameters(), items, credentials: credentials(5), workflowId: 'wf-maybe' });
+		expect(first.error?.message).toMatch(/^No complete answer from Vonage AI Studio/);
+		expect(simulator.sessions).toHaveLength(1);
+
+		simulator.configure({ dropConnectionRatio: 0 });
+		const retry = await runStudioNode({ parameters: parameters(), items, credentials: credentials(5), workflowId: 'wf-maybe', mode: 'retry' });
+		expect(retry.error).toMatchObject({
+			message: 'Not sent again: an earlier run may already have started this session',
+			description: expect.stringContaining('use a new idempotency key'),
+		});
+		expect(simulator.sessions).toHaveLength(1);
+	});
+
 	it('a new manual execution of the same items does send again (only retries are recognised)', async () => {
 		simulator = await startSimulator({ apiKey: API_KEY, tier: 5, callbacks: false });
 		const items = contacts(2);
