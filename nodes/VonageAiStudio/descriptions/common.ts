@@ -48,7 +48,7 @@ export const idempotencyKeyField: INodeProperties = {
 	default: '',
 	placeholder: '={{ $json.contactId }}-welcome',
 	description:
-		'Optional. Sends with the same key within the remember window start only one session, even across executions and retries; later ones return the first result. Without it, a re-run of the same execution and item is still recognised.',
+		'Optional. Sends with the same key start only one session within the remember window, across every workflow and execution using this credential; later ones return the first result. Include the purpose, e.g. the contact ID plus "-welcome". Without a key, a re-run of the same execution and item is still recognised.',
 };
 
 export function toField(description: string, placeholder = '+44 7700 900000'): INodeProperties {
