@@ -1,6 +1,7 @@
 // Benchmark: callbacks per second through the Vonage AI Studio Trigger (signed-callback verification on, repeat
 // filter on) against n8n's built-in Webhook node, on the same real n8n instance, as a ratio (goal >= 0.9).
-//   npx tsx scripts/bench-trigger.ts [--requests 1500] [--concurrency 16] [--rounds 3] [--min-ratio 0.9]
+//   npx tsx scripts/bench-trigger.ts [--authentication signature|token|none] [--requests 400] [--concurrency 16]
+//                                    [--rounds 3] [--min-ratio 0.9]
 import jwt from 'jsonwebtoken';
 import { createHash, randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -11,6 +12,7 @@ import { Stack } from '../e2e/support/processes';
 import { callbackCredential, chain, triggerNode, triggerPath } from '../e2e/support/workflows';
 
 const SECRET = 'bench-signature-secret';
+const TOKEN = 'bench-token';
 
 interface Prepared {
 	body: string;
@@ -70,7 +72,8 @@ async function blast(url: string, callbacks: Prepared[], concurrency: number, ag
 async function main(): Promise<number> {
 	const { values } = parseArgs({
 		options: {
-			requests: { type: 'string', default: '1500' },
+			requests: { type: 'string', default: '400' },
+			authentication: { type: 'string', default: 'signature' },
 			concurrency: { type: 'string', default: '16' },
 			rounds: { type: 'string', default: '3' },
 			'min-ratio': { type: 'string' },
@@ -84,7 +87,8 @@ async function main(): Promise<number> {
 	try {
 		const home = await N8nHome.create({ package: await preparePackage(), env: { N8N_LOG_LEVEL: 'warn' } });
 		stack.defer('n8n user folder', () => home.remove());
-		const trigger = triggerNode({ authentication: 'signature', statuses: ['delivered', 'read'] });
+		const authentication = values.authentication as 'signature' | 'token' | 'none';
+		const trigger = triggerNode({ authentication, statuses: ['delivered', 'read'] });
 		const webhook = {
 			id: randomUUID(),
 			name: 'Webhook',
@@ -94,13 +98,18 @@ async function main(): Promise<number> {
 			webhookId: randomUUID(),
 			parameters: { httpMethod: 'POST', path: 'bench-plain', responseMode: 'onReceived', options: {} },
 		};
-		await home.importCredentials([callbackCredential({ signatureSecret: SECRET })]);
+		await home.importCredentials([callbackCredential({ signatureSecret: SECRET, token: TOKEN })]);
 		await home.importWorkflows([chain('vgaiBenchTrigger', 'Bench trigger', [trigger]), chain('vgaiBenchWebhook', 'Bench webhook', [webhook])]);
 		await home.publishWorkflow('vgaiBenchTrigger');
 		await home.publishWorkflow('vgaiBenchWebhook');
 		const n8n = stack.add(await home.start({ extraEnv: { N8N_LOG_LEVEL: 'info' } }));
-		const targets = { trigger: home.webhookUrl(triggerPath(trigger)), webhook: home.webhookUrl('bench-plain') };
-		await home.waitForWebhooks(Object.values(targets), 60_000, n8n);
+		// Both targets get the same query string, so only the node differs.
+		const query = `?vgai_ref=bench&vgai_token=${TOKEN}`;
+		const targets = {
+			trigger: `${home.webhookUrl(triggerPath(trigger))}${query}`,
+			webhook: `${home.webhookUrl('bench-plain')}${query}`,
+		};
+		await home.waitForWebhooks([home.webhookUrl(triggerPath(trigger)), home.webhookUrl('bench-plain')], 60_000, n8n);
 
 		const agent = new Agent({ connections: concurrency, keepAliveTimeout: 10_000 });
 		stack.defer('http agent', () => agent.close());
@@ -125,7 +134,7 @@ async function main(): Promise<number> {
 		const ratio = viaTrigger / viaWebhook;
 		process.stdout.write(
 			`\nn8n ${home.runtime.version}, ${requests} callbacks x ${rounds} rounds, ${concurrency} concurrent\n` +
-				`Vonage AI Studio Trigger (signature + repeat filter): ${viaTrigger.toFixed(0)} callbacks/s (median)\n` +
+				`Vonage AI Studio Trigger (${authentication}, repeat filter): ${viaTrigger.toFixed(0)} callbacks/s (median)\n` +
 				`Built-in Webhook node:                              ${viaWebhook.toFixed(0)} callbacks/s (median)\n` +
 				`Ratio: ${ratio.toFixed(2)} (goal >= 0.9)\n`,
 		);

@@ -22,6 +22,12 @@ export const WINDOW_MS = 1000;
  */
 export const DEFAULT_MARGIN_MS = 25;
 
+/**
+ * How late a start may be against the evenly spread schedule and still keep that schedule (timer lateness).
+ * The window rule is checked on real start times regardless, so this never lets a window hold more than the tier.
+ */
+export const SPACING_TOLERANCE_MS = 5;
+
 export interface PenaltyOptions {
 	/** Each 429 (at most one per window) doubles the window, up to 2^maxLevel times. */
 	maxLevel: number;
@@ -71,7 +77,10 @@ interface Waiter {
 	onAbort?: () => void;
 }
 
-/** The in-process gate: a sliding-window log of the last `tier` start times, and a FIFO of waiting sends. */
+/**
+ * The in-process gate: a FIFO of waiting sends; a start is allowed when the last `tier` starts (a sliding-window
+ * log) leave room in the window and the evenly spread schedule (one start per window / tier) has come.
+ */
 export class LocalRateGate implements RateGate {
 	private tier: number;
 	private windowMs: number;
@@ -82,6 +91,8 @@ export class LocalRateGate implements RateGate {
 	private timer: unknown;
 	private timerAt = Infinity;
 	private pausedUntil = -Infinity;
+	/** Earliest next start on the evenly spread schedule. */
+	private spacedUntil = -Infinity;
 	private penaltyLevel = 0;
 	private penaltyRaisedAt = -Infinity;
 	private closed = false;
@@ -169,12 +180,24 @@ export class LocalRateGate implements RateGate {
 
 	/** Earliest time the next start may happen. */
 	private nextStartAt(now: number): number {
-		let at = this.pausedUntil;
+		let at = Math.max(this.pausedUntil, this.spacedUntil);
 		if (this.count >= this.tier) {
+			// The rule itself, on the real start times: never more than `tier` starts in one window.
 			const oldestOfLastTier = this.starts[this.count % this.tier];
 			at = Math.max(at, oldestOfLastTier + this.windowMs * 2 ** this.currentLevel(now));
 		}
 		return at;
+	}
+
+	private recordStart(now: number): void {
+		this.starts[this.count % this.tier] = now;
+		this.count++;
+		// Starts are spread evenly, window / tier apart, instead of in bursts of `tier`: the same sustained rate,
+		// still inside Studio's limit if it counted with a bucket that allows no burst, and fewer sends leaving
+		// at one instant (less jitter between our start and Studio's arrival). The spacing follows an ideal
+		// schedule, so timer lateness (about 1 ms per start) is not added up start after start.
+		const interval = (this.windowMs * 2 ** this.currentLevel(now)) / this.tier;
+		this.spacedUntil = Math.max(this.spacedUntil, now - SPACING_TOLERANCE_MS) + interval;
 	}
 
 	private pump(): void {
@@ -186,8 +209,7 @@ export class LocalRateGate implements RateGate {
 				return;
 			}
 			const waiter = this.queue.shift()!;
-			this.starts[this.count % this.tier] = now;
-			this.count++;
+			this.recordStart(now);
 			if (waiter.onAbort) waiter.signal?.removeEventListener('abort', waiter.onAbort);
 			waiter.resolve();
 		}

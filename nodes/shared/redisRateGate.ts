@@ -1,11 +1,12 @@
 // The rate gate shared through Redis, for n8n queue mode: every worker process draws from one budget per account.
 // One atomic Lua step per start: a sliding-window log in a sorted set, timed by the Redis server's own clock.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { SendCancelledError } from './errors';
 // rateGate.ts imports this module too; its values are only used inside functions here, so the cycle is harmless.
 import {
 	DEFAULT_PENALTY,
+	SPACING_TOLERANCE_MS,
 	WINDOW_MS,
 	validateMargin,
 	validateTier,
@@ -32,9 +33,10 @@ export class RedisUnavailableError extends Error {
 }
 
 /**
- * KEYS[1] start log (sorted set, score = start in µs of the Redis clock), KEYS[2] penalty hash.
- * ARGV: tier, window µs, member, recovery µs, max penalty level.
- * Returns {1, start µs} when a start is admitted now, else {0, µs to wait}.
+ * KEYS[1] start log (sorted set, score = start in µs of the Redis clock), KEYS[2] penalty hash, KEYS[3] the
+ * evenly spread schedule's next start (µs). ARGV: tier, window µs, member, recovery µs, max penalty level,
+ * spacing tolerance µs. Admits a start when the spread schedule has come (as in the local gate) and fewer than
+ * `tier` starts lie in the last window. Returns {1, start µs} when admitted now, else {0, µs to wait}.
  */
 const ADMIT_LUA = `
 local t = redis.call('TIME')
@@ -53,6 +55,8 @@ end
 local span = window * (2 ^ level)
 local keep = window * (2 ^ maxLevel)
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('%.0f', now - keep))
+local spaced = tonumber(redis.call('GET', KEYS[3]) or '0')
+if spaced > now then return {0, math.ceil(spaced - now)} end
 local inSpan = redis.call('ZCOUNT', KEYS[1], '(' .. string.format('%.0f', now - span), '+inf')
 if inSpan >= tier then
   local recent = redis.call('ZREVRANGE', KEYS[1], tier - 1, tier - 1, 'WITHSCORES')
@@ -61,6 +65,8 @@ if inSpan >= tier then
 end
 redis.call('ZADD', KEYS[1], string.format('%.0f', now), ARGV[3])
 redis.call('PEXPIRE', KEYS[1], math.ceil(keep / 1000) + 1000)
+local base = math.max(spaced, now - tonumber(ARGV[6]))
+redis.call('SET', KEYS[3], string.format('%.0f', base + span / tier), 'PX', math.ceil(keep / 1000) + 1000)
 return {1, now}
 `;
 
@@ -97,14 +103,15 @@ redis.call('PEXPIRE', KEYS[1], math.ceil(ttl / 1000) + 1000)
 return level
 `;
 
-const ADMIT_COMMAND = 'vgaiRateGateAdmit';
-const PENALIZE_COMMAND = 'vgaiRateGatePenalize';
+// Named after their text: two copies of this package sharing one client never run each other's script.
+const ADMIT_COMMAND = `vgaiRateGateAdmit_${createHash('sha1').update(ADMIT_LUA).digest('hex').slice(0, 8)}`;
+const PENALIZE_COMMAND = `vgaiRateGatePenalize_${createHash('sha1').update(PENALIZE_LUA).digest('hex').slice(0, 8)}`;
 
 type ScriptCaller = (...args: Array<string | number>) => Promise<unknown>;
 
 function defineScripts(client: Redis): void {
 	// defineCommand sends EVALSHA and falls back to EVAL once per connection when the script is not cached.
-	client.defineCommand(ADMIT_COMMAND, { numberOfKeys: 2, lua: ADMIT_LUA });
+	client.defineCommand(ADMIT_COMMAND, { numberOfKeys: 3, lua: ADMIT_LUA });
 	client.defineCommand(PENALIZE_COMMAND, { numberOfKeys: 1, lua: PENALIZE_LUA });
 }
 
@@ -151,6 +158,7 @@ export class RedisRateGate implements RateGate {
 	private readonly client: Redis;
 	private readonly logKey: string;
 	private readonly penaltyKey: string;
+	private readonly scheduleKey: string;
 	private readonly penalty: PenaltyOptions;
 	private readonly operationTimeoutMs: number;
 	private readonly memberPrefix = randomBytes(6).toString('hex');
@@ -166,6 +174,7 @@ export class RedisRateGate implements RateGate {
 		this.windowUs = (WINDOW_MS + validateMargin(options.marginMs)) * 1000;
 		this.logKey = `vgai:gate:{${options.account}}:starts`;
 		this.penaltyKey = `vgai:gate:{${options.account}}:penalty`;
+		this.scheduleKey = `vgai:gate:{${options.account}}:next`;
 		this.penalty = { ...DEFAULT_PENALTY, ...options.penalty };
 		this.operationTimeoutMs = options.operationTimeoutMs ?? 3000;
 	}
@@ -247,11 +256,13 @@ export class RedisRateGate implements RateGate {
 		const call = script(this.client, ADMIT_COMMAND)(
 			this.logKey,
 			this.penaltyKey,
+			this.scheduleKey,
 			this.tier,
 			this.windowUs,
 			member,
 			this.penalty.recoveryMs * 1000,
 			this.penalty.maxLevel,
+			SPACING_TOLERANCE_MS * 1000,
 		);
 		const reply = await withDeadline(call, this.operationTimeoutMs, 'rate gate');
 		if (!Array.isArray(reply) || reply.length !== 2) throw new Error('unexpected reply from the rate-gate script');

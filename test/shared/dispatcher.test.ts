@@ -49,9 +49,12 @@ function sessionsPerContact(sim: StudioSimulator): Map<string, number> {
 	return counts;
 }
 
+/** Sustained starts per second: tier over the mean time between starts `tier` places apart (bursts or not). */
 function sustainedRate(times: number[], tier: number): number {
 	const sorted = [...times].sort((a, b) => a - b);
-	return ((sorted.length - tier) / (sorted[sorted.length - 1] - sorted[0])) * 1000;
+	let total = 0;
+	for (let i = 0; i + tier < sorted.length; i++) total += sorted[i + tier] - sorted[i];
+	return (tier * 1000) / (total / (sorted.length - tier));
 }
 
 jest.setTimeout(60_000);

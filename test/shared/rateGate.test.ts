@@ -4,6 +4,7 @@ import { SendCancelledError } from '../../nodes/shared/errors';
 import {
 	DEFAULT_MARGIN_MS,
 	LocalRateGate,
+	SPACING_TOLERANCE_MS,
 	WINDOW_MS,
 	accountId,
 	closeAllRateGates,
@@ -52,6 +53,14 @@ class VirtualClock implements GateClock {
 			}
 		}
 	}
+}
+
+/** Sustained starts per second: tier over the mean time between starts `tier` places apart (bursts or not). */
+function sustainedRate(times: number[], tier: number): number {
+	const sorted = [...times].sort((a, b) => a - b);
+	let total = 0;
+	for (let i = 0; i + tier < sorted.length; i++) total += sorted[i + tier] - sorted[i];
+	return (tier * 1000) / (total / (sorted.length - tier));
 }
 
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -136,18 +145,26 @@ describe('LocalRateGate window rule over random schedules (virtual time)', () =>
 				}
 			}
 
-			// Work-conserving: each start happens when the rule first allows it (FIFO), at most 1 ms late
-			// (timers have millisecond resolution), so throughput is the tier and no slot is wasted.
+			// Starts are spread evenly: never closer than window / tier, less the small timer tolerance.
+			const sortedStarts = [...starts].sort((a, b) => a - b);
+			for (let i = 1; i < sortedStarts.length; i++) {
+				const gap = sortedStarts[i] - sortedStarts[i - 1];
+				expect([context, i, gap >= windowMs / tier - SPACING_TOLERANCE_MS]).toEqual([context, i, true]);
+			}
+
+			// Work-conserving: each start happens as soon as the window rule and the spread schedule allow (FIFO),
+			// at most 1 ms late (timers have millisecond resolution), so no slot is wasted.
 			const granted = requests
 				.filter((r) => r.grantedAt !== undefined)
 				.sort((a, b) => a.grantedAt! - b.grantedAt! || a.requestedAt - b.requestedAt);
-			const sortedStarts = granted.map((r) => r.grantedAt!);
+			let schedule = -Infinity;
 			for (let i = 0; i < granted.length; i++) {
-				let earliest = granted[i].requestedAt;
+				let earliest = Math.max(granted[i].requestedAt, schedule);
 				if (i > 0) earliest = Math.max(earliest, sortedStarts[i - 1]);
 				if (i >= tier) earliest = Math.max(earliest, sortedStarts[i - tier] + windowMs);
 				// A cancelled request ahead in the queue may have been the one waiting; the next moves up at once.
 				expect([context, i, sortedStarts[i] - earliest <= 1]).toEqual([context, i, true]);
+				schedule = Math.max(schedule, sortedStarts[i] - SPACING_TOLERANCE_MS) + windowMs / tier;
 			}
 			expect(clock.pendingTimers).toBe(0);
 		}
@@ -183,6 +200,8 @@ describe('LocalRateGate window rule over random schedules (virtual time)', () =>
 	});
 });
 
+const gaps = (times: number[]) => times.slice(1).map((time, i) => time - times[i]);
+
 describe('LocalRateGate penalize (virtual time)', () => {
 	async function startsAfter(gate: LocalRateGate, clock: VirtualClock, count: number, from: number): Promise<number[]> {
 		const starts: number[] = [];
@@ -197,31 +216,35 @@ describe('LocalRateGate penalize (virtual time)', () => {
 	it('pauses all starts for Retry-After, doubles the window per 429 (once per window) and recovers without 429s', async () => {
 		const clock = new VirtualClock();
 		const gate = new LocalRateGate({ tier: 2, marginMs: 0 }, clock, { maxLevel: 3, recoveryMs: 10_000 });
-		await startsAfter(gate, clock, 2, 0); // starts at 0, 0
+		const before = await startsAfter(gate, clock, 2, 0);
+		expect(before).toEqual([0, 500]); // tier 2: one start every 500 ms
 
 		// Three 429s answered together count as one step; Retry-After 3 s holds everything until 3000.
+		const penalizedAt = clock.now();
 		gate.penalize(3000);
 		gate.penalize();
 		gate.penalize();
 		expect(gate.slowdownLevel).toBe(1);
-		const slowed = await startsAfter(gate, clock, 4, 0);
-		expect(slowed[0]).toBeGreaterThanOrEqual(3000);
-		// Level 1: at most 2 starts in any 2000 ms.
-		expect(maxInAnyWindow([0, 0, ...slowed], 2000)).toBeLessThanOrEqual(2);
+		const slowed = await startsAfter(gate, clock, 4, clock.now());
+		expect(slowed[0]).toBe(penalizedAt + 3000);
+		// Level 1: the window is 2000 ms, so starts come 1000 ms apart.
+		expect(gaps(slowed)).toEqual([1000, 1000, 1000]);
 
-		// Another 429 a window later: level 2, at most 2 starts in any 4000 ms.
+		// Another 429 a window later: level 2, starts 2000 ms apart.
 		gate.penalize();
 		expect(gate.slowdownLevel).toBe(2);
-		const slower = await startsAfter(gate, clock, 4, clock.now());
-		expect(maxInAnyWindow([...slowed.slice(2), ...slower], 4000)).toBeLessThanOrEqual(2);
+		const slower = await startsAfter(gate, clock, 3, clock.now());
+		expect(slower[0] - slowed[slowed.length - 1]).toBeGreaterThanOrEqual(2000);
+		expect(gaps(slower)).toEqual([2000, 2000]);
+		expect(maxInAnyWindow([...slowed, ...slower].slice(-4), 4000)).toBeLessThanOrEqual(2);
 
 		// 20 s without a 429: back to the full tier.
 		const quietFrom = clock.now() + 20_000;
 		await clock.run([{ at: quietFrom, action: () => undefined }]);
 		expect(gate.slowdownLevel).toBe(0);
-		const recovered = await startsAfter(gate, clock, 6, quietFrom);
-		expect(recovered.slice(0, 2)).toEqual([quietFrom, quietFrom]);
-		expect(recovered[5] - recovered[0]).toBe(2000);
+		const recovered = await startsAfter(gate, clock, 4, quietFrom);
+		expect(recovered[0]).toBe(quietFrom);
+		expect(gaps(recovered)).toEqual([500, 500, 500]);
 	});
 
 	it('caps the slowdown at maxLevel', async () => {
@@ -250,9 +273,7 @@ describe('LocalRateGate in real time', () => {
 		expect(starts).toHaveLength(70);
 		expect(maxInAnyWindow(starts, WINDOW_MS)).toBeLessThanOrEqual(tier);
 		// Loose floor only: 50 starts after the first burst of 20 need at least 2.5 windows.
-		const sorted = [...starts].sort((a, b) => a - b);
-		const rate = ((sorted.length - tier) / (sorted[sorted.length - 1] - sorted[0])) * 1000;
-		expect(rate).toBeGreaterThanOrEqual(0.8 * tier);
+		expect(sustainedRate(starts, tier)).toBeGreaterThanOrEqual(0.8 * tier);
 	});
 
 	it('cancelling a waiting acquire rejects it before its slot comes, and the next caller gets the place', async () => {
@@ -313,7 +334,7 @@ describe('getRateGate', () => {
 		getRateGate({ region: 'eu', apiKey: 'k', tier: 3 });
 		const starts: number[] = [];
 		await Promise.all([1, 2, 3].map(() => gate.acquire().then(() => starts.push(performance.now()))));
-		// Three starts at once are allowed only at tier 3.
-		expect(Math.max(...starts) - Math.min(...starts)).toBeLessThan(500);
+		// Three starts within a second are allowed only at tier 3 (tier 1 would need 2050 ms).
+		expect(Math.max(...starts) - Math.min(...starts)).toBeLessThan(1000);
 	});
 });

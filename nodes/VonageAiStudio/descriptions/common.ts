@@ -36,7 +36,7 @@ export const referenceField: INodeProperties = {
 	name: 'reference',
 	type: 'string',
 	default: '',
-	placeholder: '={{ $json.contactId }}',
+	placeholder: 'e.g. {{ $json.contactId }}',
 	description:
 		'Your own ID for this contact, e.g. the CRM record ID. It travels in the status URL, and the Vonage AI Studio Trigger returns it with every status, so a status finds its way back to the record (Studio overwrites client_ref).',
 };
@@ -46,7 +46,7 @@ export const idempotencyKeyField: INodeProperties = {
 	name: 'idempotencyKey',
 	type: 'string',
 	default: '',
-	placeholder: '={{ $json.contactId }}-welcome',
+	placeholder: 'e.g. {{ $json.contactId }}-welcome',
 	description:
 		'Optional. Sends with the same key start only one session within the remember window, across every workflow and execution using this credential; later ones return the first result. Include the purpose, e.g. the contact ID plus "-welcome". Without a key, a re-run of the same execution and item is still recognised.',
 };
