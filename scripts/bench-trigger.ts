@@ -14,6 +14,17 @@ import { callbackCredential, chain, triggerNode, triggerPath } from '../e2e/supp
 const SECRET = 'bench-signature-secret';
 const TOKEN = 'bench-token';
 
+/** Extra n8n settings for experiments, e.g. BENCH_N8N_ENV='EXECUTIONS_DATA_SAVE_ON_SUCCESS=none'. */
+function benchEnv(): Record<string, string> {
+	const raw = process.env.BENCH_N8N_ENV ?? '';
+	return Object.fromEntries(
+		raw
+			.split(/\s+/)
+			.filter((pair) => pair.includes('='))
+			.map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+	);
+}
+
 interface Prepared {
 	body: string;
 	authorization: string;
@@ -85,7 +96,7 @@ async function main(): Promise<number> {
 
 	const stack = new Stack();
 	try {
-		const home = await N8nHome.create({ package: await preparePackage(), env: { N8N_LOG_LEVEL: 'warn' } });
+		const home = await N8nHome.create({ package: await preparePackage(), env: { N8N_LOG_LEVEL: 'warn', ...benchEnv() } });
 		stack.defer('n8n user folder', () => home.remove());
 		const authentication = values.authentication as 'signature' | 'token' | 'none';
 		const trigger = triggerNode({ authentication, statuses: ['delivered', 'read'] });
