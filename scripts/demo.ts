@@ -211,7 +211,7 @@ async function main(): Promise<number> {
 
 	try {
 		let done = step(`n8n ${DEFAULT_N8N_VERSION} runtime (installed once into the cache, minutes the first time)`);
-		const runtime = await ensureRuntime(DEFAULT_N8N_VERSION);
+		const runtime = await ensureRuntime(DEFAULT_N8N_VERSION, true);
 		done();
 		done = step('Building and packing n8n-nodes-vonage-ai-studio, installing it as a community package');
 		const prepared = await preparePackage();

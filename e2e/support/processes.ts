@@ -138,14 +138,20 @@ export class ManagedProcess implements Stoppable {
 export async function run(
 	command: string,
 	args: string[],
-	options: SpawnOptions & { timeoutMs?: number } = {},
+	options: SpawnOptions & { timeoutMs?: number; echo?: boolean } = {},
 ): Promise<{ stdout: string; stderr: string }> {
 	return await new Promise((resolve, reject) => {
 		const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
 		let stdout = '';
 		let stderr = '';
-		child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-		child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+		child.stdout?.on('data', (chunk: Buffer) => {
+			stdout += chunk.toString();
+			if (options.echo) process.stdout.write(chunk);
+		});
+		child.stderr?.on('data', (chunk: Buffer) => {
+			stderr += chunk.toString();
+			if (options.echo) process.stderr.write(chunk);
+		});
 		const timer = options.timeoutMs
 			? setTimeout(() => child.kill('SIGKILL'), options.timeoutMs)
 			: undefined;

@@ -59,7 +59,7 @@ export async function ensureRuntime(version = DEFAULT_N8N_VERSION, log = false):
 	if (found) return found;
 	const script = join(REPO_ROOT, 'scripts', 'install-n8n.sh');
 	if (log) process.stdout.write(`Installing n8n ${version} into ${cacheDir()} (first time only, a few minutes)...\n`);
-	await run('bash', [script, version], { timeoutMs: 30 * 60_000 });
+	await run('bash', [script, version], { timeoutMs: 30 * 60_000, echo: log });
 	const installed = findRuntime(version);
 	if (!installed) throw new Error(`n8n ${version} is still missing after ${script} ${version}`);
 	return installed;
