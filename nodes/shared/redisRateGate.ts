@@ -8,6 +8,8 @@ import {
 	DEFAULT_PENALTY,
 	SPACING_TOLERANCE_MS,
 	WINDOW_MS,
+	clearPreciseTimer,
+	preciseTimer,
 	validateMargin,
 	validateTier,
 	type PenaltyOptions,
@@ -65,7 +67,8 @@ if inSpan >= tier then
 end
 redis.call('ZADD', KEYS[1], string.format('%.0f', now), ARGV[3])
 redis.call('PEXPIRE', KEYS[1], math.ceil(keep / 1000) + 1000)
-local base = math.max(spaced, now - tonumber(ARGV[6]))
+local base = now
+if now - spaced <= tonumber(ARGV[6]) then base = spaced end
 redis.call('SET', KEYS[3], string.format('%.0f', base + span / tier), 'PX', math.ceil(keep / 1000) + 1000)
 return {1, now}
 `;
@@ -243,7 +246,7 @@ export class RedisRateGate implements RateGate {
 					if (waiter) this.settle(waiter);
 					continue;
 				}
-				await this.sleep(Math.max(1, Math.ceil(verdict[1] / 1000)));
+				await this.sleep(verdict[1] / 1000);
 			}
 		} finally {
 			this.running = false;
@@ -271,9 +274,9 @@ export class RedisRateGate implements RateGate {
 
 	private sleep(ms: number): Promise<void> {
 		return new Promise<void>((resolve) => {
-			const timer = setTimeout(done, ms);
+			const timer = preciseTimer(done, ms);
 			function done() {
-				clearTimeout(timer);
+				clearPreciseTimer(timer);
 				resolve();
 			}
 			this.wake = () => {

@@ -164,7 +164,7 @@ describe('LocalRateGate window rule over random schedules (virtual time)', () =>
 				if (i >= tier) earliest = Math.max(earliest, sortedStarts[i - tier] + windowMs);
 				// A cancelled request ahead in the queue may have been the one waiting; the next moves up at once.
 				expect([context, i, sortedStarts[i] - earliest <= 1]).toEqual([context, i, true]);
-				schedule = Math.max(schedule, sortedStarts[i] - SPACING_TOLERANCE_MS) + windowMs / tier;
+				schedule = (sortedStarts[i] - schedule <= SPACING_TOLERANCE_MS ? schedule : sortedStarts[i]) + windowMs / tier;
 			}
 			expect(clock.pendingTimers).toBe(0);
 		}

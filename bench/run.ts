@@ -1,0 +1,447 @@
+// The rate-gate benchmark (issue 3), against the Studio simulator over real HTTP on 127.0.0.1:
+//   npm run bench                 full sizes (about 5 minutes: tier 1 × 200 sends alone takes 205 s)
+//   npm run bench -- --quick      small sizes, about half a minute
+// Sizes: flags below or BENCH_* environment variables (flags win). `--help` lists them.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { dispatchSends, type DispatchJob } from '../nodes/shared/dispatcher';
+import { DEFAULT_MARGIN_MS, LocalRateGate, closeAllRateGates, getRateGate, type RateGate } from '../nodes/shared/rateGate';
+import { MemorySendLedger, type SendLedger } from '../nodes/shared/sendLedger';
+import { STUDIO_PATHS } from '../nodes/shared/studioApi';
+import { closeAllPools, postToStudio, type StudioResponse } from '../nodes/shared/transport';
+import { startSimulator, type StudioSimulator } from '../test/simulator/simulator';
+import { maxInAnyWindow } from '../test/simulator/windows';
+import { startRedis } from '../test/support/redisServer';
+import type { GateWorkerResult } from '../test/shared/gateWorker';
+
+const ROOT = join(__dirname, '..');
+const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
+
+const HELP = `npm run bench -- [options]
+  --quick                 small sizes (a smoke run)
+  --sends N               sends per tier/latency run (default 200, quick 20)          BENCH_SENDS
+  --tiers 1,3,5           tiers to pace at (default 1,3,5)                            BENCH_TIERS
+  --latencies 150,600     simulated Studio latencies in ms (default 150,600)          BENCH_LATENCIES
+  --users-sends N         sends per execution paced like HTTP Request Batching        BENCH_USERS_SENDS
+                          (one start every 1000 ms; default 200, quick 15)
+  --concurrent-sends N    sends in all for the 8 concurrent executions (default 200)  BENCH_CONCURRENT_SENDS
+  --concurrent-tier N     tier for the concurrent and Redis runs (default 5)          BENCH_CONCURRENT_TIER
+  --redis-sends N         sends in all for the 3 processes sharing Redis (default 201)BENCH_REDIS_SENDS
+  --cpu-items N           items for the CPU and memory run at tier 10000 (10000)      BENCH_CPU_ITEMS
+  --margin MS             gate safety margin (default ${DEFAULT_MARGIN_MS})                           BENCH_MARGIN_MS
+  --only LIST             pacing,users,concurrent,redis,cpu (default all)             BENCH_ONLY
+  --sequential            run the timed sections one after another instead of side by side
+`;
+
+interface BenchOptions {
+	sends: number;
+	tiers: number[];
+	latencies: number[];
+	usersSends: number;
+	concurrentSends: number;
+	concurrentTier: number;
+	redisSends: number;
+	cpuItems: number;
+	marginMs: number;
+	only: Set<string>;
+	sequential: boolean;
+}
+
+function readOptions(): BenchOptions | undefined {
+	const { values } = parseArgs({
+		options: {
+			help: { type: 'boolean', short: 'h' },
+			quick: { type: 'boolean' },
+			sends: { type: 'string' },
+			tiers: { type: 'string' },
+			latencies: { type: 'string' },
+			'users-sends': { type: 'string' },
+			'concurrent-sends': { type: 'string' },
+			'concurrent-tier': { type: 'string' },
+			'redis-sends': { type: 'string' },
+			'cpu-items': { type: 'string' },
+			margin: { type: 'string' },
+			only: { type: 'string' },
+			sequential: { type: 'boolean' },
+		},
+	});
+	if (values.help) {
+		process.stdout.write(HELP);
+		return undefined;
+	}
+	const quick = values.quick ?? process.env.BENCH_QUICK === '1';
+	const pick = (flag: string | undefined, env: string, full: string, small: string) =>
+		flag ?? process.env[env] ?? (quick ? small : full);
+	const number = (text: string, name: string) => {
+		const value = Number(text);
+		if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got "${text}"`);
+		return value;
+	};
+	const numbers = (text: string, name: string) => text.split(',').map((part) => number(part.trim(), name));
+	return {
+		sends: number(pick(values.sends, 'BENCH_SENDS', '200', '20'), 'sends'),
+		tiers: numbers(pick(values.tiers, 'BENCH_TIERS', '1,3,5', '1,3,5'), 'tiers'),
+		latencies: numbers(pick(values.latencies, 'BENCH_LATENCIES', '150,600', '150,600'), 'latencies'),
+		usersSends: number(pick(values['users-sends'], 'BENCH_USERS_SENDS', '200', '15'), 'users-sends'),
+		concurrentSends: number(pick(values['concurrent-sends'], 'BENCH_CONCURRENT_SENDS', '200', '48'), 'concurrent-sends'),
+		concurrentTier: number(pick(values['concurrent-tier'], 'BENCH_CONCURRENT_TIER', '5', '5'), 'concurrent-tier'),
+		redisSends: number(pick(values['redis-sends'], 'BENCH_REDIS_SENDS', '201', '30'), 'redis-sends'),
+		cpuItems: number(pick(values['cpu-items'], 'BENCH_CPU_ITEMS', '10000', '2000'), 'cpu-items'),
+		marginMs: Number(pick(values.margin, 'BENCH_MARGIN_MS', String(DEFAULT_MARGIN_MS), String(DEFAULT_MARGIN_MS))),
+		only: new Set(pick(values.only, 'BENCH_ONLY', 'pacing,users,concurrent,redis,cpu', 'pacing,users,concurrent,redis,cpu').split(',')),
+		sequential: values.sequential ?? false,
+	};
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+let contactCounter = 0;
+
+function whatsappBody() {
+	contactCounter++;
+	return {
+		namespace: 'ns-bench',
+		template: 'appointment_reminder',
+		locale: 'en_US',
+		to: `4477${String(contactCounter).padStart(8, '0')}`,
+		agent_id: 'agent-bench',
+		channel: 'whatsapp',
+		status_url: 'http://127.0.0.1:9/status',
+	};
+}
+
+function sendJobs(url: string, apiKey: string, count: number, keyPrefix: string): Array<DispatchJob<StudioResponse>> {
+	return Array.from({ length: count }, (_, index) => {
+		const body = whatsappBody();
+		return {
+			index,
+			ledgerKey: `${keyPrefix}/${index}`,
+			send: () => postToStudio(url, STUDIO_PATHS.messagingConversation, body, apiKey),
+		};
+	});
+}
+
+interface Measured {
+	label: string;
+	tier: number;
+	sent: number;
+	requests: number;
+	tooMany: number;
+	/** Sustained rate ÷ tier: 1000 ms over the mean time between arrivals `tier` places apart (fair to bursts). */
+	rateRatio: number;
+	maxInWindow: number;
+	/** Smallest distance between an arrival and the one `tier` places later: ≥ 1000 means no window over. */
+	closestSpanMs: number;
+	seconds: number;
+}
+
+function measure(label: string, tier: number, sim: StudioSimulator, startedAt: number): Measured {
+	const arrivals = sim.sessions.map((s) => s.arrivedAt).sort((a, b) => a - b);
+	let closest = Infinity;
+	let total = 0;
+	for (let i = 0; i + tier < arrivals.length; i++) {
+		closest = Math.min(closest, arrivals[i + tier] - arrivals[i]);
+		total += arrivals[i + tier] - arrivals[i];
+	}
+	const meanTierSpan = total / (arrivals.length - tier);
+	return {
+		label,
+		tier,
+		sent: sim.sessions.length,
+		requests: sim.requests.length,
+		tooMany: sim.tooManyRequests,
+		rateRatio: 1000 / meanTierSpan,
+		maxInWindow: maxInAnyWindow(arrivals, 1000),
+		closestSpanMs: closest,
+		seconds: (performance.now() - startedAt) / 1000,
+	};
+}
+
+function line(m: Measured): string {
+	const pad = (text: string, width: number) => text.padEnd(width);
+	return (
+		`${pad(m.label, 44)} ${pad(`${m.sent}/${m.requests}`, 9)} rate÷tier ${m.rateRatio.toFixed(3)}  ` +
+		`max in 1 s ${m.maxInWindow} (tier ${m.tier})  429s ${String(m.tooMany).padEnd(4)} ` +
+		`closest ${m.tier}-apart ${Number.isFinite(m.closestSpanMs) ? m.closestSpanMs.toFixed(1) : '-'} ms  ${m.seconds.toFixed(1)} s`
+	);
+}
+
+const print = (text = '') => process.stdout.write(`${text}\n`);
+
+interface Bar {
+	name: string;
+	ok: boolean;
+	detail: string;
+}
+const bars: Bar[] = [];
+function bar(name: string, ok: boolean, detail: string): void {
+	bars.push({ name, ok, detail });
+}
+
+// --- sections ----------------------------------------------------------------------------------------------
+
+async function pacingRun(tier: number, latencyMs: number, sends: number, marginMs: number): Promise<Measured> {
+	const apiKey = `bench-pacing-${tier}-${latencyMs}`;
+	const sim = await startSimulator({ apiKey, tier, latencyMs, callbacks: false });
+	try {
+		const gate = getRateGate({ region: 'eu', apiKey, tier, marginMs });
+		const startedAt = performance.now();
+		await dispatchSends(sendJobs(sim.url, apiKey, sends, `pacing-${tier}-${latencyMs}`), {
+			gate,
+			ledger: new MemorySendLedger(),
+			maxInFlight: 16,
+		});
+		const m = measure(`gate: tier ${tier}, latency ${latencyMs} ms, ${sends} sends`, tier, sim, startedAt);
+		print(line(m));
+		bar(
+			`tier ${tier} / ${latencyMs} ms: rate ≥ 0.97 × tier, 0 windows over, 0 × 429`,
+			m.rateRatio >= 0.97 && m.maxInWindow <= tier && m.tooMany === 0 && m.sent === sends,
+			`${m.rateRatio.toFixed(3)}, max ${m.maxInWindow}, 429s ${m.tooMany}`,
+		);
+		return m;
+	} finally {
+		await sim.close();
+	}
+}
+
+/** HTTP Request "Batching" (1 item per 1000 ms): each start waits 1000 ms after the previous start, no gate. */
+async function batchingLikeToday(url: string, apiKey: string, count: number, offsetMs: number): Promise<void> {
+	await new Promise((resolve) => setTimeout(resolve, offsetMs));
+	const pending: Array<Promise<unknown>> = [];
+	for (let i = 0; i < count; i++) {
+		if (i > 0) await new Promise((resolve) => setTimeout(resolve, 1000));
+		pending.push(postToStudio(url, STUDIO_PATHS.messagingConversation, whatsappBody(), apiKey).catch(() => undefined));
+	}
+	await Promise.all(pending);
+}
+
+async function usersToday(executions: number, sends: number): Promise<Measured> {
+	const apiKey = `bench-users-${executions}`;
+	const sim = await startSimulator({ apiKey, tier: 1, latencyMs: 150, callbacks: false });
+	try {
+		const startedAt = performance.now();
+		// Executions triggered by a CRM start at unrelated moments within the first second.
+		await Promise.all(
+			Array.from({ length: executions }, (_, e) => batchingLikeToday(sim.url, apiKey, sends, e === 0 ? 0 : Math.random() * 1000)),
+		);
+		const m = measure(`today (Batching 1/1000 ms): ${executions} execution${executions > 1 ? 's' : ''} × ${sends}`, 1, sim, startedAt);
+		print(`${line(m)}  accepted ${((100 * m.sent) / m.requests).toFixed(1)} %`);
+		return m;
+	} finally {
+		await sim.close();
+	}
+}
+
+async function concurrentExecutions(executions: number, total: number, tier: number, marginMs: number): Promise<Measured> {
+	const apiKey = 'bench-concurrent';
+	const sim = await startSimulator({ apiKey, tier, latencyMs: 150, callbacks: false });
+	try {
+		const perExecution = Math.ceil(total / executions);
+		const startedAt = performance.now();
+		await Promise.all(
+			Array.from({ length: executions }, (_, e) =>
+				dispatchSends(sendJobs(sim.url, apiKey, perExecution, `exec-${e}`), {
+					// Each execution looks its gate up the way the node does: one shared gate per account.
+					gate: getRateGate({ region: 'eu', apiKey, tier, marginMs }),
+					ledger: new MemorySendLedger(),
+				}),
+			),
+		);
+		const m = measure(`gate: ${executions} executions at once × ${perExecution}, tier ${tier}`, tier, sim, startedAt);
+		print(line(m));
+		bar(
+			`${executions} concurrent executions: aggregate ≥ 0.95 × tier, 0 windows over`,
+			m.rateRatio >= 0.95 && m.maxInWindow <= tier && m.tooMany === 0,
+			`${m.rateRatio.toFixed(3)}, max ${m.maxInWindow}, 429s ${m.tooMany}`,
+		);
+		return m;
+	} finally {
+		await sim.close();
+	}
+}
+
+async function redisProcesses(processes: number, total: number, tier: number): Promise<Measured> {
+	const apiKey = 'bench-redis';
+	const redis = await startRedis();
+	const sim = await startSimulator({ apiKey, tier, latencyMs: 150, callbacks: false });
+	const children: ChildProcess[] = [];
+	try {
+		const perProcess = Math.ceil(total / processes);
+		for (let p = 1; p <= processes; p++) {
+			children.push(
+				spawn(TSX, [join(ROOT, 'test', 'shared', 'gateWorker.ts')], {
+					cwd: ROOT,
+					env: {
+						...process.env,
+						GATE_WORKER_ID: String(p),
+						GATE_WORKER_COUNT: String(perProcess),
+						GATE_WORKER_TIER: String(tier),
+						GATE_WORKER_STUDIO_URL: sim.url,
+						GATE_WORKER_API_KEY: apiKey,
+						GATE_WORKER_REDIS_URL: redis.url,
+					},
+					stdio: ['pipe', 'pipe', 'inherit'],
+				}),
+			);
+		}
+		const exited = children.map((child) => new Promise((resolve) => child.once('exit', resolve)));
+		const lines = children.map((child) => createInterface({ input: child.stdout! })[Symbol.asyncIterator]());
+		for (const next of lines) await next.next(); // "ready"
+		const startedAt = performance.now();
+		for (const child of children) child.stdin!.end('go\n');
+		const results: GateWorkerResult[] = [];
+		for (const next of lines) results.push(JSON.parse((await next.next()).value as string) as GateWorkerResult);
+		await Promise.all(exited);
+		const m = measure(`gate in Redis: ${processes} processes × ${perProcess}, tier ${tier}`, tier, sim, startedAt);
+		const failed = results.reduce((sum, r) => sum + r.failed, 0);
+		print(`${line(m)}${failed ? `  failed ${failed}` : ''}`);
+		bar(
+			`${processes} processes sharing Redis: aggregate ≥ 0.95 × tier, 0 windows over`,
+			m.rateRatio >= 0.95 && m.maxInWindow <= tier && m.tooMany === 0 && failed === 0,
+			`${m.rateRatio.toFixed(3)}, max ${m.maxInWindow}, 429s ${m.tooMany}`,
+		);
+		return m;
+	} finally {
+		for (const child of children) if (child.exitCode === null) child.kill();
+		await sim.close();
+		await redis.stop();
+	}
+}
+
+/** The simulator in its own process, so this process's CPU is only the sender's. */
+async function simulatorProcess(apiKey: string, tier: number): Promise<{ url: string; stop(): Promise<void> }> {
+	const child = spawn(
+		TSX,
+		[join(ROOT, 'test', 'simulator', 'cli.ts'), '--tier', String(tier), '--no-callbacks', '--api-key', apiKey],
+		{ cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+	);
+	const exited = new Promise((resolve) => child.once('exit', resolve));
+	const first = (await createInterface({ input: child.stdout! })[Symbol.asyncIterator]().next()).value as string;
+	const url = /(http:\/\/127\.0\.0\.1:\d+)/.exec(first ?? '')?.[1];
+	if (!url) {
+		child.kill();
+		throw new Error(`simulator did not start: ${first}`);
+	}
+	return {
+		url,
+		stop: async () => {
+			child.kill('SIGTERM');
+			await exited;
+		},
+	};
+}
+
+async function cpuAndMemory(items: number): Promise<void> {
+	setFlagsFromString('--expose-gc');
+	const gc = runInNewContext('gc') as () => void;
+	const tier = 10_000; // test-only: far above any real tier, so the gate never waits
+	const apiKey = 'bench-cpu';
+	const sim = await simulatorProcess(apiKey, tier);
+	try {
+		const gate: RateGate = new LocalRateGate({ tier });
+		const ledger: SendLedger = new MemorySendLedger();
+		const run = (count: number, prefix: string) =>
+			dispatchSends(sendJobs(sim.url, apiKey, count, prefix), { gate, ledger, maxInFlight: 16 });
+
+		await run(500, 'warm-up'); // JIT, keep-alive connections
+		gc();
+		const rssBefore = process.memoryUsage().rss;
+		const cpuBefore = process.cpuUsage();
+		const startedAt = performance.now();
+		const results = await run(items, 'measured');
+		const cpu = process.cpuUsage(cpuBefore);
+		const seconds = (performance.now() - startedAt) / 1000;
+		gc();
+		const rssGrowthMb = (process.memoryUsage().rss - rssBefore) / 1024 / 1024;
+		const sent = results.filter((r) => r.outcome === 'sent').length;
+		const msPerItem = (cpu.user + cpu.system) / 1000 / items;
+
+		// The same without HTTP: what the gate, dispatcher and ledger cost by themselves.
+		const localJobs = Array.from({ length: items }, (_, index) => ({
+			index,
+			ledgerKey: `no-http/${index}`,
+			send: async () => ({ statusCode: 200, body: { session_id: String(index) } }),
+		}));
+		const cpuLocal = process.cpuUsage();
+		await dispatchSends(localJobs, { gate: new LocalRateGate({ tier }), ledger: new MemorySendLedger(), maxInFlight: 16 });
+		const cpuGate = process.cpuUsage(cpuLocal);
+		const gateMsPerItem = (cpuGate.user + cpuGate.system) / 1000 / items;
+
+		print(
+			`CPU and memory, ${items} items at tier ${tier} (test-only), simulator in its own process: ` +
+				`${sent} sent in ${seconds.toFixed(1)} s`,
+		);
+		print(`  CPU per item, whole send path (gate, ledger, dispatcher, HTTP client, JSON): ${msPerItem.toFixed(3)} ms`);
+		print(`  CPU per item, gate + ledger + dispatcher alone (no HTTP):                   ${gateMsPerItem.toFixed(4)} ms`);
+		print(`  RSS growth over the ${items} items (after GC, ledger holding every item):  ${rssGrowthMb.toFixed(1)} MB`);
+		bar('CPU per item excluding waits < 0.3 ms', msPerItem < 0.3, `${msPerItem.toFixed(3)} ms`);
+		bar(`RSS growth over ${items} items < 50 MB`, rssGrowthMb < 50, `${rssGrowthMb.toFixed(1)} MB`);
+	} finally {
+		await sim.stop();
+	}
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+	const options = readOptions();
+	if (!options) return;
+	const { only } = options;
+	print(
+		`Rate gate benchmark: margin ${options.marginMs} ms (sustained ceiling ${(1000 / (1000 + options.marginMs)).toFixed(3)} × tier), ` +
+			`Node ${process.version}, ${options.sequential ? 'sections one after another' : 'timed sections side by side'}`,
+	);
+	print('columns: sessions accepted/requests, sustained rate ÷ tier, busiest 1 s window, 429 answers, closest gap between');
+	print('arrivals tier places apart (≥ 1000 ms means no window over), wall time');
+	print();
+
+	const timed: Array<() => Promise<unknown>> = [];
+	if (only.has('pacing')) {
+		for (const tier of options.tiers) {
+			for (const latency of options.latencies) timed.push(() => pacingRun(tier, latency, options.sends, options.marginMs));
+		}
+	}
+	let today: Measured[] = [];
+	if (only.has('users')) {
+		timed.push(async () => {
+			today = [await usersToday(1, options.usersSends), ...today];
+		});
+		timed.push(async () => {
+			today = [...today, await usersToday(3, options.usersSends)];
+		});
+	}
+	if (only.has('concurrent')) {
+		timed.push(() => concurrentExecutions(8, options.concurrentSends, options.concurrentTier, options.marginMs));
+	}
+	if (options.sequential) {
+		for (const section of timed) await section();
+	} else {
+		await Promise.all(timed.map((section) => section()));
+	}
+	if (today.length > 0) {
+		print(
+			`users today, share of sessions accepted: ${today
+				.map((m) => `${m.label.replace(/^today \(Batching 1\/1000 ms\): /, '')} → ${((100 * m.sent) / m.requests).toFixed(1)} %`)
+				.join(', ')} (through the gate: 100 % at every tier above)`,
+		);
+	}
+	if (only.has('redis')) await redisProcesses(3, options.redisSends, options.concurrentTier);
+	if (only.has('cpu')) await cpuAndMemory(options.cpuItems);
+
+	await closeAllRateGates();
+	await closeAllPools();
+
+	print();
+	print('Bars from issue 3:');
+	for (const b of bars) print(`  ${b.ok ? 'PASS' : 'FAIL'}  ${b.name}: ${b.detail}`);
+	if (bars.some((b) => !b.ok)) process.exitCode = 1;
+}
+
+main().catch((error: unknown) => {
+	process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+	process.exit(1);
+});
