@@ -8,6 +8,11 @@ import { closeAllPools, postToStudio, type StudioResponse } from '../../nodes/sh
 import { startSimulator, type StudioSimulator } from '../simulator/simulator';
 import { maxInAnyWindow } from '../simulator/windows';
 
+// Real-time checks of the window use a wide safety margin: on a starved CPU the loopback arrival (or the
+// moment a caller records its start) can lag by tens of milliseconds. The exact rule with the default margin is
+// proven in virtual time (rateGate.test.ts) and measured precisely by the benchmark.
+const REAL_TIME_MARGIN_MS = 100;
+
 const API_KEY = 'dispatcher-test-key';
 
 function toFor(index: number): string {
@@ -79,7 +84,7 @@ describe('dispatchSends pacing', () => {
 	it('paces starts, not completions: at tier 5 with 600 ms latency every window holds at most 5 and the rate nears the tier', async () => {
 		const tier = 5;
 		sim.configure({ tier, latencyMs: 600 });
-		const gate = new LocalRateGate({ tier });
+		const gate = new LocalRateGate({ tier, marginMs: REAL_TIME_MARGIN_MS });
 		const progress: number[] = [];
 		const results = await dispatchSends(jobs(sim.url, 25), {
 			gate,
@@ -93,8 +98,8 @@ describe('dispatchSends pacing', () => {
 		const arrivals = sim.sessions.map((s) => s.arrivedAt);
 		expect(arrivals).toHaveLength(25);
 		expect(maxInAnyWindow(arrivals, WINDOW_MS)).toBeLessThanOrEqual(tier);
-		// Loose floor: pacing completions (one at a time, 600 ms each) would give 1.7/s.
-		expect(sustainedRate(arrivals, tier)).toBeGreaterThanOrEqual(0.8 * tier);
+		// Loose floor (at most 0.91 × tier with this margin); pacing completions would give 1.7/s.
+		expect(sustainedRate(arrivals, tier)).toBeGreaterThanOrEqual(0.7 * tier);
 		expect(progress).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
 	});
 
@@ -106,7 +111,7 @@ describe('dispatchSends pacing', () => {
 			most = Math.max(most, ++open);
 			return () => open--;
 		};
-		const results = await dispatchSends(jobs(sim.url, 12, track), { gate: new LocalRateGate({ tier: 10 }), maxInFlight: 3 });
+		const results = await dispatchSends(jobs(sim.url, 12, track), { gate: new LocalRateGate({ tier: 10, marginMs: REAL_TIME_MARGIN_MS }), maxInFlight: 3 });
 		expect(results.every((r) => r.outcome === 'sent')).toBe(true);
 		expect(most).toBe(3);
 	});
@@ -117,11 +122,11 @@ describe.each([
 	['with Retry-After 0.2 s', 0.2],
 ])('dispatchSends in a 429 storm (30 %% refused) %s', (_label, retryAfterSeconds) => {
 	it('sends every item exactly once or fails it with the 429 after the bounded tries', async () => {
-		const tier = 5;
+		const tier = 10;
 		const maxTries = 4;
 		sim.configure({ tier, seed: 7, throttle: { rejectRatio: 0.3, retryAfterSeconds } });
-		const gate = new LocalRateGate({ tier }, undefined, { maxLevel: 1, recoveryMs: 1000 });
-		const results = await dispatchSends(jobs(sim.url, 30), {
+		const gate = new LocalRateGate({ tier, marginMs: REAL_TIME_MARGIN_MS }, undefined, { maxLevel: 1, recoveryMs: 1000 });
+		const results = await dispatchSends(jobs(sim.url, 24), {
 			gate,
 			retry429: { maxTries, maxWaitMs: 20_000, baseDelayMs: 200 },
 		});

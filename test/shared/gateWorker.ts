@@ -30,7 +30,8 @@ async function main(): Promise<void> {
 	const apiKey = env('GATE_WORKER_API_KEY');
 	const redisUrl = env('GATE_WORKER_REDIS_URL');
 
-	const gate = getRateGate({ region: 'eu', apiKey, tier, redisUrl });
+	const marginMs = process.env.GATE_WORKER_MARGIN_MS ? Number(process.env.GATE_WORKER_MARGIN_MS) : undefined;
+	const gate = getRateGate({ region: 'eu', apiKey, tier, redisUrl, marginMs });
 	process.stdout.write('ready\n');
 	const lines = createInterface({ input: process.stdin });
 	await new Promise<void>((resolve) => lines.once('line', () => resolve()));

@@ -260,8 +260,9 @@ describe('LocalRateGate penalize (virtual time)', () => {
 
 describe('LocalRateGate in real time', () => {
 	it('shares one budget between concurrent callers: no 1 s window over the tier, throughput near the tier', async () => {
-		const tier = 20;
-		const gate = new LocalRateGate({ tier });
+		const tier = 8;
+		// Wide margin: a starved CPU can delay the moment a caller records its start by tens of milliseconds.
+		const gate = new LocalRateGate({ tier, marginMs: 100 });
 		const starts: number[] = [];
 		const caller = async (count: number) => {
 			for (let i = 0; i < count; i++) {
@@ -269,11 +270,11 @@ describe('LocalRateGate in real time', () => {
 				starts.push(performance.now());
 			}
 		};
-		await Promise.all([caller(25), caller(25), caller(20)]);
-		expect(starts).toHaveLength(70);
+		await Promise.all([caller(10), caller(10), caller(8)]);
+		expect(starts).toHaveLength(28);
 		expect(maxInAnyWindow(starts, WINDOW_MS)).toBeLessThanOrEqual(tier);
-		// Loose floor only: 50 starts after the first burst of 20 need at least 2.5 windows.
-		expect(sustainedRate(starts, tier)).toBeGreaterThanOrEqual(0.8 * tier);
+		// Loose floor only (at most 0.91 × tier with this margin).
+		expect(sustainedRate(starts, tier)).toBeGreaterThanOrEqual(0.7 * tier);
 	});
 
 	it('cancelling a waiting acquire rejects it before its slot comes, and the next caller gets the place', async () => {

@@ -18,6 +18,11 @@ import type { GateWorkerResult } from './gateWorker';
 
 jest.setTimeout(60_000);
 
+// Real-time checks of the window use a wide safety margin: on a starved CPU the loopback arrival (or the
+// moment a caller records its start) can lag by tens of milliseconds. The exact rule with the default margin is
+// proven in virtual time (rateGate.test.ts) and measured precisely by the benchmark.
+const REAL_TIME_MARGIN_MS = 100;
+
 const API_KEY = 'redis-gate-test-key';
 const ROOT = join(__dirname, '..', '..');
 
@@ -32,7 +37,7 @@ function client(url = redis.url): Redis {
 }
 
 function gate(tier: number, account = 'eu:test', url = redis.url): RedisRateGate {
-	return new RedisRateGate({ client: client(url), account, tier });
+	return new RedisRateGate({ client: client(url), account, tier, marginMs: REAL_TIME_MARGIN_MS });
 }
 
 /** Sustained starts per second: tier over the mean time between starts `tier` places apart (bursts or not). */
@@ -93,7 +98,7 @@ describe('RedisRateGate', () => {
 		await Promise.all([take(a, 8), take(b, 8)]);
 		expect(starts).toHaveLength(16);
 		expect(maxInAnyWindow(starts, WINDOW_MS)).toBeLessThanOrEqual(tier);
-		expect(sustainedRate(starts, tier)).toBeGreaterThanOrEqual(0.8 * tier);
+		expect(sustainedRate(starts, tier)).toBeGreaterThanOrEqual(0.7 * tier); // loose: at most 0.91 with this margin
 	});
 
 	it('3 real processes sharing one redis-server: 0 windows over the tier at the simulator', async () => {
@@ -108,6 +113,7 @@ describe('RedisRateGate', () => {
 					GATE_WORKER_ID: id,
 					GATE_WORKER_COUNT: String(perProcess),
 					GATE_WORKER_TIER: String(tier),
+					GATE_WORKER_MARGIN_MS: String(REAL_TIME_MARGIN_MS),
 					GATE_WORKER_STUDIO_URL: sim.url,
 					GATE_WORKER_API_KEY: API_KEY,
 					GATE_WORKER_REDIS_URL: redis.url,
@@ -139,7 +145,7 @@ describe('RedisRateGate', () => {
 		const own = await startRedis();
 		const tier = 2;
 		sim.configure({ tier });
-		const sharedGate = getRateGate({ region: 'eu', apiKey: API_KEY, tier, redisUrl: own.url });
+		const sharedGate = getRateGate({ region: 'eu', apiKey: API_KEY, tier, redisUrl: own.url, marginMs: REAL_TIME_MARGIN_MS });
 		let stoppedAt = Infinity;
 		let stopped: Promise<void> | undefined;
 		const jobs = Array.from({ length: 10 }, (_, index) => ({ index, send: send(index) }));
@@ -190,12 +196,19 @@ describe('RedisRateGate', () => {
 	it('a 429 seen by one process pauses and slows every process sharing the account', async () => {
 		const a = gate(5, 'eu:penalty');
 		const b = gate(5, 'eu:penalty');
-		a.penalize(600);
-		const began = performance.now();
-		await b.acquire();
-		expect(performance.now() - began).toBeGreaterThanOrEqual(500);
 		const inspect = client();
+		a.penalize(600);
+		// penalize() does not wait for Redis; the other connection must see it once it has landed.
+		let pausedUntil: string | null = null;
+		for (let i = 0; i < 100 && pausedUntil === null; i++) {
+			pausedUntil = await inspect.hget('vgai:gate:{eu:penalty}:penalty', 'pausedUntil');
+			if (pausedUntil === null) await new Promise((resolve) => setTimeout(resolve, 20));
+		}
 		expect(await inspect.hget('vgai:gate:{eu:penalty}:penalty', 'level')).toBe('1');
+		await b.acquire();
+		// Judged on the Redis clock: the start admitted for b comes no sooner than the pause allows.
+		const [, admittedAt] = await inspect.zrange('vgai:gate:{eu:penalty}:starts', 0, 0, 'WITHSCORES');
+		expect(Number(admittedAt)).toBeGreaterThanOrEqual(Number(pausedUntil));
 	});
 
 	it('connects lazily and fails fast with a clear error when Redis is not there', async () => {
