@@ -6,7 +6,7 @@ import jwt from 'jsonwebtoken';
 import { createHash, randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { Agent, request } from 'undici';
-import { preparePackage } from '../e2e/support/communityPackage';
+import { preparePackage, removePreparedPackage } from '../e2e/support/communityPackage';
 import { N8nHome } from '../e2e/support/n8n';
 import { Stack } from '../e2e/support/processes';
 import { callbackCredential, chain, triggerNode, triggerPath } from '../e2e/support/workflows';
@@ -96,7 +96,9 @@ async function main(): Promise<number> {
 
 	const stack = new Stack();
 	try {
-		const home = await N8nHome.create({ package: await preparePackage(), env: { N8N_LOG_LEVEL: 'warn', ...benchEnv() } });
+		const prepared = await preparePackage();
+		stack.defer('packed package', () => removePreparedPackage(prepared));
+		const home = await N8nHome.create({ package: prepared, env: { N8N_LOG_LEVEL: 'warn', ...benchEnv() } });
 		stack.defer('n8n user folder', () => home.remove());
 		const authentication = values.authentication as 'signature' | 'token' | 'none';
 		const trigger = triggerNode({ authentication, statuses: ['delivered', 'read'] });

@@ -3,7 +3,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { preparePackage } from '../e2e/support/communityPackage';
+import { preparePackage, removePreparedPackage } from '../e2e/support/communityPackage';
 import { DEMO_OWNER, N8nHome, N8nRest, type WorkflowImport } from '../e2e/support/n8n';
 import { freePort, Stack } from '../e2e/support/processes';
 import { DEFAULT_N8N_VERSION, ensureRuntime, REPO_ROOT } from '../e2e/support/runtime';
@@ -215,6 +215,7 @@ async function main(): Promise<number> {
 		done();
 		done = step('Building and packing n8n-nodes-vonage-ai-studio, installing it as a community package');
 		const prepared = await preparePackage();
+		stack.defer('packed package', () => removePreparedPackage(prepared));
 		done();
 
 		done = step(`Starting the Studio simulator (tier ${tier}/s)`);

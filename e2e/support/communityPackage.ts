@@ -3,7 +3,7 @@
 // dev, peer and optional dependencies from its package.json, `npm install` its runtime dependencies there with
 // install scripts off, and record it in nodes/package.json. n8n-workflow is a peer dependency, so it is not
 // installed: the nodes resolve n8n's own copy through the NODE_PATH n8n sets when it loads packages.
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from './processes';
@@ -56,6 +56,7 @@ export async function installTarball(tarball: string, nodesDir: string): Promise
 	const packageDir = join(nodesDir, 'node_modules', manifest.name);
 	mkdirSync(packageDir, { recursive: true });
 	cpSync(staging, packageDir, { recursive: true });
+	rmSync(staging, { recursive: true, force: true });
 	const kept: Record<string, unknown> = { ...manifest };
 	for (const field of ['devDependencies', 'peerDependencies', 'optionalDependencies']) delete kept[field];
 	writeFileSync(join(packageDir, 'package.json'), JSON.stringify(kept, null, 2));
@@ -99,4 +100,10 @@ export async function preparePackage(options: { build?: boolean } = {}): Promise
 
 export function preparedPackageFile(prepared: PreparedPackage): string {
 	return join(prepared.nodesDir, '..', 'prepared.json');
+}
+
+/** Deletes what preparePackage made (tarball and installed copy), unless it is the global setup's shared one. */
+export function removePreparedPackage(prepared: PreparedPackage): void {
+	if (process.env[PREPARED_PACKAGE_ENV] === preparedPackageFile(prepared)) return;
+	rmSync(join(prepared.nodesDir, '..'), { recursive: true, force: true });
 }
