@@ -13,7 +13,8 @@ import { DEFAULT_MARGIN_MS, LocalRateGate, closeAllRateGates, getRateGate } from
 import { MemorySendLedger, type SendLedger } from '../nodes/shared/sendLedger';
 import { STUDIO_PATHS } from '../nodes/shared/studioApi';
 import { closeAllPools, postToStudio, type StudioResponse } from '../nodes/shared/transport';
-import { startSimulator, type StudioSimulator } from '../test/simulator/simulator';
+import { request } from 'undici';
+import type { AcceptedSession } from '../test/simulator/simulator';
 import { maxInAnyWindow } from '../test/simulator/windows';
 import { startRedis } from '../test/support/redisServer';
 import type { GateWorkerResult } from '../test/shared/gateWorker';
@@ -139,8 +140,8 @@ interface Measured {
 	seconds: number;
 }
 
-function measure(label: string, tier: number, sim: StudioSimulator, startedAt: number): Measured {
-	const arrivals = sim.sessions.map((s) => s.arrivedAt).sort((a, b) => a - b);
+function measure(label: string, tier: number, state: SimulatorState, startedAt: number): Measured {
+	const arrivals = state.sessions.map((s) => s.arrivedAt).sort((a, b) => a - b);
 	let closest = Infinity;
 	let total = 0;
 	for (let i = 0; i + tier < arrivals.length; i++) {
@@ -151,9 +152,9 @@ function measure(label: string, tier: number, sim: StudioSimulator, startedAt: n
 	return {
 		label,
 		tier,
-		sent: sim.sessions.length,
-		requests: sim.requests.length,
-		tooMany: sim.tooManyRequests,
+		sent: state.sessions.length,
+		requests: state.requestCount,
+		tooMany: state.tooManyRequests,
 		rateRatio: 1000 / meanTierSpan,
 		maxInWindow: maxInAnyWindow(arrivals, 1000),
 		closestSpanMs: closest,
@@ -172,6 +173,23 @@ function line(m: Measured): string {
 
 const print = (text = '') => process.stdout.write(`${text}\n`);
 
+/** For each 429 through the gate: when it came, and how far it was from the accepted arrival `tier` before it. */
+function explain429s(state: SimulatorState, tier: number): void {
+	const first = state.requests[0]?.arrivedAt ?? 0;
+	const accepted: number[] = [];
+	for (const req of state.requests) {
+		if (req.status === 429) {
+			const before = accepted.length >= tier ? accepted[accepted.length - tier] : undefined;
+			print(
+				`    429 at +${((req.arrivedAt - first) / 1000).toFixed(3)} s, ` +
+					(before === undefined ? 'fewer than tier accepted before it' : `${(req.arrivedAt - before).toFixed(1)} ms after the accepted arrival ${tier} places back`),
+			);
+		} else if (req.status >= 200 && req.status < 300) {
+			accepted.push(req.arrivedAt);
+		}
+	}
+}
+
 interface Bar {
 	name: string;
 	ok: boolean;
@@ -184,28 +202,25 @@ function bar(name: string, ok: boolean, detail: string): void {
 
 // --- sections ----------------------------------------------------------------------------------------------
 
-async function pacingRun(tier: number, latencyMs: number, sends: number, marginMs: number): Promise<Measured> {
+async function pacingRun(sim: RemoteSimulator, tier: number, latencyMs: number, sends: number, marginMs: number): Promise<Measured> {
 	const apiKey = `bench-pacing-${tier}-${latencyMs}`;
-	const sim = await startSimulator({ apiKey, tier, latencyMs, callbacks: false });
-	try {
-		const gate = getRateGate({ region: 'eu', apiKey, tier, marginMs });
-		const startedAt = performance.now();
-		await dispatchSends(sendJobs(sim.url, apiKey, sends, `pacing-${tier}-${latencyMs}`), {
-			gate,
-			ledger: new MemorySendLedger(),
-			maxInFlight: 16,
-		});
-		const m = measure(`gate: tier ${tier}, latency ${latencyMs} ms, ${sends} sends`, tier, sim, startedAt);
-		print(line(m));
-		bar(
-			`tier ${tier} / ${latencyMs} ms: rate ≥ 0.97 × tier, 0 windows over, 0 × 429`,
-			m.rateRatio >= 0.97 && m.maxInWindow <= tier && m.tooMany === 0 && m.sent === sends,
-			`${m.rateRatio.toFixed(3)}, max ${m.maxInWindow}, 429s ${m.tooMany}`,
-		);
-		return m;
-	} finally {
-		await sim.close();
-	}
+	const gate = getRateGate({ region: 'eu', apiKey, tier, marginMs });
+	const startedAt = performance.now();
+	await dispatchSends(sendJobs(sim.url, apiKey, sends, `pacing-${tier}-${latencyMs}`), {
+		gate,
+		ledger: new MemorySendLedger(),
+		maxInFlight: 16,
+	});
+	const state = await sim.state();
+	const m = measure(`gate: tier ${tier}, latency ${latencyMs} ms, ${sends} sends`, tier, state, startedAt);
+	print(line(m));
+	explain429s(state, tier);
+	bar(
+		`tier ${tier} / ${latencyMs} ms: rate ≥ 0.97 × tier, 0 windows over, 0 × 429`,
+		m.rateRatio >= 0.97 && m.maxInWindow <= tier && m.tooMany === 0 && m.sent === sends,
+		`${m.rateRatio.toFixed(3)}, max ${m.maxInWindow}, 429s ${m.tooMany}`,
+	);
+	return m;
 }
 
 /** HTTP Request "Batching" (1 item per 1000 ms): each start waits 1000 ms after the previous start, no gate. */
@@ -219,55 +234,55 @@ async function batchingLikeToday(url: string, apiKey: string, count: number, off
 	await Promise.all(pending);
 }
 
-async function usersToday(executions: number, sends: number): Promise<Measured> {
+async function usersToday(sim: RemoteSimulator, executions: number, sends: number): Promise<Measured> {
 	const apiKey = `bench-users-${executions}`;
-	const sim = await startSimulator({ apiKey, tier: 1, latencyMs: 150, callbacks: false });
-	try {
-		const startedAt = performance.now();
-		// Executions triggered by a CRM start at unrelated moments within the first second.
-		await Promise.all(
-			Array.from({ length: executions }, (_, e) => batchingLikeToday(sim.url, apiKey, sends, e === 0 ? 0 : Math.random() * 1000)),
-		);
-		const m = measure(`today (Batching 1/1000 ms): ${executions} execution${executions > 1 ? 's' : ''} × ${sends}`, 1, sim, startedAt);
-		print(`${line(m)}  accepted ${((100 * m.sent) / m.requests).toFixed(1)} %`);
-		return m;
-	} finally {
-		await sim.close();
-	}
+	const startedAt = performance.now();
+	// Executions triggered by a CRM start at unrelated moments within the first second.
+	await Promise.all(
+		Array.from({ length: executions }, (_, e) => batchingLikeToday(sim.url, apiKey, sends, e === 0 ? 0 : Math.random() * 1000)),
+	);
+	const label = `today (Batching 1/1000 ms): ${executions} execution${executions > 1 ? 's' : ''} × ${sends}`;
+	const m = measure(label, 1, await sim.state(), startedAt);
+	print(`${line(m)}  accepted ${((100 * m.sent) / m.requests).toFixed(1)} %`);
+	return m;
 }
 
-async function concurrentExecutions(executions: number, total: number, tier: number, marginMs: number): Promise<Measured> {
+async function concurrentExecutions(
+	sim: RemoteSimulator,
+	executions: number,
+	total: number,
+	tier: number,
+	marginMs: number,
+): Promise<Measured> {
 	const apiKey = 'bench-concurrent';
-	const sim = await startSimulator({ apiKey, tier, latencyMs: 150, callbacks: false });
-	try {
-		const perExecution = Math.ceil(total / executions);
-		const startedAt = performance.now();
-		await Promise.all(
-			Array.from({ length: executions }, (_, e) =>
-				dispatchSends(sendJobs(sim.url, apiKey, perExecution, `exec-${e}`), {
-					// Each execution looks its gate up the way the node does: one shared gate per account.
-					gate: getRateGate({ region: 'eu', apiKey, tier, marginMs }),
-					ledger: new MemorySendLedger(),
-				}),
-			),
-		);
-		const m = measure(`gate: ${executions} executions at once × ${perExecution}, tier ${tier}`, tier, sim, startedAt);
-		print(line(m));
-		bar(
-			`${executions} concurrent executions: aggregate ≥ 0.95 × tier, 0 windows over`,
-			m.rateRatio >= 0.95 && m.maxInWindow <= tier && m.tooMany === 0,
-			`${m.rateRatio.toFixed(3)}, max ${m.maxInWindow}, 429s ${m.tooMany}`,
-		);
-		return m;
-	} finally {
-		await sim.close();
-	}
+	const perExecution = Math.ceil(total / executions);
+	const startedAt = performance.now();
+	await Promise.all(
+		Array.from({ length: executions }, (_, e) =>
+			dispatchSends(sendJobs(sim.url, apiKey, perExecution, `exec-${e}`), {
+				// Each execution looks its gate up the way the node does: one shared gate per account.
+				gate: getRateGate({ region: 'eu', apiKey, tier, marginMs }),
+				ledger: new MemorySendLedger(),
+			}),
+		),
+	);
+	const state = await sim.state();
+	const m = measure(`gate: ${executions} executions at once × ${perExecution}, tier ${tier}`, tier, state, startedAt);
+	print(line(m));
+	explain429s(state, tier);
+	bar(
+		`${executions} concurrent executions: aggregate ≥ 0.95 × tier, 0 windows over`,
+		m.rateRatio >= 0.95 && m.maxInWindow <= tier && m.tooMany === 0,
+		`${m.rateRatio.toFixed(3)}, max ${m.maxInWindow}, 429s ${m.tooMany}`,
+	);
+	return m;
 }
 
 async function redisProcesses(processes: number, total: number, tier: number): Promise<Measured> {
 	const apiKey = 'bench-redis';
 	const redis = await startRedis();
-	const sim = await startSimulator({ apiKey, tier, latencyMs: 150, callbacks: false });
+	const server = await simulatorsProcess([{ apiKey, tier, latencyMs: 150 }]);
+	const sim = server.simulators[0];
 	const children: ChildProcess[] = [];
 	try {
 		const perProcess = Math.ceil(total / processes);
@@ -296,7 +311,7 @@ async function redisProcesses(processes: number, total: number, tier: number): P
 		const results: GateWorkerResult[] = [];
 		for (const next of lines) results.push(JSON.parse((await next.next()).value as string) as GateWorkerResult);
 		await Promise.all(exited);
-		const m = measure(`gate in Redis: ${processes} processes × ${perProcess}, tier ${tier}`, tier, sim, startedAt);
+		const m = measure(`gate in Redis: ${processes} processes × ${perProcess}, tier ${tier}`, tier, await sim.state(), startedAt);
 		const failed = results.reduce((sum, r) => sum + r.failed, 0);
 		print(`${line(m)}${failed ? `  failed ${failed}` : ''}`);
 		bar(
@@ -307,29 +322,66 @@ async function redisProcesses(processes: number, total: number, tier: number): P
 		return m;
 	} finally {
 		for (const child of children) if (child.exitCode === null) child.kill();
-		await sim.close();
+		await server.stop();
 		await redis.stop();
 	}
 }
 
-/** The simulator in its own process, so this process's CPU is only the sender's. */
-async function simulatorProcess(apiKey: string, tier: number): Promise<{ url: string; stop(): Promise<void> }> {
-	const child = spawn(
-		TSX,
-		[join(ROOT, 'test', 'simulator', 'cli.ts'), '--tier', String(tier), '--no-callbacks', '--api-key', apiKey],
-		{ cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
-	);
+interface SimulatorState {
+	sessions: AcceptedSession[];
+	requestCount: number;
+	requests: Array<{ arrivedAt: number; status: number }>;
+	tooManyRequests: number;
+}
+
+interface RemoteSimulator {
+	url: string;
+	state(): Promise<SimulatorState>;
+}
+
+interface SimulatorConfig {
+	apiKey: string;
+	tier: number;
+	latencyMs?: number;
+}
+
+/**
+ * The simulators in one process of their own, as Studio is another machine: arrival times are stamped on that
+ * process's event loop, not skewed by this process's work or pauses, and this process's CPU is only the sender's.
+ */
+async function simulatorsProcess(configs: SimulatorConfig[]): Promise<{ simulators: RemoteSimulator[]; stop(): Promise<void> }> {
+	const child = spawn(TSX, [join(ROOT, 'bench', 'simulators.ts'), JSON.stringify(configs)], {
+		cwd: ROOT,
+		stdio: ['ignore', 'pipe', 'inherit'],
+	});
 	const exited = new Promise((resolve) => child.once('exit', resolve));
-	const first = (await createInterface({ input: child.stdout! })[Symbol.asyncIterator]().next()).value as string;
-	const url = /(http:\/\/127\.0\.0\.1:\d+)/.exec(first ?? '')?.[1];
-	if (!url) {
+	const first = (await createInterface({ input: child.stdout! })[Symbol.asyncIterator]().next()).value as string | undefined;
+	let urls: string[];
+	try {
+		urls = JSON.parse(first ?? '') as string[];
+	} catch {
 		child.kill();
-		throw new Error(`simulator did not start: ${first}`);
+		throw new Error(`the simulators did not start: ${first}`);
 	}
-	return {
+	const simulators = urls.map((url) => ({
 		url,
+		state: async () => {
+			const response = await request(`${url}/_simulator/state`);
+			return (await response.body.json()) as SimulatorState;
+		},
+	}));
+	// A fresh server stamps its first arrivals late (cold code paths), which would crowd the next second at
+	// arrival; a real Studio is warm. One accepted request each through the same client, then a reset.
+	await Promise.all(
+		simulators.map(async (sim, at) => {
+			await postToStudio(sim.url, STUDIO_PATHS.messagingConversation, whatsappBody(), configs[at].apiKey);
+			await (await request(`${sim.url}/_simulator/reset`, { method: 'POST' })).body.dump();
+		}),
+	);
+	return {
+		simulators,
 		stop: async () => {
-			child.kill('SIGTERM');
+			if (child.exitCode === null) child.kill('SIGTERM');
 			await exited;
 		},
 	};
@@ -341,7 +393,8 @@ async function cpuAndMemory(items: number): Promise<void> {
 	const tier = 10_000; // test-only: far above any real tier
 	const open = 1_000_000_000; // a gate that never waits: what the work itself costs
 	const apiKey = 'bench-cpu';
-	const sim = await simulatorProcess(apiKey, open);
+	const server = await simulatorsProcess([{ apiKey, tier: open }]);
+	const sim = server.simulators[0];
 	try {
 		const cpuMs = (since: NodeJS.CpuUsage) => {
 			const used = process.cpuUsage(since);
@@ -402,7 +455,7 @@ async function cpuAndMemory(items: number): Promise<void> {
 			`${rssFirstMb.toFixed(1)} MB fresh, ${rssGrowthMb.toFixed(1)} MB once warm`,
 		);
 	} finally {
-		await sim.stop();
+		await server.stop();
 	}
 }
 
@@ -420,32 +473,45 @@ async function main(): Promise<void> {
 	print('arrivals tier places apart (≥ 1000 ms means no window over), wall time');
 	print();
 
-	const timed: Array<() => Promise<unknown>> = [];
+	// Every simulator is started (in one server process) before anything is timed.
+	const configs: SimulatorConfig[] = [];
+	const sections: Array<(sims: RemoteSimulator[]) => Promise<unknown>> = [];
+	const simulator = (config: SimulatorConfig) => configs.push(config) - 1;
+	const today: Measured[] = [];
 	if (only.has('pacing')) {
 		for (const tier of options.tiers) {
-			for (const latency of options.latencies) timed.push(() => pacingRun(tier, latency, options.sends, options.marginMs));
+			for (const latency of options.latencies) {
+				const at = simulator({ apiKey: `bench-pacing-${tier}-${latency}`, tier, latencyMs: latency });
+				sections.push((sims) => pacingRun(sims[at], tier, latency, options.sends, options.marginMs));
+			}
 		}
 	}
-	let today: Measured[] = [];
 	if (only.has('users')) {
-		timed.push(async () => {
-			today = [await usersToday(1, options.usersSends), ...today];
-		});
-		timed.push(async () => {
-			today = [...today, await usersToday(3, options.usersSends)];
-		});
+		const alone = simulator({ apiKey: 'bench-users-1', tier: 1, latencyMs: 150 });
+		const three = simulator({ apiKey: 'bench-users-3', tier: 1, latencyMs: 150 });
+		sections.push(async (sims) => today.push(await usersToday(sims[alone], 1, options.usersSends)));
+		sections.push(async (sims) => today.push(await usersToday(sims[three], 3, options.usersSends)));
 	}
 	if (only.has('concurrent')) {
-		timed.push(() => concurrentExecutions(8, options.concurrentSends, options.concurrentTier, options.marginMs));
+		const at = simulator({ apiKey: 'bench-concurrent', tier: options.concurrentTier, latencyMs: 150 });
+		sections.push((sims) => concurrentExecutions(sims[at], 8, options.concurrentSends, options.concurrentTier, options.marginMs));
 	}
-	if (options.sequential) {
-		for (const section of timed) await section();
-	} else {
-		await Promise.all(timed.map((section) => section()));
+	if (sections.length > 0) {
+		const server = await simulatorsProcess(configs);
+		try {
+			if (options.sequential) {
+				for (const section of sections) await section(server.simulators);
+			} else {
+				await Promise.all(sections.map((section) => section(server.simulators)));
+			}
+		} finally {
+			await server.stop();
+		}
 	}
 	if (today.length > 0) {
 		print(
-			`users today, share of sessions accepted: ${today
+			`users today, share of sessions accepted: ${[...today]
+				.sort((a, b) => a.label.localeCompare(b.label))
 				.map((m) => `${m.label.replace(/^today \(Batching 1\/1000 ms\): /, '')} → ${((100 * m.sent) / m.requests).toFixed(1)} %`)
 				.join(', ')} (through the gate: 100 % at every tier above)`,
 		);

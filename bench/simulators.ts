@@ -1,0 +1,24 @@
+// Runs several Studio simulators in one process for the benchmark, standing in for Studio on another machine:
+// one server process next to the sending process, so arrival times are stamped on their own event loop.
+// Usage: tsx bench/simulators.ts '<JSON list of SimulatorOptions>'; prints one JSON line of URLs, stops on SIGTERM.
+import { startSimulator, type SimulatorOptions, type StudioSimulator } from '../test/simulator/simulator';
+
+async function main(): Promise<void> {
+	const configs = JSON.parse(process.argv[2] ?? '[]') as SimulatorOptions[];
+	const simulators: StudioSimulator[] = [];
+	for (const config of configs) simulators.push(await startSimulator({ callbacks: false, ...config }));
+	process.stdout.write(`${JSON.stringify(simulators.map((sim) => sim.url))}\n`);
+	const stop = () => {
+		Promise.all(simulators.map((sim) => sim.close())).then(
+			() => process.exit(0),
+			() => process.exit(1),
+		);
+	};
+	process.once('SIGTERM', stop);
+	process.once('SIGINT', stop);
+}
+
+main().catch((error: unknown) => {
+	process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+	process.exit(1);
+});
