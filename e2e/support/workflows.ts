@@ -13,6 +13,7 @@ export function studioCredential(options: {
 	apiKey: string;
 	sessionsPerSecond: 1 | 3 | 5;
 	redisUrl?: string;
+	safetyMarginMs?: number;
 }): CredentialImport {
 	return {
 		...STUDIO_CREDENTIAL,
@@ -23,6 +24,7 @@ export function studioCredential(options: {
 			sessionsPerSecond: options.sessionsPerSecond,
 			baseUrl: options.baseUrl,
 			redisUrl: options.redisUrl ?? '',
+			...(options.safetyMarginMs === undefined ? {} : { safetyMarginMs: options.safetyMarginMs }),
 		},
 	};
 }
