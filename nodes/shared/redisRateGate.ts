@@ -170,11 +170,16 @@ export class RedisRateGate implements RateGate {
 	private running = false;
 	private closed = false;
 	private wake?: () => void;
+	private readonly roundTrips = new Array<number>(32).fill(Infinity);
+	private roundTripCount = 0;
+	/** Half the safety margin (at least 2 ms): how much later than usual an admission may arrive and still be used. */
+	private staleAfterMs: number;
 
 	constructor(options: RedisRateGateOptions) {
 		this.client = options.client;
 		this.tier = validateTier(options.tier);
 		this.windowUs = (WINDOW_MS + validateMargin(options.marginMs)) * 1000;
+		this.staleAfterMs = Math.max(2, validateMargin(options.marginMs) / 2);
 		this.logKey = `vgai:gate:{${options.account}}:starts`;
 		this.penaltyKey = `vgai:gate:{${options.account}}:penalty`;
 		this.scheduleKey = `vgai:gate:{${options.account}}:next`;
@@ -185,6 +190,7 @@ export class RedisRateGate implements RateGate {
 	configure(settings: RateGateSettings): void {
 		this.tier = validateTier(settings.tier);
 		this.windowUs = (WINDOW_MS + validateMargin(settings.marginMs)) * 1000;
+		this.staleAfterMs = Math.max(2, validateMargin(settings.marginMs) / 2);
 	}
 
 	acquire(signal?: AbortSignal): Promise<void> {
@@ -231,7 +237,7 @@ export class RedisRateGate implements RateGate {
 		this.running = true;
 		try {
 			while (this.queue.length > 0 && !this.closed) {
-				let verdict: [number, number];
+				let verdict: [number, number, number];
 				try {
 					verdict = await this.admit();
 				} catch (error) {
@@ -241,6 +247,10 @@ export class RedisRateGate implements RateGate {
 					break;
 				}
 				if (verdict[0] === 1) {
+					// Redis counted the start at its own time; if the answer reached us much later than usual (this
+					// process paused, the link hiccuped), sending now could crowd Studio's next second. The slot is
+					// left unused (still counted, so never over the tier) and the next one is asked for.
+					if (verdict[2] > this.fastestRoundTripMs() + this.staleAfterMs) continue;
 					// If the waiter that asked was cancelled meanwhile, the admitted start goes to the next one.
 					const waiter = this.queue.shift();
 					if (waiter) this.settle(waiter);
@@ -254,8 +264,15 @@ export class RedisRateGate implements RateGate {
 		if (this.queue.length > 0 && !this.closed) void this.run();
 	}
 
-	private async admit(): Promise<[number, number]> {
+	/** The fastest of the recent round trips: what an admission's answer normally takes. */
+	private fastestRoundTripMs(): number {
+		return Math.min(...this.roundTrips);
+	}
+
+	/** Returns [admitted, µs to wait, round trip in ms]. */
+	private async admit(): Promise<[number, number, number]> {
 		const member = `${this.memberPrefix}:${++this.memberCount}`;
+		const askedAt = performance.now();
 		const call = script(this.client, ADMIT_COMMAND)(
 			this.logKey,
 			this.penaltyKey,
@@ -268,8 +285,11 @@ export class RedisRateGate implements RateGate {
 			SPACING_TOLERANCE_MS * 1000,
 		);
 		const reply = await withDeadline(call, this.operationTimeoutMs, 'rate gate');
+		const roundTripMs = performance.now() - askedAt;
 		if (!Array.isArray(reply) || reply.length !== 2) throw new Error('unexpected reply from the rate-gate script');
-		return [Number(reply[0]), Number(reply[1])];
+		// The baseline follows the last 32 round trips, so a link that becomes slower for good is learned.
+		this.roundTrips[this.roundTripCount++ % this.roundTrips.length] = roundTripMs;
+		return [Number(reply[0]), Number(reply[1]), roundTripMs];
 	}
 
 	private sleep(ms: number): Promise<void> {

@@ -181,6 +181,7 @@ describe('RedisRateGate', () => {
 
 	it('cancelling a wait rejects at once and takes no start', async () => {
 		const g = gate(1, 'eu:cancel');
+		const inspect = client();
 		await g.acquire();
 		const controller = new AbortController();
 		const began = performance.now();
@@ -188,9 +189,21 @@ describe('RedisRateGate', () => {
 		setTimeout(() => controller.abort(), 50);
 		await expect(waiting).rejects.toBeInstanceOf(SendCancelledError);
 		expect(performance.now() - began).toBeLessThan(900);
+		const startsAtCancel = await inspect.zcard('vgai:gate:{eu:cancel}:starts');
 		await new Promise((resolve) => setTimeout(resolve, 1200));
+		// Nothing was admitted after the cancellation, although its slot opened meanwhile.
+		expect(await inspect.zcard('vgai:gate:{eu:cancel}:starts')).toBe(startsAtCancel);
+	});
+
+	it('does not use an admission whose answer came back late (a paused process could crowd the next second)', async () => {
+		const g = new RedisRateGate({ client: client(), account: 'eu:stale', tier: 5 }); // default 25 ms margin
 		const inspect = client();
-		expect(await inspect.zcard('vgai:gate:{eu:cancel}:starts')).toBe(1);
+		await g.acquire(); // learns the usual round trip
+		await new Promise((resolve) => setTimeout(resolve, 300)); // so the next ask is admitted at once
+		await inspect.call('CLIENT', 'PAUSE', '80', 'ALL'); // and its answer comes ~80 ms late
+		await g.acquire();
+		// The late admission stays counted (never over the tier) but unused; a second one carried the send.
+		expect(await inspect.zcard('vgai:gate:{eu:stale}:starts')).toBeGreaterThanOrEqual(3);
 	});
 
 	it('a 429 seen by one process pauses and slows every process sharing the account', async () => {
