@@ -311,9 +311,11 @@ async function redisProcesses(processes: number, total: number, tier: number): P
 		const results: GateWorkerResult[] = [];
 		for (const next of lines) results.push(JSON.parse((await next.next()).value as string) as GateWorkerResult);
 		await Promise.all(exited);
-		const m = measure(`gate in Redis: ${processes} processes × ${perProcess}, tier ${tier}`, tier, await sim.state(), startedAt);
+		const state = await sim.state();
+		const m = measure(`gate in Redis: ${processes} processes × ${perProcess}, tier ${tier}`, tier, state, startedAt);
 		const failed = results.reduce((sum, r) => sum + r.failed, 0);
 		print(`${line(m)}${failed ? `  failed ${failed}` : ''}`);
+		explain429s(state, tier);
 		bar(
 			`${processes} processes sharing Redis: aggregate ≥ 0.95 × tier, 0 windows over`,
 			m.rateRatio >= 0.95 && m.maxInWindow <= tier && m.tooMany === 0 && failed === 0,
