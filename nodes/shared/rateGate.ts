@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { SendCancelledError } from './errors';
 import { RedisRateGate, closeSharedRedisClients, getSharedRedisClient } from './redisRateGate';
+import { processWide } from './processWide';
 
 export interface RateGate {
 	/** Resolves at the moment one send may start. Rejects with SendCancelledError at once when `signal` aborts. */
@@ -291,12 +292,8 @@ interface ConfigurableGate extends RateGate {
 }
 
 // n8n may load this package's files more than once; one registry per process keeps one budget per account.
-const REGISTRY = Symbol.for('n8n-nodes-vonage-ai-studio.rateGates.v1');
-type GateRegistry = Map<string, ConfigurableGate>;
-
-function registry(): GateRegistry {
-	const holder = globalThis as unknown as Record<symbol, GateRegistry | undefined>;
-	return (holder[REGISTRY] ??= new Map());
+function registry(): Map<string, ConfigurableGate> {
+	return processWide('rateGates.v1', () => new Map<string, ConfigurableGate>());
 }
 
 /** The gate shared by every send for this account in this process (or, with `redisUrl`, across processes). */

@@ -16,6 +16,7 @@ import {
 	type RateGate,
 	type RateGateSettings,
 } from './rateGate';
+import { processWide } from './processWide';
 
 /** Redis could not be used; the item was not sent, because sending without the shared store could break the tier. */
 export class RedisUnavailableError extends Error {
@@ -314,19 +315,14 @@ export class RedisRateGate implements RateGate {
 }
 
 // One connection per Redis URL per process, shared by the gates and ledgers of all accounts.
-const CLIENTS = Symbol.for('n8n-nodes-vonage-ai-studio.redisClients.v1');
-const EXIT_HOOK = Symbol.for('n8n-nodes-vonage-ai-studio.redisExitHook.v1');
-type ClientRegistry = Map<string, Redis>;
-
-function clients(): ClientRegistry {
-	const holder = globalThis as unknown as Record<symbol, unknown>;
-	if (!holder[EXIT_HOOK]) {
-		holder[EXIT_HOOK] = true;
+function clients(): Map<string, Redis> {
+	return processWide('redisClients.v1', () => {
+		const registry = new Map<string, Redis>();
 		process.once('exit', () => {
-			for (const client of clients().values()) client.disconnect();
+			for (const client of registry.values()) client.disconnect();
 		});
-	}
-	return ((holder[CLIENTS] as ClientRegistry | undefined) ??= new Map());
+		return registry;
+	});
 }
 
 export interface RedisConnectionOptions {

@@ -4,6 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { accountId } from './rateGate';
 import { RedisUnavailableError, describeRedis, getSharedRedisClient, withDeadline } from './redisRateGate';
+import { processWide } from './processWide';
 
 /** What the ledger keeps about a finished send; stored as JSON, so `response` must be JSON-serialisable. */
 export type LedgerResult =
@@ -202,11 +203,8 @@ export interface GetSendLedgerOptions {
 	redisUrl?: string;
 }
 
-const REGISTRY = Symbol.for('n8n-nodes-vonage-ai-studio.sendLedgers.v1');
-
 function registry(): Map<string, SendLedger> {
-	const holder = globalThis as unknown as Record<symbol, Map<string, SendLedger> | undefined>;
-	return (holder[REGISTRY] ??= new Map());
+	return processWide('sendLedgers.v1', () => new Map<string, SendLedger>());
 }
 
 /** The ledger shared by every send for this account in this process (or, with `redisUrl`, across processes). */

@@ -4,6 +4,7 @@ import { Pool } from 'undici';
 
 import { StudioHttpError, StudioNetworkError } from './errors';
 import { API_KEY_HEADER } from './studioApi';
+import { processWide } from './processWide';
 
 export interface StudioResponse {
 	statusCode: number;
@@ -33,13 +34,8 @@ const NOT_SENT_CODES = new Set([
 	'SELF_SIGNED_CERT_IN_CHAIN',
 ]);
 
-const POOLS_KEY = Symbol.for('n8n-nodes-vonage-ai-studio.transport.pools');
-type PoolRegistry = Map<string, Pool>;
-
-// n8n may load this file more than once; every copy must share the same keep-alive pools.
-function poolRegistry(): PoolRegistry {
-	const holder = globalThis as unknown as Record<symbol, PoolRegistry | undefined>;
-	return (holder[POOLS_KEY] ??= new Map());
+function poolRegistry(): Map<string, Pool> {
+	return processWide('transport.pools', () => new Map<string, Pool>());
 }
 
 function poolFor(origin: string, timeouts: TransportTimeouts): Pool {
