@@ -1,9 +1,9 @@
 // Paces the *starts* of Studio sends so that no 1-second window ever holds more starts than the account's tier,
 // shared by every node, item and execution that uses the same account (one gate per region + API-key hash).
 import { createHash } from 'node:crypto';
-import { SendCancelledError } from './errors';
 import { RedisRateGate, closeSharedRedisClients, getSharedRedisClient } from './redisRateGate';
 import { processWide } from './processWide';
+import { WaitQueue } from './waitQueue';
 
 export interface RateGate {
 	/** Resolves at the moment one send may start. Rejects with SendCancelledError at once when `signal` aborts. */
@@ -102,13 +102,6 @@ export function validateMargin(marginMs: number | undefined): number {
 	return margin;
 }
 
-interface Waiter {
-	resolve(): void;
-	reject(error: unknown): void;
-	signal?: AbortSignal;
-	onAbort?: () => void;
-}
-
 /**
  * The in-process gate: a FIFO of waiting sends; a start is allowed when the last `tier` starts (a sliding-window
  * log) leave room in the window and the evenly spread schedule (one start per window / tier) has come.
@@ -119,7 +112,7 @@ export class LocalRateGate implements RateGate {
 	/** Ring of the last `tier` start times; `count` starts recorded so far. */
 	private starts: Float64Array;
 	private count = 0;
-	private readonly queue: Waiter[] = [];
+	private readonly queue = new WaitQueue(() => this.pump());
 	private timer: unknown;
 	private timerAt = Infinity;
 	private pausedUntil = -Infinity;
@@ -158,22 +151,9 @@ export class LocalRateGate implements RateGate {
 
 	acquire(signal?: AbortSignal): Promise<void> {
 		if (this.closed) return Promise.reject(new Error('The rate gate was closed'));
-		if (signal?.aborted) return Promise.reject(new SendCancelledError());
-		return new Promise<void>((resolve, reject) => {
-			const waiter: Waiter = { resolve, reject, signal };
-			if (signal) {
-				waiter.onAbort = () => {
-					const at = this.queue.indexOf(waiter);
-					if (at === -1) return;
-					this.queue.splice(at, 1);
-					reject(new SendCancelledError());
-					this.pump();
-				};
-				signal.addEventListener('abort', waiter.onAbort, { once: true });
-			}
-			this.queue.push(waiter);
-			this.pump();
-		});
+		const started = this.queue.wait(signal);
+		this.pump();
+		return started;
 	}
 
 	penalize(retryAfterMs?: number): void {
@@ -193,10 +173,7 @@ export class LocalRateGate implements RateGate {
 	async close(): Promise<void> {
 		this.closed = true;
 		this.cancelTimer();
-		for (const waiter of this.queue.splice(0)) {
-			if (waiter.onAbort) waiter.signal?.removeEventListener('abort', waiter.onAbort);
-			waiter.reject(new Error('The rate gate was closed'));
-		}
+		this.queue.failAll(new Error('The rate gate was closed'));
 	}
 
 	/** For logs and tests: how much the gate is currently slowed (0 = full tier). */
@@ -241,10 +218,8 @@ export class LocalRateGate implements RateGate {
 				this.armTimer(readyAt, now);
 				return;
 			}
-			const waiter = this.queue.shift()!;
 			this.recordStart(now);
-			if (waiter.onAbort) waiter.signal?.removeEventListener('abort', waiter.onAbort);
-			waiter.resolve();
+			this.queue.startNext();
 		}
 		this.cancelTimer();
 	}

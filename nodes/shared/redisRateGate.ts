@@ -2,7 +2,6 @@
 // One atomic Lua step per start: a sliding-window log in a sorted set, timed by the Redis server's own clock.
 import { createHash, randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { SendCancelledError } from './errors';
 // rateGate.ts imports this module too; its values are only used inside functions here, so the cycle is harmless.
 import {
 	DEFAULT_PENALTY,
@@ -17,6 +16,7 @@ import {
 	type RateGateSettings,
 } from './rateGate';
 import { processWide } from './processWide';
+import { WaitQueue } from './waitQueue';
 
 /** Redis could not be used; the item was not sent, because sending without the shared store could break the tier. */
 export class RedisUnavailableError extends Error {
@@ -149,13 +149,6 @@ export interface RedisRateGateOptions extends RateGateSettings {
 	operationTimeoutMs?: number;
 }
 
-interface Waiter {
-	resolve(): void;
-	reject(error: unknown): void;
-	signal?: AbortSignal;
-	onAbort?: () => void;
-}
-
 export class RedisRateGate implements RateGate {
 	private tier: number;
 	private windowUs: number;
@@ -167,7 +160,9 @@ export class RedisRateGate implements RateGate {
 	private readonly operationTimeoutMs: number;
 	private readonly memberPrefix = randomBytes(6).toString('hex');
 	private memberCount = 0;
-	private readonly queue: Waiter[] = [];
+	private readonly queue = new WaitQueue(() => {
+		if (this.queue.length === 0) this.wake?.();
+	});
 	private running = false;
 	private closed = false;
 	private wake?: () => void;
@@ -196,22 +191,9 @@ export class RedisRateGate implements RateGate {
 
 	acquire(signal?: AbortSignal): Promise<void> {
 		if (this.closed) return Promise.reject(new Error('The rate gate was closed'));
-		if (signal?.aborted) return Promise.reject(new SendCancelledError());
-		return new Promise<void>((resolve, reject) => {
-			const waiter: Waiter = { resolve, reject, signal };
-			if (signal) {
-				waiter.onAbort = () => {
-					const at = this.queue.indexOf(waiter);
-					if (at === -1) return;
-					this.queue.splice(at, 1);
-					reject(new SendCancelledError());
-					if (this.queue.length === 0) this.wake?.();
-				};
-				signal.addEventListener('abort', waiter.onAbort, { once: true });
-			}
-			this.queue.push(waiter);
-			if (!this.running) void this.run();
-		});
+		const started = this.queue.wait(signal);
+		if (!this.running) void this.run();
+		return started;
 	}
 
 	penalize(retryAfterMs?: number): void {
@@ -229,7 +211,7 @@ export class RedisRateGate implements RateGate {
 
 	async close(): Promise<void> {
 		this.closed = true;
-		for (const waiter of this.queue.splice(0)) this.settle(waiter, new Error('The rate gate was closed'));
+		this.queue.failAll(new Error('The rate gate was closed'));
 		this.wake?.();
 	}
 
@@ -244,7 +226,7 @@ export class RedisRateGate implements RateGate {
 				} catch (error) {
 					// Every queued send would hit the same wall: fail them all now, not one timeout at a time.
 					const failure = new RedisUnavailableError(describeRedis(this.client), 'rate gate', error);
-					for (const waiter of this.queue.splice(0)) this.settle(waiter, failure);
+					this.queue.failAll(failure);
 					break;
 				}
 				if (verdict[0] === 1) {
@@ -253,8 +235,7 @@ export class RedisRateGate implements RateGate {
 					// left unused (still counted, so never over the tier) and the next one is asked for.
 					if (verdict[2] > this.fastestRoundTripMs() + this.staleAfterMs) continue;
 					// If the waiter that asked was cancelled meanwhile, the admitted start goes to the next one.
-					const waiter = this.queue.shift();
-					if (waiter) this.settle(waiter);
+					this.queue.startNext();
 					continue;
 				}
 				await this.sleep(verdict[1] / 1000);
@@ -305,12 +286,6 @@ export class RedisRateGate implements RateGate {
 				done();
 			};
 		});
-	}
-
-	private settle(waiter: Waiter, error?: unknown): void {
-		if (waiter.onAbort) waiter.signal?.removeEventListener('abort', waiter.onAbort);
-		if (error === undefined) waiter.resolve();
-		else waiter.reject(error);
 	}
 }
 
