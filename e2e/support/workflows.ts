@@ -142,7 +142,7 @@ export function triggerNode(options: {
 		id: randomUUID(),
 		name: options.name ?? 'Vonage AI Studio Trigger',
 		type: TRIGGER_NODE_TYPE,
-		typeVersion: 1,
+		typeVersion: 1.1,
 		position: at(),
 		webhookId: randomUUID(),
 		...(options.authentication === 'none' ? {} : { credentials: { vonageAiStudioCallbackApi: CALLBACK_CREDENTIAL } }),

@@ -23,8 +23,10 @@ import {
 	publicMessage,
 	sharedDeduper,
 	type AuthenticationMode,
+	type CallbackOutcome,
 	type Refusal,
 } from './callback';
+import { sharedSecretsCache, type ReadSecrets } from './secretsCache';
 
 interface CallbackCredential {
 	token?: string;
@@ -51,9 +53,10 @@ interface CallbackHttpResponse {
 const CALLBACK_CREDENTIAL_TYPE = 'vonageAiStudioCallbackApi';
 
 /**
- * The bytes exactly as received. For a version-1 webhook node n8n reads the whole body into `rawBody` before
- * `webhook()` runs; if it has not, `readRawBody()` reads it. A re-serialisation of the parsed body is only the
- * last resort: it is not what Vonage signed, so signature checks refuse it, as they should.
+ * The bytes exactly as received. n8n reads the whole body into `rawBody` before `webhook()` runs when it parses
+ * it (always at version 1; from 1.1 on only for JSON, text, form and XML content types); if it has not,
+ * `readRawBody()` reads it. A re-serialisation of the parsed body is only the last resort: it is not what Vonage
+ * signed, so signature checks refuse it, as they should.
  */
 async function receivedBytes(request: CallbackHttpRequest, parsedBody: unknown): Promise<Buffer> {
 	if (!Buffer.isBuffer(request.rawBody) && typeof request.readRawBody === 'function') {
@@ -62,6 +65,36 @@ async function receivedBytes(request: CallbackHttpRequest, parsedBody: unknown):
 	if (Buffer.isBuffer(request.rawBody)) return request.rawBody;
 	return Buffer.from(typeof parsedBody === 'string' ? parsedBody : JSON.stringify(parsedBody ?? {}), 'utf8');
 }
+
+/**
+ * The credential's secrets, reused for a few seconds (see secretsCache.ts) per workflow, node and credential, so
+ * choosing another credential in the node takes effect at once. Test URL requests always read them afresh.
+ * Throws when the credential cannot be read; nothing that failed is reused.
+ */
+async function readSecrets(context: IWebhookFunctions): Promise<ReadSecrets<CallbackCredential>> {
+	const read = () => context.getCredentials<CallbackCredential>(CALLBACK_CREDENTIAL_TYPE);
+	const key = secretsKey(context);
+	if (key === undefined) return { secrets: await read(), reused: false };
+	return await sharedSecretsCache<CallbackCredential>().get(key, read);
+}
+
+function forgetSecrets(context: IWebhookFunctions) {
+	const key = secretsKey(context);
+	if (key !== undefined) sharedSecretsCache<CallbackCredential>().forget(key);
+}
+
+/** Undefined when the secrets must not be reused: a test URL request, or no credential chosen in the node. */
+function secretsKey(context: IWebhookFunctions): string | undefined {
+	const credentialId = context.getNode().credentials?.[CALLBACK_CREDENTIAL_TYPE]?.id;
+	if (!credentialId || context.getMode() === 'manual') return undefined;
+	return `${context.getWorkflow().id ?? 'unsaved'}/${context.getNode().id}/${credentialId}`;
+}
+
+const unreadableCredential = (error: unknown): Refusal => ({
+	ok: false,
+	statusCode: 401,
+	reason: `the credential could not be read: ${(error as Error).message}`,
+});
 
 /** Writes the refusal itself; `noWebhookResponse` tells n8n the answer is sent and no execution starts. */
 function refuse(context: IWebhookFunctions, refusal: Refusal): IWebhookResponseData {
@@ -76,13 +109,38 @@ function refuse(context: IWebhookFunctions, refusal: Refusal): IWebhookResponseD
 	return { noWebhookResponse: true };
 }
 
+/** Turns the decision into n8n's answer: a refusal, a 200 that starts nothing, or the item of a new execution. */
+function respond(context: IWebhookFunctions, outcome: CallbackOutcome): IWebhookResponseData {
+	switch (outcome.kind) {
+		case 'refused':
+			return refuse(context, outcome.refusal);
+		case 'ignored':
+			// No workflowData: n8n answers 200 with this body and starts no execution, so Vonage does not retry.
+			return {
+				webhookResponse: {
+					message:
+						outcome.reason === 'duplicate'
+							? 'Callback received: a repeat, ignored'
+							: `Callback received: status "${outcome.callback.status}" is not selected, ignored`,
+				},
+			};
+		case 'accepted':
+			return { workflowData: [context.helpers.returnJsonArray(outcome.callback as unknown as IDataObject)] };
+	}
+}
+
 export class VonageAiStudioTrigger implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Vonage AI Studio Trigger',
 		name: 'vonageAiStudioTrigger',
 		icon: { light: 'file:vonageAiStudio.svg', dark: 'file:vonageAiStudio.dark.svg' },
 		group: ['trigger'],
-		version: 1,
+		// 1.1 behaves exactly like 1. For every request to a webhook node of version 1, n8n evaluates an expression
+		// (its Webhook node's "binaryData" option), which needs an expression isolate; from 1.1 on it does not. Where
+		// n8n creates isolates only on demand (N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE=true) that triples the callbacks per
+		// second (README, Benchmark). Version 1 stays listed so saved workflows keep loading; new nodes get 1.1.
+		version: [1, 1.1],
+		defaultVersion: 1.1,
 		subtitle: '={{ $parameter["statuses"].includes("*") ? "All statuses" : $parameter["statuses"].join(", ") }}',
 		description: 'Starts the workflow when Vonage AI Studio posts a delivery status to the status URL of a session',
 		defaults: {
@@ -289,20 +347,6 @@ export class VonageAiStudioTrigger implements INodeType {
 		const dropRepeats = this.getNodeParameter('dropRepeats', true) as boolean;
 		const options = this.getNodeParameter('options', {}) as TriggerOptions;
 
-		let secrets: CallbackCredential = {};
-		if (authentication !== 'none') {
-			try {
-				secrets = await this.getCredentials<CallbackCredential>(CALLBACK_CREDENTIAL_TYPE);
-			} catch (error) {
-				// Fail closed: without the secrets nothing can be verified.
-				return refuse(this, {
-					ok: false,
-					statusCode: 401,
-					reason: `the credential could not be read: ${(error as Error).message}`,
-				});
-			}
-		}
-
 		const request = this.getRequestObject() as unknown as CallbackHttpRequest;
 		const rawBody = await receivedBytes(request, this.getBodyData());
 		const deduper = dropRepeats
@@ -310,39 +354,46 @@ export class VonageAiStudioTrigger implements INodeType {
 					windowMs: (this.getNodeParameter('repeatWindowMinutes', 10) as number) * 60_000,
 				})
 			: undefined;
+		const decide = (secrets: CallbackCredential): CallbackOutcome =>
+			decideCallback(
+				{
+					rawBody,
+					headers: this.getHeaderData(),
+					query: this.getQueryData() as Record<string, unknown>,
+				},
+				{
+					authentication,
+					token: secrets.token,
+					signatureSecret: secrets.signatureSecret,
+					toleranceSeconds: options.signatureToleranceSeconds,
+					maxBodyBytes: options.maxBodySizeKb !== undefined ? options.maxBodySizeKb * 1024 : undefined,
+					statuses,
+					deduper,
+				},
+			);
 
-		const outcome = decideCallback(
-			{
-				rawBody,
-				headers: this.getHeaderData(),
-				query: this.getQueryData() as Record<string, unknown>,
-			},
-			{
-				authentication,
-				token: secrets.token,
-				signatureSecret: secrets.signatureSecret,
-				toleranceSeconds: options.signatureToleranceSeconds,
-				maxBodyBytes: options.maxBodySizeKb !== undefined ? options.maxBodySizeKb * 1024 : undefined,
-				statuses,
-				deduper,
-			},
-		);
+		if (authentication === 'none') return respond(this, decide({}));
 
-		switch (outcome.kind) {
-			case 'refused':
-				return refuse(this, outcome.refusal);
-			case 'ignored':
-				// No workflowData: n8n answers 200 with this body and starts no execution, so Vonage does not retry.
-				return {
-					webhookResponse: {
-						message:
-							outcome.reason === 'duplicate'
-								? 'Callback received: a repeat, ignored'
-								: `Callback received: status "${outcome.callback.status}" is not selected, ignored`,
-					},
-				};
-			case 'accepted':
-				return { workflowData: [this.helpers.returnJsonArray(outcome.callback as unknown as IDataObject)] };
+		// Fail closed: without the secrets nothing can be verified.
+		let read: ReadSecrets<CallbackCredential>;
+		try {
+			read = await readSecrets(this);
+		} catch (error) {
+			return refuse(this, unreadableCredential(error));
 		}
+		let outcome = decide(read.secrets);
+		if (outcome.kind === 'refused' && outcome.refusal.statusCode === 401 && read.reused) {
+			// The secrets may have changed since they were read: a new token or secret works at once, and a
+			// credential that is gone refuses. A refusal changed nothing (not even the repeat memory), so deciding
+			// again is safe. Forged callbacks cost one credential read each, as they did without the cache.
+			forgetSecrets(this);
+			try {
+				read = await readSecrets(this);
+			} catch (error) {
+				return refuse(this, unreadableCredential(error));
+			}
+			outcome = decide(read.secrets);
+		}
+		return respond(this, outcome);
 	}
 }

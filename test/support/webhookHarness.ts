@@ -1,14 +1,16 @@
 // A loopback HTTP server that hands each POST to a trigger node's webhook() the way n8n 2.x does: n8n-core's
-// real WebhookContext over a real Workflow, the body read into `rawBody` and parsed like n8n's body parser for a
-// version-1 webhook node, and the answer written like n8n writes it. Used by the trigger's webhook tests and
+// real WebhookContext over a real Workflow, the body read into `rawBody` and parsed like n8n's body parser for the
+// node's typeVersion, and the answer written like n8n writes it. Used by the trigger's webhook tests and
 // reusable by end-to-end tests (point the simulator's status_url at `harness.statusUrl(...)`).
 //
 // What n8n does and this harness mirrors (packages/cli/src/webhooks/webhook-helpers.ts, webhook.service.ts,
 // middlewares/body-parser.ts):
-// - rawBodyReader: the whole body becomes a Buffer in `req.rawBody`; `readRawBody()` is idempotent.
-// - parseBody, always for typeVersion 1: `application/json` is parsed (a parse failure is answered 422 by n8n and
-//   the node never runs), `text/plain` becomes a string, `application/x-www-form-urlencoded` an object; anything
-//   else leaves `{}`.
+// - rawBodyReader: `readRawBody()` reads the whole body into a Buffer in `req.rawBody`; it is idempotent.
+// - parseRequestBody: for typeVersion 1 always, for later versions only when the Content-Type is JSON, text, form
+//   or XML, n8n reads the raw body and parses it: `application/json` is parsed (a parse failure is answered 422 by
+//   n8n and the node never runs), `text/plain` becomes a string, `application/x-www-form-urlencoded` an object;
+//   anything else leaves `{}` (version 1). Otherwise (later versions) the body is neither read nor parsed: the node
+//   sees no `rawBody` until it calls `readRawBody()`, and no body.
 // - runWebhook: `new WebhookContext(workflow, node, additionalData, mode, webhookData, [], null)` and
 //   `nodeType.webhook.call(context)`.
 // - After webhook(): `noWebhookResponse` means the node answered; no `workflowData` means no execution and an
@@ -53,6 +55,8 @@ export interface WebhookHarnessOptions {
 	nodeTypeName?: string;
 	/** The node's parameters as stored in a workflow; n8n fills in the defaults of the missing ones. */
 	parameters?: INodeParameters;
+	/** Default: the version n8n gives new nodes (`defaultVersion`, else the highest). */
+	typeVersion?: number;
 	/** Decrypted credential data by credential type; a type not given here fails like a missing credential. */
 	credentials?: Record<string, ICredentialDataDecryptedObject>;
 	/** Default: a fresh id per harness, so remembered callbacks never leak between tests. */
@@ -93,6 +97,8 @@ export interface WebhookHarness {
 	/** Changes the node's parameters for the requests that follow (like saving the workflow again). */
 	setParameters(parameters: INodeParameters): void;
 	setCredentials(credentials: Record<string, ICredentialDataDecryptedObject>): void;
+	/** How many times a node asked n8n for a credential (each is a database read and a decryption in n8n). */
+	credentialReads(): number;
 	/** Resolves once `count` requests have been answered. */
 	waitForHandled(count: number, timeoutMs?: number): Promise<void>;
 	close(): Promise<void>;
@@ -100,6 +106,8 @@ export interface WebhookHarness {
 
 /** What n8n's credentials helper does for a node, minus the database: hand over the decrypted data. */
 class HarnessCredentialsHelper extends ICredentialsHelper {
+	reads = 0;
+
 	constructor(private readonly source: () => Record<string, ICredentialDataDecryptedObject>) {
 		super();
 	}
@@ -121,6 +129,7 @@ class HarnessCredentialsHelper extends ICredentialsHelper {
 	}
 
 	async getDecrypted(_additionalData: unknown, _nodeCredentials: unknown, type: string) {
+		this.reads++;
 		const data = this.source()[type];
 		if (!data) throw new Error(`Credential of type "${type}" is not available`);
 		return { ...data };
@@ -137,7 +146,8 @@ class HarnessCredentialsHelper extends ICredentialsHelper {
 
 /** The request shape n8n hands to nodes: node's IncomingMessage plus what express and n8n's middlewares add. */
 type N8nLikeRequest = IncomingMessage & {
-	rawBody: Buffer;
+	/** Absent until n8n (or the node) calls `readRawBody()`. */
+	rawBody?: Buffer;
 	readRawBody: () => Promise<void>;
 	_body: boolean;
 	body: unknown;
@@ -165,11 +175,21 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 	return Buffer.concat(chunks);
 }
 
-/** n8n's parseBody for a version-1 webhook node. */
+/** The Content-Types n8n parses for webhook nodes of a version later than 1. */
+function isParsableContentType(contentType: string | undefined) {
+	if (!contentType) return false;
+	return (
+		['application/json', 'text/plain', 'application/x-www-form-urlencoded'].some((type) => contentType.startsWith(type)) ||
+		contentType.endsWith('/xml') ||
+		contentType.endsWith('+xml')
+	);
+}
+
+/** n8n's parseBody (XML aside), run once the raw body is read. */
 function parseLikeN8n(req: N8nLikeRequest) {
 	const { rawBody, contentType } = req;
 	const encoding = (req.encoding ?? 'utf-8') as BufferEncoding;
-	if (rawBody.length > 0) {
+	if (rawBody && rawBody.length > 0) {
 		if (contentType === 'application/json') {
 			try {
 				req.body = jsonParse(rawBody.toString(encoding));
@@ -227,6 +247,8 @@ export async function startWebhookHarness(options: WebhookHarnessOptions = {}): 
 	const webhookId = `hook-${harnessCounter}`;
 	const mode = options.mode ?? 'webhook';
 	const payloadSizeMax = options.payloadSizeMaxBytes ?? N8N_PAYLOAD_SIZE_MAX;
+	const { version, defaultVersion } = nodeType.description;
+	const typeVersion = options.typeVersion ?? defaultVersion ?? (Array.isArray(version) ? Math.max(...version) : version);
 	let parameters = options.parameters ?? {};
 	let credentials = options.credentials ?? {};
 
@@ -248,20 +270,27 @@ export async function startWebhookHarness(options: WebhookHarnessOptions = {}): 
 		const request = req as N8nLikeRequest;
 		const url = new URL(req.url ?? '/', 'http://127.0.0.1');
 		parseIncomingMessage(request);
-		request.rawBody = await readBody(req, payloadSizeMax);
-		record.rawBody = request.rawBody;
-		request._body = true;
-		request.readRawBody = async () => {};
+		// Read here in every case, so the size limit applies and the test can see the bytes; handed to the node
+		// only once n8n would have read them.
+		const bytes = await readBody(req, payloadSizeMax);
+		record.rawBody = bytes;
+		request.readRawBody = async () => {
+			request.rawBody = bytes;
+			request._body = true;
+		};
 		request.query = queryOf(url);
 		request.params = {};
-		parseLikeN8n(request);
+		if (typeVersion === 1 || isParsableContentType(request.contentType)) {
+			await request.readRawBody();
+			parseLikeN8n(request);
+		}
 
 		// A workflow as n8n builds it from storage: missing parameters get their defaults here.
 		const node: INode = {
 			id: nodeId,
 			name: TRIGGER_NODE_NAME,
 			type: nodeTypeName,
-			typeVersion: 1,
+			typeVersion,
 			position: [0, 0],
 			webhookId,
 			parameters,
@@ -371,6 +400,7 @@ export async function startWebhookHarness(options: WebhookHarnessOptions = {}): 
 		setCredentials: (next) => {
 			credentials = next;
 		},
+		credentialReads: () => credentialsHelper.reads,
 		waitForHandled: (count, timeoutMs = 10_000) =>
 			new Promise<void>((resolve, reject) => {
 				const check = () => {
