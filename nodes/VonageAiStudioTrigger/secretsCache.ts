@@ -2,6 +2,8 @@
 // decrypt the credential once per request. Measured in n8n 2.41.1: that read cost signed callbacks 40 % of their
 // throughput; with the cache, token and signature checks are as fast as no check.
 
+import { processWide } from '../shared/processWide';
+
 /** How long read secrets are reused. A secret that was changed or removed keeps verifying callbacks this long. */
 export const SECRETS_TTL_MS = 10_000;
 export const SECRETS_MAX_ENTRIES = 1000;
@@ -80,13 +82,10 @@ export class SecretsCache<T> {
 	}
 }
 
-const REGISTRY_KEY = Symbol.for('n8n-nodes-vonage-ai-studio.trigger.secrets');
-
 /**
  * One cache per process, shared by every copy of this module n8n may load (like the repeat memory in
  * callback.ts). Per process: in queue mode each webhook process reads the credential itself.
  */
 export function sharedSecretsCache<T>(): SecretsCache<T> {
-	const holder = globalThis as unknown as Record<symbol, SecretsCache<T> | undefined>;
-	return (holder[REGISTRY_KEY] ??= new SecretsCache<T>());
+	return processWide('trigger.secrets', () => new SecretsCache<T>());
 }
