@@ -336,8 +336,42 @@ function parse<T extends z.ZodTypeAny>(schema: T, input: unknown): z.output<T> {
 	return result.data as z.output<T>;
 }
 
-function statusUrlFor(url: string, reference?: string, token?: string) {
-	return withCorrelation(url, { reference, token });
+interface CommonValues {
+	agentId: string;
+	to: string;
+	statusUrl?: string;
+	reference?: string;
+	statusUrlToken?: string;
+	sessionParameters: Array<{ name: string; value: string }>;
+}
+
+/**
+ * The parts every channel shares: `status_url` (with the reference and token that the trigger reads back) and
+ * `session_parameters` in the body, and the summary, whose status URL never carries the token.
+ */
+function assemble(
+	channel: StudioChannel,
+	path: string,
+	values: CommonValues,
+	body: Record<string, unknown>,
+	extraSummary: { template?: string; locale?: string } = {},
+): PreparedSend {
+	const { statusUrl, reference, statusUrlToken } = values;
+	if (statusUrl) body.status_url = withCorrelation(statusUrl, { reference, token: statusUrlToken });
+	if (values.sessionParameters.length) body.session_parameters = values.sessionParameters;
+	return {
+		channel,
+		path,
+		body,
+		summary: {
+			channel,
+			to: values.to,
+			agentId: values.agentId,
+			...extraSummary,
+			reference,
+			statusUrl: statusUrl ? withCorrelation(statusUrl, { reference }) : undefined,
+		},
+	};
 }
 
 function toComponents(header: string[], body: string[]) {
@@ -362,62 +396,19 @@ export function prepareSend(input: SendInput): PreparedSend {
 			to: values.to,
 			agent_id: values.agentId,
 			channel: 'whatsapp',
-			status_url: statusUrlFor(values.statusUrl, values.reference, values.statusUrlToken),
 		};
 		if (components.length) body.components = components;
-		if (values.sessionParameters.length) body.session_parameters = values.sessionParameters;
-		return {
-			channel: 'whatsapp',
-			path: STUDIO_PATHS.messagingConversation,
-			body,
-			summary: {
-				channel: 'whatsapp',
-				to: values.to,
-				agentId: values.agentId,
-				template: values.template,
-				locale: values.locale,
-				reference: values.reference,
-				statusUrl: statusUrlFor(values.statusUrl, values.reference),
-			},
-		};
+		return assemble('whatsapp', STUDIO_PATHS.messagingConversation, values, body, {
+			template: values.template,
+			locale: values.locale,
+		});
 	}
 	if (input.channel === 'sms') {
 		const values = parse(smsSchema, input);
-		const body: Record<string, unknown> = {
-			to: values.to,
-			agent_id: values.agentId,
-			channel: 'sms',
-			status_url: statusUrlFor(values.statusUrl, values.reference, values.statusUrlToken),
-		};
-		if (values.sessionParameters.length) body.session_parameters = values.sessionParameters;
-		return {
-			channel: 'sms',
-			path: STUDIO_PATHS.messagingConversation,
-			body,
-			summary: {
-				channel: 'sms',
-				to: values.to,
-				agentId: values.agentId,
-				reference: values.reference,
-				statusUrl: statusUrlFor(values.statusUrl, values.reference),
-			},
-		};
+		return assemble('sms', STUDIO_PATHS.messagingConversation, values, { to: values.to, agent_id: values.agentId, channel: 'sms' });
 	}
 	const values = parse(voiceSchema, input);
 	const body: Record<string, unknown> = { agent_id: values.agentId, to: values.to };
-	if (values.statusUrl) body.status_url = statusUrlFor(values.statusUrl, values.reference, values.statusUrlToken);
 	if (values.hangupOnAnswerMachine) body.hangup_on_answer_machine = true;
-	if (values.sessionParameters.length) body.session_parameters = values.sessionParameters;
-	return {
-		channel: 'voice',
-		path: STUDIO_PATHS.makeCall,
-		body,
-		summary: {
-			channel: 'voice',
-			to: values.to,
-			agentId: values.agentId,
-			reference: values.reference,
-			statusUrl: values.statusUrl ? statusUrlFor(values.statusUrl, values.reference) : undefined,
-		},
-	};
+	return assemble('voice', STUDIO_PATHS.makeCall, values, body);
 }
