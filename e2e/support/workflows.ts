@@ -8,6 +8,14 @@ export const CALLBACK_CREDENTIAL = { id: 'vgaiCallbacks001', name: 'Vonage AI St
 export const ACTION_NODE_TYPE = 'n8n-nodes-vonage-ai-studio.vonageAiStudio';
 export const TRIGGER_NODE_TYPE = 'n8n-nodes-vonage-ai-studio.vonageAiStudioTrigger';
 
+/**
+ * n8n, the simulator and jest share two cores in these tests: the lag between the gate's start and the request
+ * reaching the simulator exceeds the default 25 ms margin now and then, and Studio would answer 429. The credential's
+ * margin is the documented knob for a jittery setup (README, "Rate gate"). No e2e test asserts throughput; the
+ * benchmark measures it with the default margin.
+ */
+const E2E_SAFETY_MARGIN_MS = 100;
+
 export function studioCredential(options: {
 	baseUrl: string;
 	apiKey: string;
@@ -24,7 +32,7 @@ export function studioCredential(options: {
 			sessionsPerSecond: options.sessionsPerSecond,
 			baseUrl: options.baseUrl,
 			redisUrl: options.redisUrl ?? '',
-			...(options.safetyMarginMs === undefined ? {} : { safetyMarginMs: options.safetyMarginMs }),
+			safetyMarginMs: options.safetyMarginMs ?? E2E_SAFETY_MARGIN_MS,
 		},
 	};
 }
