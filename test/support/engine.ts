@@ -144,6 +144,16 @@ export interface NodeRun {
 }
 
 export const NODE_NAME = 'Vonage AI Studio';
+
+/** The instance URLs n8n's additional data must carry (empty strings crash the engine); nothing listens there. */
+export const TEST_INSTANCE_URLS = {
+	restApiUrl: 'http://127.0.0.1:5678/rest',
+	instanceBaseUrl: 'http://127.0.0.1:5678/',
+	formWaitingBaseUrl: 'http://127.0.0.1:5678/form-waiting',
+	webhookBaseUrl: 'http://127.0.0.1:5678/webhook',
+	webhookWaitingBaseUrl: 'http://127.0.0.1:5678/webhook-waiting',
+	webhookTestBaseUrl: 'http://127.0.0.1:5678/webhook-test',
+};
 let executionCounter = 0;
 
 export async function runStudioNode(options: RunOptions): Promise<NodeRun> {
@@ -199,12 +209,7 @@ export async function runStudioNode(options: RunOptions): Promise<NodeRun> {
 		hooks: new ExecutionLifecycleHooks(mode, executionId, workflowData),
 		executionId,
 		currentNodeExecutionIndex: 0,
-		restApiUrl: 'http://127.0.0.1:5678/rest',
-		instanceBaseUrl: 'http://127.0.0.1:5678/',
-		formWaitingBaseUrl: 'http://127.0.0.1:5678/form-waiting',
-		webhookBaseUrl: 'http://127.0.0.1:5678/webhook',
-		webhookWaitingBaseUrl: 'http://127.0.0.1:5678/webhook-waiting',
-		webhookTestBaseUrl: 'http://127.0.0.1:5678/webhook-test',
+		...TEST_INSTANCE_URLS,
 		variables: {},
 		executeWorkflow: async () => {
 			throw new Error('not used');

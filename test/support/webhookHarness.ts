@@ -42,6 +42,7 @@ import {
 
 import { VonageAiStudioTrigger } from '../../nodes/VonageAiStudioTrigger/VonageAiStudioTrigger.node';
 import { withCorrelation } from '../../nodes/shared/statusUrl';
+import { TEST_INSTANCE_URLS } from './engine';
 
 export const TRIGGER_NODE_TYPE = 'n8n-nodes-vonage-ai-studio.vonageAiStudioTrigger';
 export const TRIGGER_NODE_NAME = 'Vonage AI Studio Trigger';
@@ -312,12 +313,7 @@ export async function startWebhookHarness(options: WebhookHarnessOptions = {}): 
 			credentialsHelper,
 			httpRequest: request,
 			httpResponse: res,
-			restApiUrl: 'http://127.0.0.1:5678/rest',
-			instanceBaseUrl: 'http://127.0.0.1:5678/',
-			formWaitingBaseUrl: 'http://127.0.0.1:5678/form-waiting',
-			webhookBaseUrl: 'http://127.0.0.1:5678/webhook',
-			webhookWaitingBaseUrl: 'http://127.0.0.1:5678/webhook-waiting',
-			webhookTestBaseUrl: 'http://127.0.0.1:5678/webhook-test',
+			...TEST_INSTANCE_URLS,
 			variables: {},
 		} as unknown as IWorkflowExecuteAdditionalData;
 		const webhookData: IWebhookData = {
