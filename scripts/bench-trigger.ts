@@ -1,15 +1,21 @@
 // Benchmark: callbacks per second through the Vonage AI Studio Trigger (signed-callback verification on, repeat
 // filter on) against n8n's built-in Webhook node, on the same real n8n instance, as a ratio (goal >= 0.9).
 //   npx tsx scripts/bench-trigger.ts [--authentication signature|token|none] [--requests 400] [--concurrency 16]
-//                                    [--rounds 3] [--min-ratio 0.9] [--type-version 1.1]
+//                                    [--rounds 3] [--min-ratio 0.9] [--type-version 1.1] [--n8n-version 2.41.1]
+//                                    [--lazy-isolates]
 // --type-version sets the trigger node's typeVersion in the benchmarked workflow (default: the one new nodes get),
-// e.g. 1 to measure what saved version-1 workflows get.
+// e.g. 1 to measure what saved version-1 workflows get. --lazy-isolates starts n8n with
+// N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE=true, the setting the README recommends for high callback volumes.
+//
+// A third target is a control: n8n's own Webhook node with one expression in its options. n8n then prepares an
+// expression isolate for each request before the node runs, as it does for every webhook node other than an
+// expression-free Webhook node (n8n's own app triggers too). It shows how much of the gap is that step, not our node.
 import jwt from 'jsonwebtoken';
 import { createHash, randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { Agent, request } from 'undici';
 import { preparePackage, removePreparedPackage } from '../e2e/support/communityPackage';
-import { N8nHome } from '../e2e/support/n8n';
+import { envFromList, N8nHome } from '../e2e/support/n8n';
 import { Stack } from '../e2e/support/processes';
 import { callbackCredential, chain, triggerNode, triggerPath } from '../e2e/support/workflows';
 
@@ -17,15 +23,7 @@ const SECRET = 'bench-signature-secret';
 const TOKEN = 'bench-token';
 
 /** Extra n8n settings for experiments, e.g. BENCH_N8N_ENV='EXECUTIONS_DATA_SAVE_ON_SUCCESS=none'. */
-function benchEnv(): Record<string, string> {
-	const raw = process.env.BENCH_N8N_ENV ?? '';
-	return Object.fromEntries(
-		raw
-			.split(/\s+/)
-			.filter((pair) => pair.includes('='))
-			.map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
-	);
-}
+const benchEnv = () => envFromList(process.env.BENCH_N8N_ENV);
 
 interface Prepared {
 	body: string;
@@ -91,6 +89,8 @@ async function main(): Promise<number> {
 			rounds: { type: 'string', default: '3' },
 			'min-ratio': { type: 'string' },
 			'type-version': { type: 'string' },
+			'n8n-version': { type: 'string' },
+			'lazy-isolates': { type: 'boolean', default: false },
 		},
 	});
 	const requests = Number(values.requests);
@@ -101,7 +101,12 @@ async function main(): Promise<number> {
 	try {
 		const prepared = await preparePackage();
 		stack.defer('packed package', () => removePreparedPackage(prepared));
-		const home = await N8nHome.create({ package: prepared, env: { N8N_LOG_LEVEL: 'warn', ...benchEnv() } });
+		const settings: Record<string, string> = values['lazy-isolates'] ? { N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE: 'true' } : {};
+		const home = await N8nHome.create({
+			package: prepared,
+			version: values['n8n-version'],
+			env: { N8N_LOG_LEVEL: 'warn', ...settings, ...benchEnv() },
+		});
 		stack.defer('n8n user folder', () => home.remove());
 		const authentication = values.authentication as 'signature' | 'token' | 'none';
 		const trigger = triggerNode({ authentication, statuses: ['delivered', 'read'] });
@@ -115,29 +120,47 @@ async function main(): Promise<number> {
 			webhookId: randomUUID(),
 			parameters: { httpMethod: 'POST', path: 'bench-plain', responseMode: 'onReceived', options: {} },
 		};
+		// The same node with one expression (it evaluates to the default): n8n's isolate path, the control.
+		const webhookWithExpression = {
+			...webhook,
+			id: randomUUID(),
+			webhookId: randomUUID(),
+			parameters: { ...webhook.parameters, path: 'bench-expression', options: { ignoreBots: '={{ false }}' } },
+		};
 		await home.importCredentials([callbackCredential({ signatureSecret: SECRET, token: TOKEN })]);
-		await home.importWorkflows([chain('vgaiBenchTrigger', 'Bench trigger', [trigger]), chain('vgaiBenchWebhook', 'Bench webhook', [webhook])]);
-		await home.publishWorkflow('vgaiBenchTrigger');
-		await home.publishWorkflow('vgaiBenchWebhook');
+		await home.importWorkflows([
+			chain('vgaiBenchTrigger', 'Bench trigger', [trigger]),
+			chain('vgaiBenchWebhook', 'Bench webhook', [webhook]),
+			chain('vgaiBenchWebhookExpr', 'Bench webhook with an expression', [webhookWithExpression]),
+		]);
+		for (const id of ['vgaiBenchTrigger', 'vgaiBenchWebhook', 'vgaiBenchWebhookExpr']) await home.publishWorkflow(id);
 		const n8n = stack.add(await home.start({ extraEnv: { N8N_LOG_LEVEL: 'info' } }));
 		// Both targets get the same query string, so only the node differs.
 		const query = `?vgai_ref=bench&vgai_token=${TOKEN}`;
 		const targets = {
 			trigger: `${home.webhookUrl(triggerPath(trigger))}${query}`,
 			webhook: `${home.webhookUrl('bench-plain')}${query}`,
+			control: `${home.webhookUrl('bench-expression')}${query}`,
 		};
-		await home.waitForWebhooks([home.webhookUrl(triggerPath(trigger)), home.webhookUrl('bench-plain')], 60_000, n8n);
+		await home.waitForWebhooks(
+			[home.webhookUrl(triggerPath(trigger)), home.webhookUrl('bench-plain'), home.webhookUrl('bench-expression')],
+			60_000,
+			n8n,
+		);
 
 		const agent = new Agent({ connections: concurrency, keepAliveTimeout: 10_000 });
 		stack.defer('http agent', () => agent.close());
 		const warmUp = Math.min(200, requests);
 		await blast(targets.trigger, prepareCallbacks(warmUp), concurrency, agent);
 		await blast(targets.webhook, prepareCallbacks(warmUp), concurrency, agent);
+		await blast(targets.control, prepareCallbacks(warmUp), concurrency, agent);
 
-		const results: Record<'trigger' | 'webhook', number[]> = { trigger: [], webhook: [] };
+		type Target = keyof typeof targets;
+		const results: Record<Target, number[]> = { trigger: [], webhook: [], control: [] };
 		for (let round = 1; round <= rounds; round++) {
-			// Alternate the order so drift (database growth, GC) does not favour one side.
-			const order: Array<'trigger' | 'webhook'> = round % 2 === 1 ? ['trigger', 'webhook'] : ['webhook', 'trigger'];
+			// Rotate the order so drift (database growth, GC) does not favour one side.
+			const names: Target[] = ['trigger', 'webhook', 'control'];
+			const order = [...names.slice((round - 1) % 3), ...names.slice(0, (round - 1) % 3)];
 			for (const name of order) {
 				const { perSecond, failures } = await blast(targets[name], prepareCallbacks(requests), concurrency, agent);
 				if (failures > 0) throw new Error(`${failures} of ${requests} requests to the ${name} were not answered 200`);
@@ -148,14 +171,20 @@ async function main(): Promise<number> {
 		const median = (list: number[]) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)];
 		const viaTrigger = median(results.trigger);
 		const viaWebhook = median(results.webhook);
+		const viaControl = median(results.control);
 		const ratio = viaTrigger / viaWebhook;
-		// Each round's two runs are back to back, so their ratio is less swayed by other load on the machine.
+		// Each round's runs are back to back, so their ratio is less swayed by other load on the machine.
 		const pairedRatio = median(results.trigger.map((perSecond, index) => perSecond / results.webhook[index]));
+		const controlRatio = median(results.trigger.map((perSecond, index) => perSecond / results.control[index]));
+		const lazy = values['lazy-isolates'] || benchEnv().N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE === 'true';
 		process.stdout.write(
-			`\nn8n ${home.runtime.version}, ${requests} callbacks x ${rounds} rounds, ${concurrency} concurrent\n` +
+			`\nn8n ${home.runtime.version}${lazy ? ' with N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE=true' : ', default settings'}, ` +
+				`${requests} callbacks x ${rounds} rounds, ${concurrency} concurrent\n` +
 				`Vonage AI Studio Trigger v${trigger.typeVersion} (${authentication}, repeat filter): ${viaTrigger.toFixed(0)} callbacks/s (median)\n` +
 				`Built-in Webhook node:                              ${viaWebhook.toFixed(0)} callbacks/s (median)\n` +
-				`Ratio: ${ratio.toFixed(2)} (goal >= 0.9); median of the rounds' ratios: ${pairedRatio.toFixed(2)}\n`,
+				`Built-in Webhook node with one expression:          ${viaControl.toFixed(0)} callbacks/s (median)\n` +
+				`Ratio trigger / Webhook node: ${ratio.toFixed(2)} (goal >= 0.9); median of the rounds' ratios: ${pairedRatio.toFixed(2)}\n` +
+				`Ratio trigger / Webhook node with one expression (n8n's per-request isolate on both sides): ${controlRatio.toFixed(2)}\n`,
 		);
 		const minimum = values['min-ratio'] ? Number(values['min-ratio']) : undefined;
 		return minimum !== undefined && ratio < minimum ? 1 : 0;

@@ -81,6 +81,19 @@ function baseEnvironment(): NodeJS.ProcessEnv {
 	return env;
 }
 
+/**
+ * Settings from a variable of space-separated NAME=value pairs, e.g.
+ * VGAI_E2E_N8N_ENV='N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE=true' to run every e2e n8n with that setting.
+ */
+export function envFromList(raw: string | undefined): Record<string, string> {
+	return Object.fromEntries(
+		(raw ?? '')
+			.split(/\s+/)
+			.filter((pair) => pair.includes('='))
+			.map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+	);
+}
+
 /** One n8n process's folder, ports and environment. Main and each worker get one each. */
 export class N8nHome {
 	private constructor(
@@ -149,6 +162,7 @@ export class N8nHome {
 			N8N_DYNAMIC_BANNERS_ENABLED: 'false',
 			N8N_DISABLED_MODULES: disabledModules(this.runtime),
 			NO_COLOR: '1',
+			...envFromList(process.env.VGAI_E2E_N8N_ENV),
 			...this.extraEnv,
 			...extra,
 		};
