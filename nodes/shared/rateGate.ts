@@ -30,13 +30,22 @@ export const DEFAULT_MARGIN_MS = 25;
 export const SPACING_TOLERANCE_MS = 5;
 
 export interface PenaltyOptions {
-	/** Each 429 (at most one per window) doubles the window, up to 2^maxLevel times. */
+	/**
+	 * Each 429 (429s less than a window apart count as one: sends in flight get theirs together) doubles the window,
+	 * up to 2^maxLevel times; except a lone one, see `graceMs`.
+	 */
 	maxLevel: number;
 	/** One level is dropped for every `recoveryMs` without a 429. */
 	recoveryMs: number;
+	/**
+	 * A 429 with none in the `graceMs` before it, while the gate is at full speed, pauses for its Retry-After but
+	 * does not slow the gate: on a jittery link an occasional start lands in Studio's previous second, and halving
+	 * the rate for it would cost far more than the one retry. A second 429 within `graceMs` slows the gate as usual.
+	 */
+	graceMs: number;
 }
 
-export const DEFAULT_PENALTY: PenaltyOptions = { maxLevel: 3, recoveryMs: 10_000 };
+export const DEFAULT_PENALTY: PenaltyOptions = { maxLevel: 3, recoveryMs: 10_000, graceMs: 30_000 };
 
 export interface RateGateSettings {
 	tier: number;
@@ -120,6 +129,8 @@ export class LocalRateGate implements RateGate {
 	private spacedUntil = -Infinity;
 	private penaltyLevel = 0;
 	private penaltyRaisedAt = -Infinity;
+	/** When the last 429 that counted (not a companion of an earlier one) came. */
+	private lastPenaltyAt = -Infinity;
 	private closed = false;
 	private readonly penalty: PenaltyOptions;
 
@@ -159,10 +170,14 @@ export class LocalRateGate implements RateGate {
 	penalize(retryAfterMs?: number): void {
 		const now = this.clock.now();
 		const level = this.currentLevel(now);
-		// Several sends in flight often get their 429 together: count one step per window, not one per reply.
-		if (now - this.penaltyRaisedAt >= this.windowMs) {
-			this.penaltyLevel = Math.min(level + 1, this.penalty.maxLevel);
-			this.penaltyRaisedAt = now;
+		// Several sends in flight often get their 429 together: count one per window, not one per reply.
+		if (now - this.lastPenaltyAt >= this.windowMs) {
+			const lone = level === 0 && now - this.lastPenaltyAt >= this.penalty.graceMs;
+			this.lastPenaltyAt = now;
+			if (!lone) {
+				this.penaltyLevel = Math.min(level + 1, this.penalty.maxLevel);
+				this.penaltyRaisedAt = now;
+			}
 		}
 		if (retryAfterMs !== undefined && Number.isFinite(retryAfterMs) && retryAfterMs > 0) {
 			this.pausedUntil = Math.max(this.pausedUntil, now + retryAfterMs);

@@ -36,25 +36,32 @@ export class RedisUnavailableError extends Error {
 }
 
 /**
+ * The start of both scripts: the Redis clock in µs, and the penalty hash (level, raisedAt, pausedUntil, lastAt: the
+ * last 429 that counted) read with its level already lowered by the time passed without a 429.
+ */
+const PENALTY_STATE_LUA = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local function penaltyState(key, recovery)
+  local pen = redis.call('HMGET', key, 'level', 'raisedAt', 'pausedUntil', 'lastAt')
+  local level = 0
+  if pen[1] then level = math.max(0, tonumber(pen[1]) - math.floor((now - tonumber(pen[2])) / recovery)) end
+  return level, tonumber(pen[3]) or 0, tonumber(pen[4])
+end
+`;
+
+/**
  * KEYS[1] start log (sorted set, score = start in µs of the Redis clock), KEYS[2] penalty hash, KEYS[3] the
  * evenly spread schedule's next start (µs). ARGV: tier, window µs, member, recovery µs, max penalty level,
  * spacing tolerance µs. Admits a start when the spread schedule has come (as in the local gate) and fewer than
  * `tier` starts lie in the last window. Returns {1, start µs} when admitted now, else {0, µs to wait}.
  */
-const ADMIT_LUA = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+const ADMIT_LUA = `${PENALTY_STATE_LUA}
 local tier = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
-local recovery = tonumber(ARGV[4])
 local maxLevel = tonumber(ARGV[5])
-local level = 0
-local pen = redis.call('HMGET', KEYS[2], 'level', 'raisedAt', 'pausedUntil')
-if pen[1] then
-  level = math.max(0, tonumber(pen[1]) - math.floor((now - tonumber(pen[2])) / recovery))
-  local paused = tonumber(pen[3]) or 0
-  if paused > now then return {0, paused - now} end
-end
+local level, paused = penaltyState(KEYS[2], tonumber(ARGV[4]))
+if paused > now then return {0, paused - now} end
 local span = window * (2 ^ level)
 local keep = window * (2 ^ maxLevel)
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('%.0f', now - keep))
@@ -75,33 +82,27 @@ return {1, now}
 `;
 
 /**
- * KEYS[1] penalty hash. ARGV: window µs, retry-after µs (0 when none), recovery µs, max level.
- * Raises the slowdown one level (at most once per window) and extends the pause. Returns the level.
+ * KEYS[1] penalty hash. ARGV: window µs, retry-after µs (0 when none), recovery µs, max level, grace µs.
+ * Counts a 429 unless one was counted less than a window ago, raises the slowdown one level for it unless it is a
+ * lone one (level 0 and none within the grace period, as in the local gate), and extends the pause. Returns the level.
  */
-const PENALIZE_LUA = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+const PENALIZE_LUA = `${PENALTY_STATE_LUA}
 local window = tonumber(ARGV[1])
 local retryAfter = tonumber(ARGV[2])
 local recovery = tonumber(ARGV[3])
 local maxLevel = tonumber(ARGV[4])
-local pen = redis.call('HMGET', KEYS[1], 'level', 'raisedAt', 'pausedUntil')
-local level = 0
-local paused = 0
-local raise = true
-if pen[1] then
-  local raisedAt = tonumber(pen[2])
-  level = math.max(0, tonumber(pen[1]) - math.floor((now - raisedAt) / recovery))
-  paused = tonumber(pen[3]) or 0
-  raise = (now - raisedAt) >= window
-end
-if raise then
-  level = math.min(level + 1, maxLevel)
-  redis.call('HSET', KEYS[1], 'level', level, 'raisedAt', string.format('%.0f', now))
+local grace = tonumber(ARGV[5])
+local level, paused, lastAt = penaltyState(KEYS[1], recovery)
+if lastAt == nil or now - lastAt >= window then
+  if level > 0 or (lastAt ~= nil and now - lastAt < grace) then
+    level = math.min(level + 1, maxLevel)
+    redis.call('HSET', KEYS[1], 'level', level, 'raisedAt', string.format('%.0f', now))
+  end
+  redis.call('HSET', KEYS[1], 'lastAt', string.format('%.0f', now))
 end
 if retryAfter > 0 and now + retryAfter > paused then paused = now + retryAfter end
 redis.call('HSET', KEYS[1], 'pausedUntil', string.format('%.0f', paused))
-local ttl = recovery * (maxLevel + 1)
+local ttl = math.max(recovery * (maxLevel + 1), grace)
 if paused - now > ttl then ttl = paused - now end
 redis.call('PEXPIRE', KEYS[1], math.ceil(ttl / 1000) + 1000)
 return level
@@ -204,6 +205,7 @@ export class RedisRateGate implements RateGate {
 			Math.round(retryAfterUs),
 			this.penalty.recoveryMs * 1000,
 			this.penalty.maxLevel,
+			this.penalty.graceMs * 1000,
 		);
 		// Best effort: if Redis is down the next acquire fails the item anyway.
 		withDeadline(call, this.operationTimeoutMs, 'penalize').catch(() => undefined);

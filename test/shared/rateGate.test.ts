@@ -213,21 +213,28 @@ describe('LocalRateGate penalize (virtual time)', () => {
 		return starts;
 	}
 
-	it('pauses all starts for Retry-After, doubles the window per 429 (once per window) and recovers without 429s', async () => {
+	it('pauses all starts for Retry-After; a second 429 within the grace period doubles the window, once per window; recovers without 429s', async () => {
 		const clock = new VirtualClock();
-		const gate = new LocalRateGate({ tier: 2, marginMs: 0 }, clock, { maxLevel: 3, recoveryMs: 10_000 });
+		const gate = new LocalRateGate({ tier: 2, marginMs: 0 }, clock, { maxLevel: 3, recoveryMs: 10_000, graceMs: 30_000 });
 		const before = await startsAfter(gate, clock, 2, 0);
 		expect(before).toEqual([0, 500]); // tier 2: one start every 500 ms
 
-		// Three 429s answered together count as one step; Retry-After 3 s holds everything until 3000.
+		// Three 429s answered together are one; Retry-After 3 s holds everything until 3000. A lone 429 (none in the
+		// 30 s before) keeps the full tier afterwards.
 		const penalizedAt = clock.now();
 		gate.penalize(3000);
 		gate.penalize();
 		gate.penalize();
+		expect(gate.slowdownLevel).toBe(0);
+		const afterLone = await startsAfter(gate, clock, 3, clock.now());
+		expect(afterLone[0]).toBe(penalizedAt + 3000);
+		expect(gaps(afterLone)).toEqual([500, 500]);
+
+		// Another within 30 s (again two replies together): level 1, the window is 2000 ms, starts 1000 ms apart.
+		gate.penalize();
+		gate.penalize();
 		expect(gate.slowdownLevel).toBe(1);
 		const slowed = await startsAfter(gate, clock, 4, clock.now());
-		expect(slowed[0]).toBe(penalizedAt + 3000);
-		// Level 1: the window is 2000 ms, so starts come 1000 ms apart.
 		expect(gaps(slowed)).toEqual([1000, 1000, 1000]);
 
 		// Another 429 a window later: level 2, starts 2000 ms apart.
@@ -245,6 +252,20 @@ describe('LocalRateGate penalize (virtual time)', () => {
 		const recovered = await startsAfter(gate, clock, 4, quietFrom);
 		expect(recovered[0]).toBe(quietFrom);
 		expect(gaps(recovered)).toEqual([500, 500, 500]);
+	});
+
+	it('lone 429s further apart than the grace period never slow the gate', async () => {
+		const clock = new VirtualClock();
+		const gate = new LocalRateGate({ tier: 2, marginMs: 0 }, clock, { maxLevel: 3, recoveryMs: 10_000, graceMs: 30_000 });
+		const starts: number[] = [];
+		for (let minute = 0; minute < 5; minute++) {
+			starts.push(...(await startsAfter(gate, clock, 6, clock.now())));
+			await clock.run([{ at: clock.now() + 31_000, action: () => undefined }]);
+			gate.penalize();
+			expect(gate.slowdownLevel).toBe(0);
+		}
+		// Each burst of six ran at the full tier: 500 ms apart.
+		for (let burst = 0; burst < 5; burst++) expect(gaps(starts.slice(burst * 6, burst * 6 + 6))).toEqual([500, 500, 500, 500, 500]);
 	});
 
 	it('caps the slowdown at maxLevel', async () => {

@@ -206,22 +206,34 @@ describe('RedisRateGate', () => {
 		expect(await inspect.zcard('vgai:gate:{eu:stale}:starts')).toBeGreaterThanOrEqual(3);
 	});
 
-	it('a 429 seen by one process pauses and slows every process sharing the account', async () => {
+	it('a 429 seen by one process pauses every process sharing the account; a second one, from another process, slows them all', async () => {
 		const a = gate(5, 'eu:penalty');
 		const b = gate(5, 'eu:penalty');
 		const inspect = client();
-		a.penalize(600);
+		const penaltyKey = 'vgai:gate:{eu:penalty}:penalty';
 		// penalize() does not wait for Redis; the other connection must see it once it has landed.
-		let pausedUntil: string | null = null;
-		for (let i = 0; i < 100 && pausedUntil === null; i++) {
-			pausedUntil = await inspect.hget('vgai:gate:{eu:penalty}:penalty', 'pausedUntil');
-			if (pausedUntil === null) await new Promise((resolve) => setTimeout(resolve, 20));
+		async function landed(field: string, value?: string): Promise<string | null> {
+			let seen: string | null = null;
+			for (let i = 0; i < 100; i++) {
+				seen = await inspect.hget(penaltyKey, field);
+				if (seen !== null && (value === undefined || seen === value)) break;
+				await new Promise((resolve) => setTimeout(resolve, 20));
+			}
+			return seen;
 		}
-		expect(await inspect.hget('vgai:gate:{eu:penalty}:penalty', 'level')).toBe('1');
+		a.penalize(600);
+		const pausedUntil = await landed('pausedUntil');
+		// A lone 429 pauses but does not slow the gate.
+		expect(await inspect.hget(penaltyKey, 'level')).toBeNull();
 		await b.acquire();
 		// Judged on the Redis clock: the start admitted for b comes no sooner than the pause allows.
 		const [, admittedAt] = await inspect.zrange('vgai:gate:{eu:penalty}:starts', 0, 0, 'WITHSCORES');
 		expect(Number(admittedAt)).toBeGreaterThanOrEqual(Number(pausedUntil));
+
+		// A window later, within the grace period, b meets a 429 too: the shared level rises for both.
+		await new Promise((resolve) => setTimeout(resolve, WINDOW_MS + REAL_TIME_MARGIN_MS + 50));
+		b.penalize();
+		expect(await landed('level', '1')).toBe('1');
 	});
 
 	it('connects lazily and fails fast with a clear error when Redis is not there', async () => {
