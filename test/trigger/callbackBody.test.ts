@@ -1,4 +1,5 @@
-// Proves how a callback body is parsed and turned into the item a workflow maps: hand-written Studio fixtures.
+// Proves how a callback body is parsed and turned into the item a workflow maps, with the hand-written Studio
+// callbacks of test/support/fixtures.ts.
 import {
 	checkBodySize,
 	isStatusSelected,
@@ -8,53 +9,7 @@ import {
 	statusRank,
 	type CallbackBody,
 } from '../../nodes/VonageAiStudioTrigger/callback';
-
-const deliveredWithUsage = {
-	to: '12013779099',
-	from: '15754940000',
-	channel: 'whatsapp',
-	message_uuid: 'aaaaaaaa-1356-4540-9f3b-ddb1564dc008',
-	timestamp: '2025-03-05T22:51:41Z',
-	usage: { price: '0.04', currency: 'EUR' },
-	status: 'delivered',
-	client_ref: 'AI Studio',
-	whatsapp: { conversation: { id: 'c1', origin: { type: 'utility' } } },
-	internal_message_uuid: 'bbbbbbbb-b51a-4e96-a82b-275dfec7877e',
-};
-
-const readWithoutUsage = {
-	to: '12013779099',
-	from: '15754940000',
-	channel: 'whatsapp',
-	message_uuid: 'aaaaaaaa-1356-4540-9f3b-ddb1564dc008',
-	timestamp: '2025-03-05T22:53:02Z',
-	status: 'read',
-	client_ref: 'AI Studio',
-};
-
-const undeliverableNumericTitle = {
-	to: '447700900001',
-	from: '15754940000',
-	channel: 'whatsapp',
-	message_uuid: 'cccccccc-0000-4000-8000-000000000001',
-	timestamp: '2025-03-05T22:51:45Z',
-	status: 'undeliverable',
-	client_ref: 'AI Studio',
-	error: {
-		type: 'https://developer.vonage.com/api-errors/messages#1050',
-		title: 1050,
-		detail: 'The number is barred',
-		instance: 'dddddddd-0000-4000-8000-000000000001',
-	},
-};
-
-const voiceBusy = {
-	agent_id: 'agent-123',
-	to: '447700900002',
-	conversation_uuid: 'CON-eeeeeeee-0000-4000-8000-000000000001',
-	status: 'busy',
-	timestamp: '2025-03-05T22:55:00.000Z',
-};
+import { deliveredWithUsage, readWithoutUsage, undeliverableNumericTitle, voiceBusy } from '../support/fixtures';
 
 const parse = (value: unknown) => parseCallbackBody(Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)));
 const body = (value: object) => value as CallbackBody;
@@ -107,8 +62,8 @@ describe('normalising', () => {
 			failed: false,
 			reference: 'crm-42',
 			channel: 'whatsapp',
-			to: '12013779099',
-			from: '15754940000',
+			to: '447700900000',
+			from: '447700900100',
 			messageUuid: 'aaaaaaaa-1356-4540-9f3b-ddb1564dc008',
 			conversationUuid: null,
 			agentId: null,

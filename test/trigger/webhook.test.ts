@@ -4,24 +4,12 @@
 import { createHash, createHmac } from 'node:crypto';
 import { request } from 'undici';
 
+import { deliveredWithUsage as delivered } from '../support/fixtures';
 import { startWebhookHarness, type WebhookHarness } from '../support/webhookHarness';
 
 const token = 'example-status-url-token';
 const signatureSecret = 'example-signature-secret';
 const credentials = { vonageAiStudioCallbackApi: { token, signatureSecret } };
-
-const delivered = {
-	to: '447700900000',
-	from: '447700900100',
-	channel: 'whatsapp',
-	message_uuid: 'aaaaaaaa-1356-4540-9f3b-ddb1564dc008',
-	timestamp: '2025-03-05T22:51:41Z',
-	usage: { price: '0.04', currency: 'EUR' },
-	status: 'delivered',
-	client_ref: 'AI Studio',
-	whatsapp: { conversation: { id: 'c1', origin: { type: 'utility' } } },
-	internal_message_uuid: 'bbbbbbbb-b51a-4e96-a82b-275dfec7877e',
-};
 
 function signedAuthorization(rawBody: string, secret = signatureSecret, iat = Math.floor(Date.now() / 1000)) {
 	const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
