@@ -1,10 +1,10 @@
 // Proves the trigger, run by n8n-core's WebhookContext, reads its credential once per 10 seconds instead of once per
 // callback, and that this weakens nothing: a changed token or secret works at once, the old one stops within
 // 10 seconds, a removed credential refuses, forged callbacks still get 401, and test URL requests always read.
-import { createHash, createHmac } from 'node:crypto';
 import { request } from 'undici';
 
 import { SECRETS_TTL_MS } from '../../nodes/VonageAiStudioTrigger/secretsCache';
+import { signedAuthorization } from '../support/signature';
 import { startWebhookHarness, type WebhookHarness } from '../support/webhookHarness';
 
 const token = 'example-status-url-token';
@@ -19,16 +19,6 @@ let sequence = 0;
 function callback(status = 'delivered') {
 	sequence++;
 	return JSON.stringify({ message_uuid: `aaaaaaaa-0000-4000-8000-${String(sequence).padStart(12, '0')}`, status });
-}
-
-function signedAuthorization(rawBody: string, secret: string) {
-	const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-	const input = `${encode({ alg: 'HS256', typ: 'JWT' })}.${encode({
-		iat: Math.floor(Date.now() / 1000),
-		iss: 'Vonage',
-		payload_hash: createHash('sha256').update(rawBody).digest('hex'),
-	})}`;
-	return `Bearer ${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
 }
 
 async function post(url: string, body = callback(), headers: Record<string, string> = {}) {

@@ -1,25 +1,15 @@
 // Proves new trigger nodes get version 1.1, saved version-1 nodes still load, and both versions answer every kind of
 // request the same way, including bodies n8n does not read for 1.1 (the node then reads the exact bytes itself).
-import { createHash, createHmac } from 'node:crypto';
 import { NodeHelpers } from 'n8n-workflow';
 import { request } from 'undici';
 
 import { VonageAiStudioTrigger } from '../../nodes/VonageAiStudioTrigger/VonageAiStudioTrigger.node';
+import { signedAuthorization } from '../support/signature';
 import { startWebhookHarness, type WebhookHarness } from '../support/webhookHarness';
 
 const token = 'example-status-url-token';
 const signatureSecret = 'example-signature-secret';
 const credentials = { vonageAiStudioCallbackApi: { token, signatureSecret } };
-
-function signedAuthorization(rawBody: string) {
-	const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-	const input = `${encode({ alg: 'HS256', typ: 'JWT' })}.${encode({
-		iat: Math.floor(Date.now() / 1000),
-		iss: 'Vonage',
-		payload_hash: createHash('sha256').update(rawBody).digest('hex'),
-	})}`;
-	return `Bearer ${input}.${createHmac('sha256', signatureSecret).update(input).digest('base64url')}`;
-}
 
 async function post(url: string, body: string, headers: Record<string, string>) {
 	const response = await request(url, { method: 'POST', headers, body });
@@ -46,7 +36,8 @@ describe.each([1, 1.1])('version %s', (typeVersion) => {
 		'verifies a signed body sent as %s over its exact bytes',
 		async (contentType) => {
 			harness = await startWebhookHarness({ typeVersion, parameters: { authentication: 'signature' }, credentials });
-			const response = await post(harness.url, raw, { 'content-type': contentType, authorization: signedAuthorization(raw) });
+			const authorization = signedAuthorization(raw, signatureSecret);
+			const response = await post(harness.url, raw, { 'content-type': contentType, authorization });
 			expect(response.status).toBe(200);
 			expect(harness.emitted()).toEqual([expect.objectContaining({ status: 'delivered' })]);
 		},
@@ -54,7 +45,7 @@ describe.each([1, 1.1])('version %s', (typeVersion) => {
 
 	it('verifies a signed body sent without a Content-Type', async () => {
 		harness = await startWebhookHarness({ typeVersion, parameters: { authentication: 'signature' }, credentials });
-		const response = await post(harness.url, raw, { authorization: signedAuthorization(raw) });
+		const response = await post(harness.url, raw, { authorization: signedAuthorization(raw, signatureSecret) });
 		expect(response.status).toBe(200);
 		expect(harness.executions).toHaveLength(1);
 	});
