@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { Agent, request } from 'undici';
+import { whatsappSessionBody } from '../support/fixtures';
 import { startCallbackReceiver, waitFor, type CallbackReceiver } from './receiver';
 import { SIMULATOR_SENDER_NUMBER, startSimulator, type SimulatorOptions, type StudioSimulator } from './simulator';
 
@@ -40,15 +41,7 @@ async function post(sim: StudioSimulator, path: string, body: Record<string, unk
 const statusPath = '/webhook/vgai/status?vgai_ref=order-7&vgai_token=s%2Fecret&x=1&x=2';
 
 function whatsapp(to = '447700900000'): Record<string, unknown> {
-	return {
-		namespace: 'ns',
-		template: 'order_update',
-		locale: 'en',
-		to,
-		agent_id: 'agent-1',
-		channel: 'whatsapp',
-		status_url: `${receiver.url}${statusPath}`,
-	};
+	return whatsappSessionBody(to, `${receiver.url}${statusPath}`);
 }
 
 function sms(to = '447700900001'): Record<string, unknown> {

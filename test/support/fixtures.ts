@@ -1,5 +1,19 @@
-// Hand-written sample status callbacks, shaped like the ones AI Studio posts to a status URL (Messages API fields;
-// for a call, the voice fields). Numbers are from Ofcom's range for drama (447700900xxx), like the simulator's.
+// Hand-written sample Studio bodies: a request that starts a WhatsApp session, and status callbacks shaped like the
+// ones AI Studio posts to a status URL (Messages API fields; for a call, the voice fields). Numbers are from
+// Ofcom's range for drama (447700900xxx), like the simulator's.
+
+/** Starts a WhatsApp template session (POST /messaging/conversation) whose status callbacks go to statusUrl. */
+export function whatsappSessionBody(to: string, statusUrl: string): Record<string, unknown> {
+	return {
+		namespace: 'ns',
+		template: 'order_update',
+		locale: 'en',
+		to,
+		agent_id: 'agent-1',
+		channel: 'whatsapp',
+		status_url: statusUrl,
+	};
+}
 
 /** A WhatsApp message delivered, with its price and the WhatsApp conversation it opened. */
 export const deliveredWithUsage = {

@@ -3,6 +3,7 @@
 import { request } from 'undici';
 
 import { startSimulator, type SimulatorOptions, type StudioSimulator } from '../simulator/simulator';
+import { whatsappSessionBody } from '../support/fixtures';
 import { startWebhookHarness, type WebhookHarness, type WebhookHarnessOptions } from '../support/webhookHarness';
 
 const token = 'example-status-url-token';
@@ -36,15 +37,7 @@ async function startSession(path: string, body: Record<string, unknown>) {
 }
 
 const whatsappSession = (to: string, statusUrl: string) =>
-	startSession('/messaging/conversation', {
-		namespace: 'ns',
-		template: 'order_update',
-		locale: 'en',
-		to,
-		agent_id: 'agent-1',
-		channel: 'whatsapp',
-		status_url: statusUrl,
-	});
+	startSession('/messaging/conversation', whatsappSessionBody(to, statusUrl));
 
 /** Waits until the simulator has finished posting (answers recorded) and the trigger answered each one. */
 async function callbacksDone(count: number) {
