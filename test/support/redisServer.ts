@@ -1,7 +1,8 @@
 // Starts a real redis-server (Debian package `redis-server`) on 127.0.0.1 on a free port, with no persistence,
 // for tests and the benchmark; stop() ends it. Nothing is mocked: this is the same server n8n queue mode uses.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
+
+import { freePort, ManagedProcess } from './processes';
 
 export interface RedisServer {
 	url: string;
@@ -10,18 +11,6 @@ export interface RedisServer {
 }
 
 const REDIS_BINARY = process.env.REDIS_SERVER_BIN ?? 'redis-server';
-
-function freePort(): Promise<number> {
-	return new Promise((resolve, reject) => {
-		const server = createServer();
-		server.once('error', reject);
-		server.listen(0, '127.0.0.1', () => {
-			const address = server.address();
-			const port = typeof address === 'object' && address ? address.port : 0;
-			server.close(() => resolve(port));
-		});
-	});
-}
 
 /** One PING over a raw socket: true when the server answers +PONG. */
 function ping(port: number): Promise<boolean> {
@@ -38,64 +27,31 @@ function ping(port: number): Promise<boolean> {
 	});
 }
 
-function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
-	if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
-	return new Promise((resolve) => {
-		const timer = setTimeout(() => resolve(false), ms);
-		child.once('exit', () => {
-			clearTimeout(timer);
-			resolve(true);
-		});
-	});
-}
-
 async function startOnce(): Promise<RedisServer | undefined> {
 	const port = await freePort();
-	const child = spawn(
+	// Not detached: in our process group, a Ctrl-C in the terminal stops it along with the tests or the benchmark.
+	const redis = new ManagedProcess(
+		'redis-server',
 		REDIS_BINARY,
 		['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'],
-		{ stdio: ['ignore', 'pipe', 'pipe'] },
+		{ detached: false },
 	);
-	let output = '';
-	child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-	child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-	let spawnError: Error | undefined;
-	child.once('error', (error) => (spawnError = error));
-	// A redis-server left behind by a crashed test run would hold the port; never outlive this process.
-	const killOnExit = () => child.kill('SIGKILL');
-	process.once('exit', killOnExit);
+	if (redis.child.pid === undefined) {
+		await redis.exited; // the spawn error is then in the output
+		await redis.stop();
+		throw new Error(`Could not start ${REDIS_BINARY} (${redis.output.trim()}). Install it: apt-get install -y redis-server`);
+	}
 
 	const deadline = Date.now() + 10_000;
 	while (Date.now() < deadline) {
-		if (spawnError) {
-			process.removeListener('exit', killOnExit);
-			throw new Error(
-				`Could not start ${REDIS_BINARY} (${spawnError.message}). Install it: apt-get install -y redis-server`,
-			);
-		}
-		if (child.exitCode !== null) break; // port taken between freePort() and listen: try another
+		if (!redis.running) break; // port taken between freePort() and listen: try another
 		if (await ping(port)) {
-			let stopped: Promise<void> | undefined;
-			return {
-				url: `redis://127.0.0.1:${port}`,
-				port,
-				stop: () =>
-					(stopped ??= (async () => {
-						child.kill('SIGTERM');
-						if (!(await waitForExit(child, 3000))) {
-							child.kill('SIGKILL');
-							await waitForExit(child, 3000);
-						}
-						process.removeListener('exit', killOnExit);
-					})()),
-			};
+			return { url: `redis://127.0.0.1:${port}`, port, stop: () => redis.stop(3000) };
 		}
 		await new Promise((resolve) => setTimeout(resolve, 50));
 	}
-	child.kill('SIGKILL');
-	await waitForExit(child, 3000);
-	process.removeListener('exit', killOnExit);
-	if (Date.now() >= deadline) throw new Error(`redis-server did not answer PING within 10 s: ${output.trim()}`);
+	await redis.stop(0);
+	if (Date.now() >= deadline) throw new Error(`redis-server did not answer PING within 10 s: ${redis.output.trim()}`);
 	return undefined;
 }
 
