@@ -7,6 +7,7 @@ import { STUDIO_PATHS } from '../../nodes/shared/studioApi';
 import { closeAllPools, postToStudio, type StudioResponse } from '../../nodes/shared/transport';
 import { startSimulator, type StudioSimulator } from '../simulator/simulator';
 import { maxInAnyWindow } from '../simulator/windows';
+import { whatsappSessionBody } from '../support/fixtures';
 
 // Real-time checks of the window use a wide safety margin: on a starved CPU the loopback arrival (or the
 // moment a caller records its start) can lag by tens of milliseconds. The exact rule with the default margin is
@@ -19,17 +20,7 @@ function toFor(index: number): string {
 	return `4477009${String(index).padStart(5, '0')}`;
 }
 
-function whatsappBody(index: number) {
-	return {
-		namespace: 'ns-test',
-		template: 'appointment_reminder',
-		locale: 'en_US',
-		to: toFor(index),
-		agent_id: 'agent-1',
-		channel: 'whatsapp',
-		status_url: 'http://127.0.0.1:9/status',
-	};
-}
+const whatsappBody = (index: number) => whatsappSessionBody(toFor(index));
 
 function jobs(baseUrl: string, count: number, onSend?: () => () => void): Array<DispatchJob<StudioResponse>> {
 	return Array.from({ length: count }, (_, index) => ({

@@ -6,6 +6,7 @@ import { dispatchSends } from '../../nodes/shared/dispatcher';
 import { closeAllRateGates, getRateGate } from '../../nodes/shared/rateGate';
 import { STUDIO_PATHS } from '../../nodes/shared/studioApi';
 import { closeAllPools, postToStudio } from '../../nodes/shared/transport';
+import { whatsappSessionBody } from '../support/fixtures';
 
 export interface GateWorkerResult {
 	worker: string;
@@ -45,15 +46,7 @@ async function main(): Promise<void> {
 			postToStudio(
 				studioUrl,
 				STUDIO_PATHS.messagingConversation,
-				{
-					namespace: 'ns-bench',
-					template: 'appointment_reminder',
-					locale: 'en_US',
-					to: `44770${worker.padStart(2, '0').slice(-2)}${String(index).padStart(5, '0')}`,
-					agent_id: 'agent-1',
-					channel: 'whatsapp',
-					status_url: 'http://127.0.0.1:9/status',
-				},
+				whatsappSessionBody(`44770${worker.padStart(2, '0').slice(-2)}${String(index).padStart(5, '0')}`),
 				apiKey,
 			),
 	}));

@@ -15,6 +15,7 @@ import { startSimulator, type StudioSimulator } from '../simulator/simulator';
 import { maxInAnyWindow } from '../simulator/windows';
 import { startRedis, type RedisServer } from '../support/redisServer';
 import type { GateWorkerResult } from './gateWorker';
+import { whatsappSessionBody } from '../support/fixtures';
 
 jest.setTimeout(60_000);
 
@@ -53,15 +54,7 @@ function send(index: number) {
 		postToStudio(
 			sim.url,
 			STUDIO_PATHS.messagingConversation,
-			{
-				namespace: 'ns-test',
-				template: 'appointment_reminder',
-				locale: 'en_US',
-				to: `4477009${String(index).padStart(5, '0')}`,
-				agent_id: 'agent-1',
-				channel: 'whatsapp',
-				status_url: 'http://127.0.0.1:9/status',
-			},
+			whatsappSessionBody(`4477009${String(index).padStart(5, '0')}`),
 			API_KEY,
 		);
 }

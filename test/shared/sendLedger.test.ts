@@ -18,6 +18,7 @@ import { STUDIO_PATHS } from '../../nodes/shared/studioApi';
 import { closeAllPools, postToStudio, type StudioResponse } from '../../nodes/shared/transport';
 import { startSimulator, type StudioSimulator } from '../simulator/simulator';
 import { startRedis, type RedisServer } from '../support/redisServer';
+import { whatsappSessionBody } from '../support/fixtures';
 
 jest.setTimeout(60_000);
 
@@ -88,15 +89,7 @@ function jobs(count: number, keyPrefix = 'exec-1/Send/'): Array<DispatchJob<Stud
 			postToStudio(
 				sim.url,
 				STUDIO_PATHS.messagingConversation,
-				{
-					namespace: 'ns-test',
-					template: 'appointment_reminder',
-					locale: 'en_US',
-					to: contact(index),
-					agent_id: 'agent-1',
-					channel: 'whatsapp',
-					status_url: 'http://127.0.0.1:9/status',
-				},
+				whatsappSessionBody(contact(index)),
 				API_KEY,
 			),
 	}));

@@ -2,8 +2,11 @@
 // ones AI Studio posts to a status URL (Messages API fields; for a call, the voice fields). Numbers are from
 // Ofcom's range for drama (447700900xxx), like the simulator's.
 
+/** A status URL for sends whose callbacks no test reads (port 9 is discard; those simulators post none anyway). */
+export const UNREAD_STATUS_URL = 'http://127.0.0.1:9/status';
+
 /** Starts a WhatsApp template session (POST /messaging/conversation) whose status callbacks go to statusUrl. */
-export function whatsappSessionBody(to: string, statusUrl: string): Record<string, unknown> {
+export function whatsappSessionBody(to: string, statusUrl = UNREAD_STATUS_URL): Record<string, unknown> {
 	return {
 		namespace: 'ns',
 		template: 'order_update',
