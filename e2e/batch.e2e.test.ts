@@ -5,7 +5,7 @@ import { startSimulator, type StudioSimulator } from '../test/simulator/simulato
 import { maxInAnyWindow } from '../test/simulator/windows';
 import { preparePackage } from './support/communityPackage';
 import { N8nHome, outputItems } from './support/n8n';
-import { Stack } from './support/processes';
+import { Stack } from '../test/support/processes';
 import { chain, expectedWhatsAppBody, manualTrigger, rowsNode, studioCredential, whatsAppNode } from './support/workflows';
 
 const TIER = 3;

@@ -3,7 +3,7 @@
 import { startSimulator, type StudioSimulator } from '../test/simulator/simulator';
 import { preparePackage } from './support/communityPackage';
 import { N8nHome, outputItems } from './support/n8n';
-import { Stack } from './support/processes';
+import { Stack } from '../test/support/processes';
 import { NODE20_N8N_VERSION } from './support/runtime';
 import { chain, expectedWhatsAppBody, manualTrigger, rowsNode, studioCredential, whatsAppNode } from './support/workflows';
 

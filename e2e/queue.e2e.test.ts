@@ -7,7 +7,7 @@ import { maxInAnyWindow } from '../test/simulator/windows';
 import { preparePackage } from './support/communityPackage';
 import { N8nHome } from './support/n8n';
 import { startPostgres } from './support/postgres';
-import { Stack, type ManagedProcess } from './support/processes';
+import { Stack, type ManagedProcess } from '../test/support/processes';
 import { chain, expectedWhatsAppBody, studioCredential, webhookNode, whatsAppNode } from './support/workflows';
 
 const CALLS = 20;

@@ -10,7 +10,7 @@ import { startSimulator, type StudioSimulator } from '../test/simulator/simulato
 import { maxInAnyWindow } from '../test/simulator/windows';
 import { preparePackage } from './support/communityPackage';
 import { N8nHome, N8nRest } from './support/n8n';
-import { Stack } from './support/processes';
+import { Stack } from '../test/support/processes';
 import { startRecorder, type Recorder } from './support/recorder';
 import {
 	callbackCredential,

@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { Agent, request } from 'undici';
 import { preparePackage, removePreparedPackage } from '../e2e/support/communityPackage';
 import { envFromList, N8nHome } from '../e2e/support/n8n';
-import { Stack } from '../e2e/support/processes';
+import { Stack } from '../test/support/processes';
 import { callbackCredential, chain, triggerNode, triggerPath } from '../e2e/support/workflows';
 
 const SECRET = 'bench-signature-secret';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { preparePackage, removePreparedPackage } from '../e2e/support/communityPackage';
 import { DEMO_OWNER, N8nHome, N8nRest, type WorkflowImport } from '../e2e/support/n8n';
-import { freePort, Stack } from '../e2e/support/processes';
+import { freePort, Stack } from '../test/support/processes';
 import { DEFAULT_N8N_VERSION, ensureRuntime, REPO_ROOT } from '../e2e/support/runtime';
 import { startSimulator, type StudioSimulator } from '../test/simulator/simulator';
 import { maxInAnyWindow } from '../test/simulator/windows';

@@ -6,7 +6,7 @@
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run } from './processes';
+import { run } from '../../test/support/processes';
 import { REPO_ROOT } from './runtime';
 
 export interface PreparedPackage {

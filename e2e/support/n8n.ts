@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { PreparedPackage } from './communityPackage';
-import { freePort, ManagedProcess, run } from './processes';
+import { freePort, ManagedProcess, run } from '../../test/support/processes';
 import { ensureRuntime, runtimePath, type N8nRuntime } from './runtime';
 
 export interface CredentialImport {
