@@ -33,5 +33,17 @@ export class VonageAiStudioCallbackApi implements ICredentialType {
 			description:
 				"Your Vonage account's signature secret (Vonage API Dashboard, Settings). Used when the trigger's Authentication is Vonage Signed Callbacks.",
 		},
+		// A Redis URL usually carries the Redis password (redis://:password@host), so it is masked like one.
+		// eslint-disable-next-line @n8n/community-nodes/credential-unnecessary-password
+		{
+			displayName: 'Shared Repeat Memory Redis URL',
+			name: 'redisUrl',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			placeholder: 'redis://127.0.0.1:6379/0',
+			description:
+				"Only when several n8n processes receive webhooks (queue mode with webhook processes behind a load balancer): a Redis all of them reach, so a callback Studio repeats to another process is still dropped as a repeat. Leave empty for one n8n process. If Redis cannot be reached, callbacks are let through: a repeat is better than a lost status.",
+		},
 	];
 }

@@ -20,6 +20,7 @@ import {
 	DEFAULT_SIGNATURE_TOLERANCE_SECONDS,
 	checkCallbackSecrets,
 	decideCallback,
+	dedupeKey,
 	publicMessage,
 	sharedDeduper,
 	type AuthenticationMode,
@@ -27,10 +28,12 @@ import {
 	type Refusal,
 } from './callback';
 import { sharedSecretsCache, type ReadSecrets } from './secretsCache';
+import { claimFirstSighting, repeatMemoryClient } from './sharedRepeats';
 
 interface CallbackCredential {
 	token?: string;
 	signatureSecret?: string;
+	redisUrl?: string;
 }
 
 interface TriggerOptions {
@@ -107,6 +110,33 @@ function refuse(context: IWebhookFunctions, refusal: Refusal): IWebhookResponseD
 	response.writeHead(refusal.statusCode, { 'Content-Type': 'application/json; charset=utf-8' });
 	response.end(JSON.stringify({ message: publicMessage(refusal) }));
 	return { noWebhookResponse: true };
+}
+
+/**
+ * An accepted callback this process had not seen may still be a repeat another n8n process received: with a Redis
+ * URL in the credential, the first sighting is claimed there. Redis failing lets the callback through (logged): a
+ * repeat is better than a lost status, and statusRank and the action node's idempotency key handle repeats.
+ */
+async function checkOtherProcesses(
+	context: IWebhookFunctions,
+	outcome: CallbackOutcome,
+	redisUrl: string | undefined,
+	scope: string,
+	windowMs: number,
+): Promise<CallbackOutcome> {
+	if (outcome.kind !== 'accepted' || !redisUrl?.trim()) return outcome;
+	const key = dedupeKey(outcome.callback);
+	if (key === undefined) return outcome;
+	try {
+		const first = await claimFirstSighting(repeatMemoryClient(redisUrl), scope, key, windowMs);
+		return first ? outcome : { kind: 'ignored', reason: 'duplicate', callback: outcome.callback };
+	} catch (error) {
+		context.logger.warn(
+			`Vonage AI Studio Trigger could not reach the shared repeat memory in Redis (${(error as Error).message}); the callback is let through`,
+			{ node: context.getNode().name },
+		);
+		return outcome;
+	}
 }
 
 /** Turns the decision into n8n's answer: a refusal, a 200 that starts nothing, or the item of a new execution. */
@@ -349,11 +379,9 @@ export class VonageAiStudioTrigger implements INodeType {
 
 		const request = this.getRequestObject() as unknown as CallbackHttpRequest;
 		const rawBody = await receivedBytes(request, this.getBodyData());
-		const deduper = dropRepeats
-			? sharedDeduper(`${this.getWorkflow().id ?? 'unsaved'}/${this.getNode().id}`, {
-					windowMs: (this.getNodeParameter('repeatWindowMinutes', 10) as number) * 60_000,
-				})
-			: undefined;
+		const repeatScope = `${this.getWorkflow().id ?? 'unsaved'}/${this.getNode().id}`;
+		const repeatWindowMs = (this.getNodeParameter('repeatWindowMinutes', 10) as number) * 60_000;
+		const deduper = dropRepeats ? sharedDeduper(repeatScope, { windowMs: repeatWindowMs }) : undefined;
 		const decide = (secrets: CallbackCredential): CallbackOutcome =>
 			decideCallback(
 				{
@@ -394,6 +422,7 @@ export class VonageAiStudioTrigger implements INodeType {
 			}
 			outcome = decide(read.secrets);
 		}
+		if (deduper) outcome = await checkOtherProcesses(this, outcome, read.secrets.redisUrl, repeatScope, repeatWindowMs);
 		return respond(this, outcome);
 	}
 }
