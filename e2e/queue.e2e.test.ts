@@ -1,17 +1,30 @@
-// Queue mode, the way users scale n8n past one process: main + 2 workers on one real Redis and one real
-// PostgreSQL, all on 127.0.0.1. Twenty CRM webhook calls at once, each execution sending one WhatsApp session
-// through the credential's shared Redis gate at tier 1: all accepted, spread over both workers, no second over.
+// Queue mode, the way users scale n8n past one process: main + 2 workers + a webhook process on one real Redis and
+// one real PostgreSQL, all on 127.0.0.1. Twenty CRM webhook calls at once, each execution sending one WhatsApp
+// session through the credential's shared Redis gate at tier 1: all accepted, spread over both workers, no second
+// over. And statuses that reach both main and the webhook process (as repeats behind a load balancer do) start one
+// execution each, through the callback credential's shared repeat memory.
 import { startRedis } from '../test/support/redisServer';
 import { startSimulator, type StudioSimulator } from '../test/simulator/simulator';
 import { maxInAnyWindow } from '../test/simulator/windows';
 import { preparePackage } from './support/communityPackage';
-import { N8nHome } from './support/n8n';
+import { N8nHome, N8nRest } from './support/n8n';
 import { startPostgres } from './support/postgres';
 import { Stack, type ManagedProcess } from '../test/support/processes';
-import { chain, expectedWhatsAppBody, studioCredential, webhookNode, whatsAppNode } from './support/workflows';
+import {
+	callbackCredential,
+	chain,
+	expectedWhatsAppBody,
+	studioCredential,
+	triggerNode,
+	triggerPath,
+	webhookNode,
+	whatsAppNode,
+} from './support/workflows';
 
 const CALLS = 20;
 const STATUS_URL = 'https://crm.example.com/vonage/status';
+const CALLBACK_TOKEN = 'e2e-queue-status-token';
+const STATUS_WORKFLOW = 'vgaiE2eQueueStat1';
 
 const contact = (index: number) => ({
 	to: `4477009300${String(index).padStart(2, '0')}`,
@@ -23,7 +36,9 @@ const contact = (index: number) => ({
 const stack = new Stack();
 let simulator: StudioSimulator;
 let main: N8nHome;
+let webhookHome: N8nHome;
 let workers: ManagedProcess[];
+let statusPath: string;
 
 beforeAll(async () => {
 	simulator = await startSimulator({ tier: 1, apiKey: 'e2e-key', callbacks: false, latencyMs: { min: 20, max: 150 } });
@@ -45,22 +60,31 @@ beforeAll(async () => {
 		[1, 2].map(() => N8nHome.create({ package: prepared, env: queueEnv, encryptionKey: main.encryptionKey })),
 	);
 	for (const home of workerHomes) stack.defer('worker user folder', () => home.remove());
+	webhookHome = await N8nHome.create({ package: prepared, env: queueEnv, encryptionKey: main.encryptionKey });
+	stack.defer('webhook process user folder', () => webhookHome.remove());
+	const trigger = triggerNode({ authentication: 'token', statuses: ['delivered', 'read'] });
+	statusPath = triggerPath(trigger);
 
 	await main.importCredentials([
 		// Main, two workers, PostgreSQL, Redis and jest share two cores here: a worker's event loop can lag well over
 		// the default 25 ms between the gate's admission and the request reaching Studio. The credential's safety
 		// margin is the documented knob for that (README, "Rate gate"); 150 ms still keeps 87 % of the tier.
 		studioCredential({ baseUrl: simulator.url, apiKey: 'e2e-key', sessionsPerSecond: 1, redisUrl: redis.url, safetyMarginMs: 150 }),
+		callbackCredential({ token: CALLBACK_TOKEN, redisUrl: redis.url }),
 	]);
 	await main.importWorkflows([
 		chain('vgaiE2eQueue0001', 'CRM contact to WhatsApp', [
 			webhookNode('crm-contact'),
 			whatsAppNode({ statusUrl: STATUS_URL, rowPath: 'body' }),
 		]),
+		chain(STATUS_WORKFLOW, 'Statuses', [trigger]),
 	]);
 	await main.publishWorkflow('vgaiE2eQueue0001');
+	await main.publishWorkflow(STATUS_WORKFLOW);
 	const mainProcess = stack.add(await main.start({ name: 'n8n main' }));
-	await main.waitForWebhooks([main.webhookUrl('crm-contact')], 60_000, mainProcess);
+	await main.waitForWebhooks([main.webhookUrl('crm-contact'), main.webhookUrl(statusPath)], 60_000, mainProcess);
+	const webhookProcess = stack.add(await webhookHome.startWebhookProcess({ name: 'n8n webhook' }));
+	await webhookHome.waitForWebhooks([webhookHome.webhookUrl(statusPath)], 60_000, webhookProcess);
 	workers = [];
 	for (const [index, home] of workerHomes.entries()) {
 		workers.push(stack.add(await home.startWorker({ name: `n8n worker ${index + 1}` })));
@@ -94,4 +118,30 @@ test('20 webhook calls at once: 20 sessions accepted, executed on both workers, 
 	const perWorker = workers.map((worker) => (worker.output.match(/Worker finished execution/g) ?? []).length);
 	expect(perWorker.reduce((sum, count) => sum + count, 0)).toBe(CALLS);
 	for (const count of perWorker) expect(count).toBeGreaterThan(0);
+});
+
+test('a status that reaches both main and the webhook process starts one execution (shared repeat memory)', async () => {
+	const rest = await N8nRest.setupOwner(main.baseUrl);
+	const executions = async () =>
+		(
+			await rest.get<{ data: { count: number } }>(
+				`/rest/executions?filter=${encodeURIComponent(JSON.stringify({ workflowId: STATUS_WORKFLOW }))}`,
+			)
+		).data.count;
+	const callbacks = Array.from({ length: 5 }, (_, index) => `dddddddd-0000-4000-8000-${String(index).padStart(12, '0')}`).flatMap(
+		(uuid) => ['delivered', 'read'].map((status) => JSON.stringify({ message_uuid: uuid, status, to: '447700930000' })),
+	);
+	const receivers = [main, webhookHome].map((home) => `${home.webhookUrl(statusPath)}?vgai_ref=lead-0&vgai_token=${CALLBACK_TOKEN}`);
+	const answers = await Promise.all(
+		callbacks.flatMap((body) =>
+			receivers.map((url) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then((r) => r.status)),
+		),
+	);
+	expect(answers).toEqual(answers.map(() => 200));
+
+	// Executions run on the workers; wait for them to be recorded, then for any late extra one.
+	const deadline = Date.now() + 30_000;
+	while ((await executions()) < callbacks.length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
+	await new Promise((resolve) => setTimeout(resolve, 2000));
+	expect(await executions()).toBe(callbacks.length);
 });

@@ -270,6 +270,25 @@ export class N8nHome {
 		return worker;
 	}
 
+	/**
+	 * `n8n webhook` for queue mode: a process that only serves production webhook URLs (on this home's port) and
+	 * hands the executions to the workers, like the ones users put behind a load balancer.
+	 */
+	async startWebhookProcess(options: { name?: string } = {}): Promise<ManagedProcess> {
+		const process = new ManagedProcess(options.name ?? 'n8n webhook', this.runtime.nodeBin, [this.runtime.n8nBin, 'webhook'], {
+			env: this.env(),
+			cwd: this.userFolder,
+			echo: this.echo,
+		});
+		try {
+			await process.waitForOutput(/Webhook listener waiting for requests/, 120_000);
+		} catch (error) {
+			await process.stop();
+			throw error;
+		}
+		return process;
+	}
+
 	/** Deletes the user folder (its SQLite database, imports and installed package). */
 	remove(): void {
 		rmSync(this.userFolder, { recursive: true, force: true });

@@ -37,11 +37,11 @@ export function studioCredential(options: {
 	};
 }
 
-export function callbackCredential(options: { token?: string; signatureSecret?: string }): CredentialImport {
+export function callbackCredential(options: { token?: string; signatureSecret?: string; redisUrl?: string }): CredentialImport {
 	return {
 		...CALLBACK_CREDENTIAL,
 		type: 'vonageAiStudioCallbackApi',
-		data: { token: options.token ?? '', signatureSecret: options.signatureSecret ?? '' },
+		data: { token: options.token ?? '', signatureSecret: options.signatureSecret ?? '', redisUrl: options.redisUrl ?? '' },
 	};
 }
 
