@@ -213,13 +213,18 @@ export class N8nHome {
 
 	/** `n8n start`: resolves once the editor is accessible, which is when active webhooks answer. */
 	async start(options: { extraEnv?: Record<string, string>; name?: string } = {}): Promise<ManagedProcess> {
-		const process = new ManagedProcess(options.name ?? `n8n ${this.runtime.version}`, this.runtime.nodeBin, [this.runtime.n8nBin, 'start'], {
-			env: this.env(options.extraEnv),
+		return await this.launch(options.name ?? `n8n ${this.runtime.version}`, ['start'], this.env(options.extraEnv), /Editor is now accessible via/);
+	}
+
+	/** Starts an n8n command and resolves once it prints `ready`; stops it again when it does not. */
+	private async launch(name: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<ManagedProcess> {
+		const process = new ManagedProcess(name, this.runtime.nodeBin, [this.runtime.n8nBin, ...args], {
+			env,
 			cwd: this.userFolder,
 			echo: this.echo,
 		});
 		try {
-			await process.waitForOutput(/Editor is now accessible via/, 120_000);
+			await process.waitForOutput(ready, 120_000);
 		} catch (error) {
 			await process.stop();
 			throw error;
@@ -250,24 +255,14 @@ export class N8nHome {
 	/** `n8n worker` for queue mode; ready when it says it is waiting for jobs. */
 	async startWorker(options: { name?: string; concurrency?: number } = {}): Promise<ManagedProcess> {
 		const healthPort = await freePort();
-		const args = [this.runtime.n8nBin, 'worker'];
+		const args = ['worker'];
 		if (options.concurrency) args.push(`--concurrency=${options.concurrency}`);
-		const worker = new ManagedProcess(options.name ?? 'n8n worker', this.runtime.nodeBin, args, {
-			env: this.env({
-				QUEUE_HEALTH_CHECK_ACTIVE: 'true',
-				QUEUE_HEALTH_CHECK_PORT: String(healthPort),
-				N8N_WORKER_SERVER_ADDRESS: '127.0.0.1',
-			}),
-			cwd: this.userFolder,
-			echo: this.echo,
+		const env = this.env({
+			QUEUE_HEALTH_CHECK_ACTIVE: 'true',
+			QUEUE_HEALTH_CHECK_PORT: String(healthPort),
+			N8N_WORKER_SERVER_ADDRESS: '127.0.0.1',
 		});
-		try {
-			await worker.waitForOutput(/n8n worker is now ready|Worker ready|waiting for jobs/i, 120_000);
-		} catch (error) {
-			await worker.stop();
-			throw error;
-		}
-		return worker;
+		return await this.launch(options.name ?? 'n8n worker', args, env, /n8n worker is now ready|Worker ready|waiting for jobs/i);
 	}
 
 	/**
@@ -275,18 +270,7 @@ export class N8nHome {
 	 * hands the executions to the workers, like the ones users put behind a load balancer.
 	 */
 	async startWebhookProcess(options: { name?: string } = {}): Promise<ManagedProcess> {
-		const process = new ManagedProcess(options.name ?? 'n8n webhook', this.runtime.nodeBin, [this.runtime.n8nBin, 'webhook'], {
-			env: this.env(),
-			cwd: this.userFolder,
-			echo: this.echo,
-		});
-		try {
-			await process.waitForOutput(/Webhook listener waiting for requests/, 120_000);
-		} catch (error) {
-			await process.stop();
-			throw error;
-		}
-		return process;
+		return await this.launch(options.name ?? 'n8n webhook', ['webhook'], this.env(), /Webhook listener waiting for requests/);
 	}
 
 	/** Deletes the user folder (its SQLite database, imports and installed package). */
