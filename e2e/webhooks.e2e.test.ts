@@ -4,13 +4,12 @@
 // settings, and with N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE=true, which the README recommends for high callback volumes
 // (n8n then builds an expression isolate on the first expression an execution evaluates instead of on every request;
 // these workflows evaluate expressions in the send node and the recorder's HTTP Request node).
-import jwt from 'jsonwebtoken';
-import { createHash } from 'node:crypto';
 import { startSimulator, type StudioSimulator } from '../test/simulator/simulator';
 import { maxInAnyWindow } from '../test/simulator/windows';
 import { preparePackage } from './support/communityPackage';
 import { N8nHome, N8nRest } from './support/n8n';
 import { Stack } from '../test/support/processes';
+import { signedAuthorization } from '../test/support/signature';
 import { startRecorder, type Recorder } from './support/recorder';
 import {
 	callbackCredential,
@@ -166,21 +165,11 @@ describe.each(SETTINGS)('with %s', (_settings, env) => {
 			timestamp: new Date().toISOString(),
 			status: 'read',
 		});
-		const forgedToken = jwt.sign(
-			{
-				iat: Math.floor(Date.now() / 1000),
-				jti: 'forged',
-				iss: 'Vonage',
-				payload_hash: createHash('sha256').update(body).digest('hex'),
-				api_key: 'sim-account',
-			},
-			'not-the-secret',
-			{ algorithm: 'HS256' },
-		);
+		const forged = signedAuthorization(body, 'not-the-secret');
 		const post = (headers: Record<string, string>) =>
 			fetch(`${triggerUrl}?vgai_ref=a-0`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
 
-		expect((await post({ authorization: `Bearer ${forgedToken}` })).status).toBe(401);
+		expect((await post({ authorization: forged })).status).toBe(401);
 		expect((await post({})).status).toBe(401);
 
 		await new Promise((resolve) => setTimeout(resolve, 1500));

@@ -10,13 +10,13 @@
 // A third target is a control: n8n's own Webhook node with one expression in its options. n8n then prepares an
 // expression isolate for each request before the node runs, as it does for every webhook node other than an
 // expression-free Webhook node (n8n's own app triggers too). It shows how much of the gap is that step, not our node.
-import jwt from 'jsonwebtoken';
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { Agent, request } from 'undici';
 import { preparePackage, removePreparedPackage } from '../e2e/support/communityPackage';
 import { envFromList, N8nHome } from '../e2e/support/n8n';
 import { Stack } from '../test/support/processes';
+import { signedAuthorization } from '../test/support/signature';
 import { callbackCredential, chain, triggerNode, triggerPath } from '../e2e/support/workflows';
 
 const SECRET = 'bench-signature-secret';
@@ -43,18 +43,7 @@ function prepareCallbacks(count: number): Prepared[] {
 			status: 'delivered',
 			client_ref: 'AI Studio',
 		});
-		const authorization = `Bearer ${jwt.sign(
-			{
-				iat: Math.floor(Date.now() / 1000),
-				jti: randomUUID(),
-				iss: 'Vonage',
-				payload_hash: createHash('sha256').update(body).digest('hex'),
-				api_key: 'bench-account',
-			},
-			SECRET,
-			{ algorithm: 'HS256' },
-		)}`;
-		return { body, authorization };
+		return { body, authorization: signedAuthorization(body, SECRET) };
 	});
 }
 

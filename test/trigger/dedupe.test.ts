@@ -1,6 +1,5 @@
 // Proves repeats of (message UUID, status) are dropped within the window, memory stays bounded and shared,
 // and that the decision order keeps forged callbacks out of that memory.
-import { createHash, createHmac } from 'node:crypto';
 
 import {
 	CallbackDeduper,
@@ -9,6 +8,7 @@ import {
 	sharedDeduper,
 	type CallbackSettings,
 } from '../../nodes/VonageAiStudioTrigger/callback';
+import { signedAuthorization } from '../support/signature';
 
 function clock(start = 1_000_000) {
 	let now = start;
@@ -89,15 +89,7 @@ describe('decideCallback', () => {
 	const now = 1_741_215_101;
 	const payload = (status: string, messageUuid = 'aaaaaaaa-0000-4000-8000-000000000001') =>
 		Buffer.from(JSON.stringify({ message_uuid: messageUuid, status, channel: 'whatsapp', to: '447700900000' }));
-	const sign = (rawBody: Buffer) => {
-		const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-		const input = `${encode({ alg: 'HS256', typ: 'JWT' })}.${encode({
-			iat: now,
-			iss: 'Vonage',
-			payload_hash: createHash('sha256').update(rawBody).digest('hex'),
-		})}`;
-		return `Bearer ${input}.${createHmac('sha256', signatureSecret).update(input).digest('base64url')}`;
-	};
+	const sign = (rawBody: Buffer) => signedAuthorization(rawBody.toString(), signatureSecret, now);
 	const settings = (overrides: Partial<CallbackSettings> = {}): CallbackSettings => ({
 		authentication: 'signature',
 		signatureSecret,
