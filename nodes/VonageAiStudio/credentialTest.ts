@@ -7,12 +7,26 @@ import type { ICredentialDataDecryptedObject, ICredentialTestFunctions, ICredent
 import { redact } from './apiErrors';
 import { readAccount } from './send';
 import { StudioHttpError, StudioNetworkError } from '../shared/errors';
+import { redisProblem } from '../shared/redisRateGate';
 import { STUDIO_PATHS } from '../shared/studioApi';
 import { postToStudio } from '../shared/transport';
 
 export const CREDENTIAL_TEST_BODY = { channel: 'whatsapp' } as const;
 
 export async function testStudioCredential(data: ICredentialDataDecryptedObject): Promise<INodeCredentialTestResult> {
+	const studio = await testStudioKey(data);
+	const redisUrl = readAccount(data).redisUrl;
+	if (studio.status !== 'OK' || !redisUrl) return studio;
+	// Every send would fail on an unreachable shared gate, so saying so now saves a failed campaign.
+	const problem = await redisProblem(redisUrl);
+	if (!problem) return { status: 'OK', message: `${studio.message} The shared rate gate's Redis answered.` };
+	return {
+		status: 'Error',
+		message: `${studio.message} But the Shared Rate Gate Redis URL does not work: ${problem}. Every send would fail until it does; fix it, or clear it when only one n8n process sends.`,
+	};
+}
+
+async function testStudioKey(data: ICredentialDataDecryptedObject): Promise<INodeCredentialTestResult> {
 	const account = readAccount(data);
 	const host = new URL(account.baseUrl).host;
 	const result = (status: 'OK' | 'Error', message: string): INodeCredentialTestResult => ({ status, message: redact(message, account.apiKey) });

@@ -29,6 +29,7 @@ import {
 } from './callback';
 import { sharedSecretsCache, type ReadSecrets } from './secretsCache';
 import { claimFirstSighting, repeatMemoryClient } from './sharedRepeats';
+import { redisProblem } from '../shared/redisRateGate';
 
 interface CallbackCredential {
 	token?: string;
@@ -342,15 +343,23 @@ export class VonageAiStudioTrigger implements INodeType {
 
 	methods = {
 		credentialTest: {
-			// The credential contacts nothing, so saving it checks only that its secrets are usable.
+			// The secrets contact nothing, so saving checks that they are usable, and that the Redis answers if set.
 			async vonageAiStudioCallbackSecrets(
 				this: ICredentialTestFunctions,
 				credential: ICredentialsDecrypted,
 			): Promise<INodeCredentialTestResult> {
-				const problem = checkCallbackSecrets(credential.data ?? {});
-				return problem
-					? { status: 'Error', message: problem }
-					: { status: 'OK', message: 'The secrets are usable; they are checked when callbacks arrive' };
+				const data = credential.data ?? {};
+				const problem = checkCallbackSecrets(data);
+				if (problem) return { status: 'Error', message: problem };
+				const redisUrl = typeof data.redisUrl === 'string' ? data.redisUrl.trim() : '';
+				const unreachable = redisUrl ? await redisProblem(redisUrl) : undefined;
+				if (unreachable) {
+					return {
+						status: 'Error',
+						message: `The secrets are usable, but the Shared Repeat Memory Redis URL does not work: ${unreachable}. Callbacks would still be let through, without recognising repeats across processes.`,
+					};
+				}
+				return { status: 'OK', message: 'The secrets are usable; they are checked when callbacks arrive' };
 			},
 		},
 	};

@@ -326,6 +326,27 @@ export function createRedisClient(url: string, options: RedisConnectionOptions =
 	return client;
 }
 
+/**
+ * For the credential tests: undefined when a Redis at `url` answers PING within `timeoutMs`, else what went wrong,
+ * naming host and port only (the URL may carry a password). Uses a connection of its own, closed afterwards.
+ */
+export async function redisProblem(url: string, timeoutMs = 3000): Promise<string | undefined> {
+	let client: Redis;
+	try {
+		client = createRedisClient(url, { connectTimeoutMs: timeoutMs });
+	} catch (error) {
+		return `the URL could not be read (${(error as Error).message})`;
+	}
+	try {
+		await withDeadline(client.ping(), timeoutMs, 'PING');
+		return undefined;
+	} catch (error) {
+		return `${describeRedis(client)} did not answer: ${(error as Error).message}`;
+	} finally {
+		client.disconnect();
+	}
+}
+
 export function getSharedRedisClient(url: string): Redis {
 	const registry = clients();
 	let client = registry.get(url);

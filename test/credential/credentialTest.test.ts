@@ -4,6 +4,7 @@ import { testStudioCredential } from '../../nodes/VonageAiStudio/credentialTest'
 import { VonageAiStudio } from '../../nodes/VonageAiStudio/VonageAiStudio.node';
 import { closeAllPools } from '../../nodes/shared/transport';
 import { startSimulator, type StudioSimulator } from '../simulator/simulator';
+import { startRedis } from '../support/redisServer';
 
 const API_KEY = 'sk-cred-test-5531';
 let simulator: StudioSimulator;
@@ -49,4 +50,34 @@ it('says the host is unreachable, which is not the same as a rejected key', asyn
 
 it('asks for a key when there is none', async () => {
 	expect(await testStudioCredential(data({ apiKey: '' }))).toMatchObject({ status: 'Error', message: expect.stringContaining('Enter the API key') });
+});
+
+describe('with a Shared Rate Gate Redis URL', () => {
+	it('also checks that the Redis answers', async () => {
+		const redis = await startRedis();
+		try {
+			const result = await testStudioCredential(data({ apiKey: API_KEY, redisUrl: redis.url }));
+			expect(result).toEqual({ status: 'OK', message: expect.stringMatching(/Key accepted.*Redis answered/) });
+		} finally {
+			await redis.stop();
+		}
+	});
+
+	it('says a Redis that does not answer would fail every send, naming host and port but not the password', async () => {
+		const gone = await startRedis();
+		const port = gone.port;
+		await gone.stop();
+		const result = await testStudioCredential(data({ apiKey: API_KEY, redisUrl: `redis://:redis-pass-77@127.0.0.1:${port}` }));
+		expect(result.status).toBe('Error');
+		expect(result.message).toContain('Key accepted');
+		expect(result.message).toContain(`Shared Rate Gate Redis URL does not work: 127.0.0.1:${port} did not answer`);
+		expect(result.message).toContain('Every send would fail');
+		expect(result.message).not.toContain('redis-pass-77');
+	});
+
+	it('reports a rejected key first', async () => {
+		const result = await testStudioCredential(data({ apiKey: 'sk-wrong-991', redisUrl: 'redis://127.0.0.1:1' }));
+		expect(result.message).toContain('Studio rejected this API key');
+		expect(result.message).not.toContain('Redis');
+	});
 });

@@ -11,6 +11,8 @@ import { closeSharedRedisClients, createRedisClient } from '../../nodes/shared/r
 import { claimFirstSighting } from '../../nodes/VonageAiStudioTrigger/sharedRepeats';
 import { startRedis, type RedisServer } from '../support/redisServer';
 import { startWebhookHarness, type WebhookHarness } from '../support/webhookHarness';
+import type { ICredentialTestFunctions } from 'n8n-workflow';
+import { VonageAiStudioTrigger } from '../../nodes/VonageAiStudioTrigger/VonageAiStudioTrigger.node';
 import type { TriggerWorkerReady, TriggerWorkerResult } from './triggerWorker';
 
 jest.setTimeout(60_000);
@@ -136,5 +138,29 @@ describe('Redis out of reach', () => {
 		const repeat = await post(harness.statusUrl({ token }), callback);
 		expect(repeat.text).toContain('a repeat, ignored');
 		expect(harness.executions).toHaveLength(1);
+	});
+});
+
+describe('saving the callback credential with a Redis URL', () => {
+	const test = (data: Record<string, unknown>) =>
+		new VonageAiStudioTrigger().methods.credentialTest.vonageAiStudioCallbackSecrets.call({} as ICredentialTestFunctions, {
+			id: 'c1',
+			name: 'Callback',
+			type: 'vonageAiStudioCallbackApi',
+			data: data as never,
+		});
+
+	it('checks that the Redis answers', async () => {
+		expect(await test({ token, redisUrl: redis.url })).toMatchObject({ status: 'OK' });
+	});
+
+	it('says when it does not, naming host and port but not the password', async () => {
+		const gone = await startRedis();
+		const port = gone.port;
+		await gone.stop();
+		const result = await test({ token, redisUrl: `redis://:redis-pass-77@127.0.0.1:${port}` });
+		expect(result.status).toBe('Error');
+		expect(result.message).toContain(`Shared Repeat Memory Redis URL does not work: 127.0.0.1:${port} did not answer`);
+		expect(result.message).not.toContain('redis-pass-77');
 	});
 });
