@@ -5,7 +5,7 @@
 import type { ICredentialDataDecryptedObject, ICredentialTestFunctions, ICredentialsDecrypted, INodeCredentialTestResult } from 'n8n-workflow';
 
 import { redact } from './apiErrors';
-import { readAccount } from './send';
+import { readAccount, type StudioAccount } from './send';
 import { StudioHttpError, StudioNetworkError } from '../shared/errors';
 import { redisProblem } from '../shared/redisRateGate';
 import { STUDIO_PATHS } from '../shared/studioApi';
@@ -14,11 +14,11 @@ import { postToStudio } from '../shared/transport';
 export const CREDENTIAL_TEST_BODY = { channel: 'whatsapp' } as const;
 
 export async function testStudioCredential(data: ICredentialDataDecryptedObject): Promise<INodeCredentialTestResult> {
-	const studio = await testStudioKey(data);
-	const redisUrl = readAccount(data).redisUrl;
-	if (studio.status !== 'OK' || !redisUrl) return studio;
+	const account = readAccount(data);
+	const studio = await testStudioKey(account);
+	if (studio.status !== 'OK' || !account.redisUrl) return studio;
 	// Every send would fail on an unreachable shared gate, so saying so now saves a failed campaign.
-	const problem = await redisProblem(redisUrl);
+	const problem = await redisProblem(account.redisUrl);
 	if (!problem) return { status: 'OK', message: `${studio.message} The shared rate gate's Redis answered.` };
 	return {
 		status: 'Error',
@@ -26,8 +26,7 @@ export async function testStudioCredential(data: ICredentialDataDecryptedObject)
 	};
 }
 
-async function testStudioKey(data: ICredentialDataDecryptedObject): Promise<INodeCredentialTestResult> {
-	const account = readAccount(data);
+async function testStudioKey(account: StudioAccount): Promise<INodeCredentialTestResult> {
 	const host = new URL(account.baseUrl).host;
 	const result = (status: 'OK' | 'Error', message: string): INodeCredentialTestResult => ({ status, message: redact(message, account.apiKey) });
 	if (!account.apiKey) return result('Error', 'Enter the API key generated in the AI Studio canvas (user menu, Generate API Key).');

@@ -28,8 +28,8 @@ import {
 	type Refusal,
 } from './callback';
 import { sharedSecretsCache, type ReadSecrets } from './secretsCache';
-import { claimFirstSighting, repeatMemoryClient } from './sharedRepeats';
-import { redisProblem } from '../shared/redisRateGate';
+import { claimFirstSighting } from './sharedRepeats';
+import { getSharedRedisClient, redisProblem } from '../shared/redisRateGate';
 
 interface CallbackCredential {
 	token?: string;
@@ -87,11 +87,16 @@ function forgetSecrets(context: IWebhookFunctions) {
 	if (key !== undefined) sharedSecretsCache<CallbackCredential>().forget(key);
 }
 
+/** This trigger node in its workflow: what the repeat memory and the kept secrets are scoped to. */
+function nodeScope(context: IWebhookFunctions): string {
+	return `${context.getWorkflow().id ?? 'unsaved'}/${context.getNode().id}`;
+}
+
 /** Undefined when the secrets must not be reused: a test URL request, or no credential chosen in the node. */
 function secretsKey(context: IWebhookFunctions): string | undefined {
 	const credentialId = context.getNode().credentials?.[CALLBACK_CREDENTIAL_TYPE]?.id;
 	if (!credentialId || context.getMode() === 'manual') return undefined;
-	return `${context.getWorkflow().id ?? 'unsaved'}/${context.getNode().id}/${credentialId}`;
+	return `${nodeScope(context)}/${credentialId}`;
 }
 
 const unreadableCredential = (error: unknown): Refusal => ({
@@ -125,11 +130,12 @@ async function checkOtherProcesses(
 	scope: string,
 	windowMs: number,
 ): Promise<CallbackOutcome> {
-	if (outcome.kind !== 'accepted' || !redisUrl?.trim()) return outcome;
+	const url = redisUrl?.trim();
+	if (outcome.kind !== 'accepted' || !url) return outcome;
 	const key = dedupeKey(outcome.callback);
 	if (key === undefined) return outcome;
 	try {
-		const first = await claimFirstSighting(repeatMemoryClient(redisUrl), scope, key, windowMs);
+		const first = await claimFirstSighting(getSharedRedisClient(url), scope, key, windowMs);
 		return first ? outcome : { kind: 'ignored', reason: 'duplicate', callback: outcome.callback };
 	} catch (error) {
 		context.logger.warn(
@@ -388,7 +394,7 @@ export class VonageAiStudioTrigger implements INodeType {
 
 		const request = this.getRequestObject() as unknown as CallbackHttpRequest;
 		const rawBody = await receivedBytes(request, this.getBodyData());
-		const repeatScope = `${this.getWorkflow().id ?? 'unsaved'}/${this.getNode().id}`;
+		const repeatScope = nodeScope(this);
 		const repeatWindowMs = (this.getNodeParameter('repeatWindowMinutes', 10) as number) * 60_000;
 		const deduper = dropRepeats ? sharedDeduper(repeatScope, { windowMs: repeatWindowMs }) : undefined;
 		const decide = (secrets: CallbackCredential): CallbackOutcome =>

@@ -3,7 +3,7 @@
 // a (message, status) is claimed there with SET NX, so exactly one process starts an execution for it.
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { getSharedRedisClient, withDeadline } from '../shared/redisRateGate';
+import { withDeadline } from '../shared/redisRateGate';
 
 /** How long one claim may take before the callback is let through (a repeat is better than a lost status). */
 export const SHARED_REPEATS_TIMEOUT_MS = 1000;
@@ -27,9 +27,4 @@ export async function claimFirstSighting(
 ): Promise<boolean> {
 	const claim = client.set(sharedRepeatKey(scope, key), '1', 'PX', Math.max(1, Math.round(windowMs)), 'NX');
 	return (await withDeadline(claim, timeoutMs, 'repeat memory')) === 'OK';
-}
-
-/** The process-wide client for a URL (the same one the rate gate and ledger use). */
-export function repeatMemoryClient(redisUrl: string): Redis {
-	return getSharedRedisClient(redisUrl.trim());
 }
