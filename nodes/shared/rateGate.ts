@@ -268,6 +268,21 @@ export function accountId(region: string, apiKey: string): string {
 	return `${region}:${keyHash.slice(0, 32)}`;
 }
 
+/**
+ * Where one account's shared state (gate, ledger) lives: its id, the Redis URL (undefined: in this process), and
+ * the registry key naming both, so an edited URL gets a gate and a ledger of its own.
+ */
+export function accountStore(
+	region: string,
+	apiKey: string,
+	redisUrl: string | undefined,
+): { account: string; redisUrl?: string; key: string } {
+	const account = accountId(region, apiKey);
+	const url = redisUrl?.trim() || undefined;
+	if (!url) return { account, key: `local:${account}` };
+	return { account, redisUrl: url, key: `redis:${createHash('sha256').update(url, 'utf8').digest('hex')}:${account}` };
+}
+
 export interface GetRateGateOptions {
 	region: string;
 	apiKey: string;
@@ -288,10 +303,8 @@ function registry(): Map<string, ConfigurableGate> {
 
 /** The gate shared by every send for this account in this process (or, with `redisUrl`, across processes). */
 export function getRateGate(options: GetRateGateOptions): RateGate {
-	const account = accountId(options.region, options.apiKey);
-	const redisUrl = options.redisUrl?.trim() || undefined;
+	const { account, redisUrl, key } = accountStore(options.region, options.apiKey, options.redisUrl);
 	const settings: RateGateSettings = { tier: options.tier, marginMs: options.marginMs };
-	const key = redisUrl ? `redis:${createHash('sha256').update(redisUrl).digest('hex')}:${account}` : `local:${account}`;
 	const gates = registry();
 	const existing = gates.get(key);
 	if (existing) {

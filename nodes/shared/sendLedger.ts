@@ -2,7 +2,7 @@
 // Keys come from the caller (execution + node + item, or the user's idempotency key) and are hashed here.
 import { createHash, randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { accountId } from './rateGate';
+import { accountStore } from './rateGate';
 import { RedisUnavailableError, describeRedis, getSharedRedisClient, withDeadline } from './redisRateGate';
 import { processWide } from './processWide';
 
@@ -209,9 +209,7 @@ function registry(): Map<string, SendLedger> {
 
 /** The ledger shared by every send for this account in this process (or, with `redisUrl`, across processes). */
 export function getSendLedger(options: GetSendLedgerOptions): SendLedger {
-	const account = accountId(options.region, options.apiKey);
-	const redisUrl = options.redisUrl?.trim() || undefined;
-	const key = redisUrl ? `redis:${hashKey(redisUrl)}:${account}` : `local:${account}`;
+	const { account, redisUrl, key } = accountStore(options.region, options.apiKey, options.redisUrl);
 	const ledgers = registry();
 	let ledger = ledgers.get(key);
 	if (!ledger) {
