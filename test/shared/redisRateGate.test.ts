@@ -1,9 +1,7 @@
 // The Redis-backed gate with a real redis-server: one budget across gate instances and across 3 real processes
 // (checked at the simulator's arrival times), failing items clearly when Redis goes away mid-run, cancellation,
 // the shared 429 slowdown, lazy connection, and no API key in Redis.
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { Redis } from 'ioredis';
 import { SendCancelledError } from '../../nodes/shared/errors';
 import { dispatchSends } from '../../nodes/shared/dispatcher';
@@ -16,6 +14,7 @@ import { maxInAnyWindow } from '../simulator/windows';
 import { startRedis, type RedisServer } from '../support/redisServer';
 import type { GateWorkerResult } from './gateWorker';
 import { whatsappSessionBody } from '../support/fixtures';
+import { tsxWorker } from '../support/processes';
 
 jest.setTimeout(60_000);
 
@@ -25,7 +24,6 @@ jest.setTimeout(60_000);
 const REAL_TIME_MARGIN_MS = 100;
 
 const API_KEY = 'redis-gate-test-key';
-const ROOT = join(__dirname, '..', '..');
 
 let redis: RedisServer;
 let sim: StudioSimulator;
@@ -98,30 +96,23 @@ describe('RedisRateGate', () => {
 		const tier = 3;
 		const perProcess = 8;
 		sim.configure({ tier });
-		const children = ['1', '2', '3'].map((id) =>
-			spawn(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(__dirname, 'gateWorker.ts')], {
-				cwd: ROOT,
-				env: {
-					...process.env,
-					GATE_WORKER_ID: id,
-					GATE_WORKER_COUNT: String(perProcess),
-					GATE_WORKER_TIER: String(tier),
-					GATE_WORKER_MARGIN_MS: String(REAL_TIME_MARGIN_MS),
-					GATE_WORKER_STUDIO_URL: sim.url,
-					GATE_WORKER_API_KEY: API_KEY,
-					GATE_WORKER_REDIS_URL: redis.url,
-				},
-				stdio: ['pipe', 'pipe', 'inherit'],
+		const workers = ['1', '2', '3'].map((id) =>
+			tsxWorker(join(__dirname, 'gateWorker.ts'), {
+				GATE_WORKER_ID: id,
+				GATE_WORKER_COUNT: String(perProcess),
+				GATE_WORKER_TIER: String(tier),
+				GATE_WORKER_MARGIN_MS: String(REAL_TIME_MARGIN_MS),
+				GATE_WORKER_STUDIO_URL: sim.url,
+				GATE_WORKER_API_KEY: API_KEY,
+				GATE_WORKER_REDIS_URL: redis.url,
 			}),
 		);
-		const exited = children.map((child) => new Promise((resolve) => child.once('exit', resolve)));
-		const lines = children.map((child) => createInterface({ input: child.stdout! })[Symbol.asyncIterator]());
 		// Everyone ready first, so tsx start-up CPU does not overlap the sends.
-		for (const line of lines) expect((await line.next()).value).toBe('ready');
-		for (const child of children) child.stdin!.end('go\n');
+		for (const { lines } of workers) expect((await lines.next()).value).toBe('ready');
+		for (const { child } of workers) child.stdin!.end('go\n');
 		const results: GateWorkerResult[] = [];
-		for (const line of lines) results.push(JSON.parse((await line.next()).value as string) as GateWorkerResult);
-		expect(await Promise.all(exited)).toEqual([0, 0, 0]);
+		for (const { lines } of workers) results.push(JSON.parse((await lines.next()).value as string) as GateWorkerResult);
+		expect(await Promise.all(workers.map((worker) => worker.exited))).toEqual([0, 0, 0]);
 
 		expect(results.map((r) => [r.sent, r.failed])).toEqual([
 			[perProcess, 0],

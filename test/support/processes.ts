@@ -2,6 +2,8 @@
 // output, waiting for a log line, and stopping newest first, each waited for, even when a test failed half-way.
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 
 const MAX_OUTPUT_CHARS = 4_000_000;
 
@@ -201,4 +203,28 @@ export class Stack {
 		}
 		if (errors.length > 0) throw errors[0];
 	}
+}
+
+export interface TsxWorker {
+	child: ChildProcess;
+	/** Its stdout, a line at a time. */
+	lines: AsyncIterator<string>;
+	/** Its exit code. */
+	exited: Promise<number | null>;
+}
+
+const REPO_ROOT = join(__dirname, '..', '..');
+
+/** A TypeScript script run by the project's tsx as a process of its own (the cross-process tests' workers). */
+export function tsxWorker(script: string, env: Record<string, string>): TsxWorker {
+	const child = spawn(join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), [script], {
+		cwd: REPO_ROOT,
+		env: { ...process.env, ...env },
+		stdio: ['pipe', 'pipe', 'inherit'],
+	});
+	return {
+		child,
+		lines: createInterface({ input: child.stdout! })[Symbol.asyncIterator](),
+		exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))),
+	};
 }

@@ -2,13 +2,12 @@
 // trigger (n8n-core's WebhookContext) receive the same callbacks and exactly one starts an execution for each;
 // without the Redis URL each process starts its own (what the setting is for); Redis out of reach lets callbacks
 // through rather than lose a status.
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { request } from 'undici';
 
 import { closeSharedRedisClients, createRedisClient } from '../../nodes/shared/redisRateGate';
 import { claimFirstSighting } from '../../nodes/VonageAiStudioTrigger/sharedRepeats';
+import { tsxWorker } from '../support/processes';
 import { startRedis, type RedisServer } from '../support/redisServer';
 import { startWebhookHarness, type WebhookHarness } from '../support/webhookHarness';
 import type { ICredentialTestFunctions } from 'n8n-workflow';
@@ -17,7 +16,6 @@ import type { TriggerWorkerReady, TriggerWorkerResult } from './triggerWorker';
 
 jest.setTimeout(60_000);
 
-const ROOT = join(__dirname, '..', '..');
 const token = 'example-status-url-token';
 
 let redis: RedisServer;
@@ -43,29 +41,22 @@ async function post(url: string, body: object): Promise<{ statusCode: number; te
 
 /** Starts `count` trigger processes for one workflow and node; returns their status URLs and a way to end them. */
 async function triggerProcesses(count: number, redisUrl: string, workflowId: string) {
-	const children = Array.from({ length: count }, () =>
-		spawn(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(__dirname, 'triggerWorker.ts')], {
-			cwd: ROOT,
-			env: {
-				...process.env,
-				TRIGGER_WORKER_TOKEN: token,
-				TRIGGER_WORKER_REDIS_URL: redisUrl,
-				TRIGGER_WORKER_WORKFLOW_ID: workflowId,
-			},
-			stdio: ['pipe', 'pipe', 'inherit'],
+	const workers = Array.from({ length: count }, () =>
+		tsxWorker(join(__dirname, 'triggerWorker.ts'), {
+			TRIGGER_WORKER_TOKEN: token,
+			TRIGGER_WORKER_REDIS_URL: redisUrl,
+			TRIGGER_WORKER_WORKFLOW_ID: workflowId,
 		}),
 	);
-	const exited = children.map((child) => new Promise((resolve) => child.once('exit', resolve)));
-	const lines = children.map((child) => createInterface({ input: child.stdout! })[Symbol.asyncIterator]());
 	const urls: string[] = [];
-	for (const line of lines) urls.push((JSON.parse((await line.next()).value as string) as TriggerWorkerReady).statusUrl);
+	for (const { lines } of workers) urls.push((JSON.parse((await lines.next()).value as string) as TriggerWorkerReady).statusUrl);
 	return {
 		urls,
 		async finish(): Promise<TriggerWorkerResult[]> {
-			for (const child of children) child.stdin!.end();
+			for (const { child } of workers) child.stdin!.end();
 			const results: TriggerWorkerResult[] = [];
-			for (const line of lines) results.push(JSON.parse((await line.next()).value as string) as TriggerWorkerResult);
-			expect(await Promise.all(exited)).toEqual(results.map(() => 0));
+			for (const { lines } of workers) results.push(JSON.parse((await lines.next()).value as string) as TriggerWorkerResult);
+			expect(await Promise.all(workers.map((worker) => worker.exited))).toEqual(results.map(() => 0));
 			return results;
 		},
 	};
