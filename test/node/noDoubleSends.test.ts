@@ -8,6 +8,7 @@ import { startSimulator, type StudioSimulator } from '../simulator/simulator';
 import { maxInAnyWindow } from '../simulator/windows';
 import { runStudioNode } from '../support/engine';
 import { startRedis, type RedisServer } from '../support/redisServer';
+import { REAL_TIME_MARGIN_MS } from '../support/fixtures';
 
 const API_KEY = 'sk-ledger-test-91b2';
 let simulator: StudioSimulator;
@@ -168,7 +169,11 @@ describe('concurrent executions and cancellation', () => {
 		simulator = await startSimulator({ apiKey: API_KEY, tier: 3, callbacks: false, latencyMs: { min: 50, max: 400 } });
 		const runs = await Promise.all(
 			Array.from({ length: 8 }, (_, execution) =>
-				runStudioNode({ parameters: parameters(), items: contacts(3, execution * 10), credentials: credentials(3) }),
+				runStudioNode({
+					parameters: parameters(),
+					items: contacts(3, execution * 10),
+					credentials: credentials(3, { safetyMarginMs: REAL_TIME_MARGIN_MS }),
+				}),
 			),
 		);
 		expect(runs.every((run) => run.error === undefined)).toBe(true);

@@ -7,12 +7,7 @@ import { STUDIO_PATHS } from '../../nodes/shared/studioApi';
 import { closeAllPools, postToStudio, type StudioResponse } from '../../nodes/shared/transport';
 import { startSimulator, type StudioSimulator } from '../simulator/simulator';
 import { maxInAnyWindow } from '../simulator/windows';
-import { whatsappSessionBody } from '../support/fixtures';
-
-// Real-time checks of the window use a wide safety margin: on a starved CPU the loopback arrival (or the
-// moment a caller records its start) can lag by tens of milliseconds. The exact rule with the default margin is
-// proven in virtual time (rateGate.test.ts) and measured precisely by the benchmark.
-const REAL_TIME_MARGIN_MS = 100;
+import { REAL_TIME_MARGIN_MS, whatsappSessionBody } from '../support/fixtures';
 
 const API_KEY = 'dispatcher-test-key';
 

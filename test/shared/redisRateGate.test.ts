@@ -13,15 +13,10 @@ import { startSimulator, type StudioSimulator } from '../simulator/simulator';
 import { maxInAnyWindow } from '../simulator/windows';
 import { startRedis, type RedisServer } from '../support/redisServer';
 import type { GateWorkerResult } from './gateWorker';
-import { whatsappSessionBody } from '../support/fixtures';
+import { REAL_TIME_MARGIN_MS, whatsappSessionBody } from '../support/fixtures';
 import { tsxWorker } from '../support/processes';
 
 jest.setTimeout(60_000);
-
-// Real-time checks of the window use a wide safety margin: on a starved CPU the loopback arrival (or the
-// moment a caller records its start) can lag by tens of milliseconds. The exact rule with the default margin is
-// proven in virtual time (rateGate.test.ts) and measured precisely by the benchmark.
-const REAL_TIME_MARGIN_MS = 100;
 
 const API_KEY = 'redis-gate-test-key';
 
