@@ -46,6 +46,18 @@ describe('parseCliArgs', () => {
 		expect(parseCliArgs([])).toEqual({ help: false, options: {} });
 	});
 
+	it('reads the trip to the limiter: fixed, a range, or a range with rare long trips', () => {
+		expect(parseCliArgs(['--arrival-delay', '40'])).toEqual({ help: false, options: { arrivalDelayMs: 40 } });
+		expect(parseCliArgs(['--arrival-delay', '20-120'])).toEqual({ help: false, options: { arrivalDelayMs: { min: 20, max: 120 } } });
+		expect(parseCliArgs(['--arrival-delay', '30-50,1%:300-400'])).toEqual({
+			help: false,
+			options: { arrivalDelayMs: { min: 30, max: 50, spikes: { share: 0.01, min: 300, max: 400 } } },
+		});
+		expect(() => parseCliArgs(['--arrival-delay', '120-20'])).toThrow(/--arrival-delay: .*below/);
+		expect(() => parseCliArgs(['--arrival-delay', '30-50,1:300'])).toThrow(/--arrival-delay: .*SHARE%/);
+		expect(() => parseCliArgs(['--arrival-delay', 'slow'])).toThrow(/--arrival-delay/);
+	});
+
 	it('asks for help and refuses bad input', () => {
 		expect(parseCliArgs(['--help'])).toEqual({ help: true });
 		expect(parseCliArgs(['-h'])).toEqual({ help: true });

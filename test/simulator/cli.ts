@@ -1,5 +1,6 @@
 // Runs the Studio simulator as its own process: `npm run simulator -- --port 4010 --tier 1 ...`.
 import { parseArgs } from 'node:util';
+import { parseDelayShape } from './delayShape';
 import { startSimulator, type FailStatus, type SimulatorOptions } from './simulator';
 
 export const USAGE = `Usage: npm run simulator -- [options]
@@ -12,6 +13,8 @@ Options:
   --api-key KEY                 the X-Vgai-Key to accept (default sim-key)
   --tier N                      accepted sessions per sliding second (default 1)
   --latency MS | MIN-MAX        delay before answering, fixed or uniform in a range (default 0)
+  --arrival-delay SHAPE         the trip to the rate limiter, drawn per request: MS, MIN-MAX, or
+                                MIN-MAX,SHARE%:MIN-MAX for rare long trips (e.g. 30-50,1%:300-400)
   --agents ID[,ID...]           known agent ids; others get Studio's not-found answer (repeatable)
   --fail NUMBER=STATUS          callbacks for this "to" end in rejected or undeliverable (repeatable)
   --no-callbacks                do not post status callbacks
@@ -54,6 +57,7 @@ export function parseCliArgs(argv: string[]): CliCommand {
 			'api-key': { type: 'string' },
 			tier: { type: 'string' },
 			latency: { type: 'string' },
+			'arrival-delay': { type: 'string' },
 			agents: { type: 'string', multiple: true },
 			fail: { type: 'string', multiple: true },
 			'no-callbacks': { type: 'boolean' },
@@ -82,6 +86,13 @@ export function parseCliArgs(argv: string[]): CliCommand {
 		options.latencyMs = range
 			? { min: Number(range[1]), max: Number(range[2]) }
 			: toNumber('latency', values.latency);
+	}
+	if (values['arrival-delay'] !== undefined) {
+		try {
+			options.arrivalDelayMs = parseDelayShape(values['arrival-delay']);
+		} catch (error) {
+			throw new Error(`--arrival-delay: ${(error as Error).message}`);
+		}
 	}
 	options.agents = list(values.agents);
 	if (values.fail) {

@@ -272,6 +272,43 @@ describe('accepting a session', () => {
 	});
 });
 
+describe('the trip to the limiter', () => {
+	it('counts a request as arriving after its trip: a request sent first but travelling longer arrives second and is the one refused', async () => {
+		// Tier 1: two requests 40 ms apart; the first takes 200 ms to reach the limiter, the second 20 ms.
+		const sim = await simulator({ arrivalDelayMs: 200 });
+		const first = send(sim, '/messaging/conversation', whatsappBody({ to: '447700900010' }));
+		await new Promise((resolve) => setTimeout(resolve, 40));
+		sim.configure({ arrivalDelayMs: 20 });
+		const second = send(sim, '/messaging/conversation', whatsappBody({ to: '447700900011' }));
+		const [a, b] = await Promise.all([first, second]);
+		expect([a.status, b.status]).toEqual([429, 200]);
+		expect(sim.sessions.map((s) => s.body.to)).toEqual(['447700900011']);
+		expect(sim.requests.map((r) => r.status)).toEqual([200, 429]);
+	});
+
+	it('draws each trip from the shape: a range, and rare long trips in their share', async () => {
+		const sim = await simulator({ tier: 1000, arrivalDelayMs: { min: 20, max: 40, spikes: { share: 0.25, min: 200, max: 220 } }, seed: 7 });
+		const trips: number[] = [];
+		for (let i = 0; i < 40; i++) {
+			const sentAt = performance.timeOrigin + performance.now();
+			await send(sim, '/messaging/conversation', whatsappBody({ to: `4477009000${String(i).padStart(2, '0')}` }));
+			trips.push(sim.requests[i].arrivedAt - sentAt);
+		}
+		const long = trips.filter((ms) => ms >= 195);
+		const usual = trips.filter((ms) => ms < 195);
+		expect(long.length).toBeGreaterThanOrEqual(4);
+		expect(long.length).toBeLessThanOrEqual(18);
+		for (const ms of usual) expect(ms).toBeGreaterThanOrEqual(19);
+		for (const ms of usual) expect(ms).toBeLessThan(120); // 40 ms and loopback noise
+		for (const ms of long) expect(ms).toBeLessThan(300);
+	});
+
+	it('refuses a shape that cannot be drawn', async () => {
+		await expect(simulator({ arrivalDelayMs: { min: 50, max: 10 } })).rejects.toThrow(/arrivalDelayMs/);
+		await expect(simulator({ arrivalDelayMs: { min: 1, max: 2, spikes: { share: 2, min: 1, max: 2 } } })).rejects.toThrow(/share/);
+	});
+});
+
 describe('agents', () => {
 	it('answers an unknown agent with Studio\'s not-found text, after validation and before the tier', async () => {
 		const { clock } = manualClock();

@@ -9,6 +9,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import jwt from 'jsonwebtoken';
 import { Agent, request } from 'undici';
 import { API_KEY_HEADER, STUDIO_PATHS } from '../../nodes/shared/studioApi';
+import { drawDelay, validateDelayShape, type DelayShape } from './delayShape';
 
 export type FailStatus = 'rejected' | 'undeliverable';
 
@@ -21,6 +22,11 @@ export interface SimulatorOptions {
 	tier?: number;
 	/** Delay before answering, after the arrival is recorded. A range picks uniformly in [min, max]. */
 	latencyMs?: number | { min: number; max: number };
+	/**
+	 * The trip to the rate limiter: each request counts as arriving this long after it was received (drawn per
+	 * request, see delayShape.ts), before it is decided and before `latencyMs`. Default 0 (loopback, no variation).
+	 */
+	arrivalDelayMs?: DelayShape;
 	/** When set, other agent_id values get Studio's "not found" answer. Default: any agent accepted. */
 	agents?: string[];
 	/** `to` numbers whose sessions fail: callbacks end in that status with an error object. */
@@ -204,6 +210,7 @@ function validateOptions(options: Partial<SimulatorOptions>): void {
 	} else {
 		nonNegative('latencyMs', latency);
 	}
+	validateDelayShape('arrivalDelayMs', options.arrivalDelayMs);
 	nonNegative('callbackDelayMs', options.callbackDelayMs);
 	nonNegative('maxBodyBytes', options.maxBodyBytes);
 	ratio('dropConnectionRatio', options.dropConnectionRatio);
@@ -511,6 +518,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<St
 		return latency.min + draw * (latency.max - latency.min);
 	}
 
+	function arrivalDelayFor(): number {
+		const shape = settings.arrivalDelayMs;
+		return shape === undefined ? 0 : drawDelay(shape, random ?? Math.random);
+	}
+
 	/** Accepted sessions in (arrivedAt - 1 s, arrivedAt], the window the tier applies to. */
 	function acceptedInWindowEndingAt(arrivedAt: number): number {
 		recentAccepted = recentAccepted.filter((time) => time > arrivedAt - RATE_WINDOW_MS);
@@ -578,6 +590,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<St
 			read = await readBody(req, settings.maxBodyBytes);
 		} catch {
 			return; // the client went away before sending the whole body: nothing arrived
+		}
+		const trip = arrivalDelayFor();
+		if (trip > 0) {
+			try {
+				await delay(trip, undefined, { signal: closing.signal });
+			} catch {
+				return; // closing
+			}
 		}
 		const arrivedAt = now();
 		const method = req.method ?? 'GET';
