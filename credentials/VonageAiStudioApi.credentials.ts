@@ -57,10 +57,10 @@ export class VonageAiStudioApi implements ICredentialType {
 			displayName: 'Rate Gate Safety Margin (Ms)',
 			name: 'safetyMarginMs',
 			type: 'number',
-			typeOptions: { minValue: 0, maxValue: 500 },
-			default: 25,
+			typeOptions: { minValue: 0, maxValue: 1000 },
+			default: 0,
 			description:
-				'Advanced: extra spacing added to each 1-second window, so that jitter between n8n and Studio cannot squeeze one more session into one of Studio\'s seconds. 25 ms keeps 97.6 % of the tier; raise it if Studio still answers 429 now and then (those are retried safely).',
+				'Advanced. 0 = automatic: the gate learns how much wider than a second its window must be for your link to Studio (trips vary with the network and a busy n8n), from response times and 429s, and keeps it as small as that allows. A number sets the least margin it may use.',
 		},
 		// A Redis URL usually carries the Redis password (redis://:password@host), so it is masked like one.
 		// eslint-disable-next-line @n8n/community-nodes/credential-unnecessary-password

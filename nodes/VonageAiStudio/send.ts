@@ -107,7 +107,7 @@ export async function runSends(requests: SendRequest[], context: RunContext): Pr
 		apiKey: account.apiKey,
 		tier: account.tier,
 		redisUrl: account.redisUrl,
-		marginMs: account.safetyMarginMs,
+		floorMs: account.safetyMarginMs,
 	});
 	const ledger = getSendLedger({ region: account.region, apiKey: account.apiKey, redisUrl: account.redisUrl });
 	const host = new URL(account.baseUrl).host;

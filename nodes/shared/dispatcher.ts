@@ -1,7 +1,7 @@
 // Drives a batch of prepared sends through the rate gate: bounded in-flight requests, the 429 policy, the send
 // ledger (no second session for the same item) and cancellation. Free of n8n types.
 import { SendCancelledError, StudioHttpError, StudioNetworkError } from './errors';
-import type { RateGate } from './rateGate';
+import { systemClock, type Admission, type GateClock, type RateGate } from './rateGate';
 import { PossiblySentError, type ClaimResult, type LedgerResult, type SendLedger } from './sendLedger';
 
 export interface DispatchJob<T> {
@@ -55,6 +55,8 @@ export interface DispatchOptions {
 	onProgress?(done: number, total: number): void;
 	/** Extra errors to treat as "certainly not sent" (for example a validation error thrown before the request). */
 	isDefinitelyNotSent?(error: unknown): boolean;
+	/** Timers for the waits between retries (virtual time in tests). Default: the system clock. */
+	clock?: GateClock;
 }
 
 export const DISPATCH_DEFAULTS = {
@@ -118,15 +120,15 @@ function describe(error: unknown): string {
 	return error instanceof Error ? error.message : String(error);
 }
 
-/** Waits `ms`, or rejects with SendCancelledError as soon as `signal` aborts. */
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+/** Waits `ms` on `clock`, or rejects with SendCancelledError as soon as `signal` aborts. */
+function sleep(clock: GateClock, ms: number, signal?: AbortSignal): Promise<void> {
 	if (signal?.aborted) return Promise.reject(new SendCancelledError());
 	return new Promise<void>((resolve, reject) => {
 		const onAbort = () => {
-			clearTimeout(timer);
+			clock.clearTimer(timer);
 			reject(new SendCancelledError());
 		};
-		const timer = setTimeout(() => {
+		const timer = clock.setTimer(() => {
 			signal?.removeEventListener('abort', onAbort);
 			resolve();
 		}, ms);
@@ -149,6 +151,7 @@ export async function dispatchSends<T>(
 	const notSentMaxTries = options.notSentMaxTries ?? DISPATCH_DEFAULTS.notSentMaxTries;
 	const maxInFlight = Math.max(1, Math.floor(options.maxInFlight ?? DISPATCH_DEFAULTS.maxInFlight));
 	const sendSignal = options.abortStartedSends && signal ? signal : NEVER_ABORTED;
+	const clock = options.clock ?? systemClock;
 
 	const results: Array<DispatchResult<T>> = new Array(jobs.length);
 	let done = 0;
@@ -169,7 +172,7 @@ export async function dispatchSends<T>(
 			if (claimed.state !== 'in-flight') return claimed;
 			const waited = Date.now() - started;
 			if (waited >= inFlightWaitMs) throw new SendInProgressError(waited);
-			await sleep(Math.min(DISPATCH_DEFAULTS.inFlightPollMs, inFlightWaitMs - waited), signal);
+			await sleep(clock, Math.min(DISPATCH_DEFAULTS.inFlightPollMs, inFlightWaitMs - waited), signal);
 		}
 	}
 
@@ -208,8 +211,9 @@ export async function dispatchSends<T>(
 		let notSent = 0;
 		let waitedMs = 0;
 		for (;;) {
+			let admission: Admission;
 			try {
-				await gate.acquire(signal);
+				admission = await gate.acquire(signal);
 			} catch (error) {
 				await release(key); // every earlier attempt was refused or never left: nothing reached Studio
 				return { index: job.index, outcome: 'failed', error, attempts };
@@ -218,17 +222,20 @@ export async function dispatchSends<T>(
 			let error: unknown;
 			try {
 				const result = await job.send(sendSignal);
+				admission.settle({ kind: 'accepted' });
 				await record(job, key, { kind: 'accepted', response: result, at: Date.now() });
 				return { index: job.index, outcome: 'sent', result, attempts };
 			} catch (caught) {
 				error = caught;
 			}
+			admission.settle(
+				isRateLimited(error) ? { kind: 'refused', retryAfterMs: (error as StudioHttpError).retryAfterMs } : { kind: 'other' },
+			);
 
 			const verdict = classify(error, options.isDefinitelyNotSent);
 			let delayMs: number | undefined;
 			if (verdict === 'rate-limited') {
 				const retryAfterMs = (error as StudioHttpError).retryAfterMs;
-				gate.penalize(retryAfterMs);
 				rateLimited++;
 				const budget = retry429.maxWaitMs - waitedMs;
 				if (attempts < retry429.maxTries && budget > 0) {
@@ -255,7 +262,7 @@ export async function dispatchSends<T>(
 				return { index: job.index, outcome: 'failed', error, attempts };
 			}
 			try {
-				await sleep(delayMs, signal);
+				await sleep(clock, delayMs, signal);
 			} catch (cancelled) {
 				await release(key);
 				return { index: job.index, outcome: 'failed', error: cancelled, attempts };

@@ -1,27 +1,48 @@
-// Paces the *starts* of Studio sends so that no 1-second window ever holds more starts than the account's tier,
-// shared by every node, item and execution that uses the same account (one gate per region + API-key hash).
+// Paces the *starts* of Studio sends so that no window of a second plus the learnt margin ever holds more starts
+// than the account's tier, shared by every node, item and execution that uses the same account (one gate per
+// region + API-key hash). How wide the margin must be is learnt from what Studio answers (spacing.ts).
 import { createHash } from 'node:crypto';
 import { RedisRateGate, closeSharedRedisClients, getSharedRedisClient } from './redisRateGate';
 import { processWide } from './processWide';
+import {
+	LinkWatch,
+	SPACING_RULE,
+	afterAccepted,
+	afterJitterRefusal,
+	classifyRefusal,
+	initialSpacing,
+	lateByMs,
+	type SpacingState,
+} from './spacing';
 import { WaitQueue } from './waitQueue';
+
+/** What Studio answered a send the gate admitted: the gate learns the link from it. */
+export type SendOutcome =
+	| { kind: 'accepted' }
+	/** 429: Studio refused it because a second held as many sessions as the tier. */
+	| { kind: 'refused'; retryAfterMs?: number }
+	/** Anything else (another HTTP error, a failure below HTTP, cancelled): teaches nothing about spacing. */
+	| { kind: 'other' };
+
+/** One admitted start. `settle` is called once, when the send's outcome is known. */
+export interface Admission {
+	settle(outcome: SendOutcome): void;
+}
 
 export interface RateGate {
 	/** Resolves at the moment one send may start. Rejects with SendCancelledError at once when `signal` aborts. */
-	acquire(signal?: AbortSignal): Promise<void>;
-	/** Studio answered 429: pause for `retryAfterMs` when given and slow down until the 429s stop. */
-	penalize(retryAfterMs?: number): void;
+	acquire(signal?: AbortSignal): Promise<Admission>;
 	close?(): Promise<void>;
 }
 
 /** Studio's rule: at most `tier` sessions in any second. */
 export const WINDOW_MS = 1000;
 
-/**
- * Added to the window so that jitter between our start and Studio's arrival (event loop, network) does not push
- * two starts into one of Studio's seconds. The sustained rate is tier × 1000 / (1000 + margin): 25 ms keeps it at
- * 0.976 × tier (the bar is 0.97) while absorbing 25 ms of relative jitter. Raise it for a jittery link.
- */
-export const DEFAULT_MARGIN_MS = 25;
+/** The default floor of the learnt margin: none, the gate finds what the link needs (see spacing.ts). */
+export const DEFAULT_FLOOR_MS = 0;
+
+/** The highest floor a credential may set; the learnt margin itself never exceeds SPACING_RULE.capMs. */
+export const MAX_FLOOR_MS = SPACING_RULE.capMs;
 
 /**
  * How late a start may be against the evenly spread schedule and still keep that schedule (timer lateness).
@@ -31,17 +52,13 @@ export const SPACING_TOLERANCE_MS = 5;
 
 export interface PenaltyOptions {
 	/**
-	 * Each 429 (429s less than a window apart count as one: sends in flight get theirs together) doubles the window,
-	 * up to 2^maxLevel times; except a lone one, see `graceMs`.
+	 * Each 429 that more spacing would not cure (see spacing.ts: another system sending with the same key; 429s
+	 * less than a window apart count as one) doubles the window, up to 2^maxLevel times; except a lone one.
 	 */
 	maxLevel: number;
-	/** One level is dropped for every `recoveryMs` without a 429. */
+	/** One level is dropped for every `recoveryMs` without such a 429. */
 	recoveryMs: number;
-	/**
-	 * A 429 with none in the `graceMs` before it, while the gate is at full speed, pauses for its Retry-After but
-	 * does not slow the gate: on a jittery link an occasional start lands in Studio's previous second, and halving
-	 * the rate for it would cost far more than the one retry. A second 429 within `graceMs` slows the gate as usual.
-	 */
+	/** Such a 429 with none in the `graceMs` before it, while the gate is at full speed, does not slow the gate. */
 	graceMs: number;
 }
 
@@ -49,7 +66,8 @@ export const DEFAULT_PENALTY: PenaltyOptions = { maxLevel: 3, recoveryMs: 10_000
 
 export interface RateGateSettings {
 	tier: number;
-	marginMs?: number;
+	/** The learnt margin never goes below this (the credential's Rate Gate Safety Margin). Default 0. */
+	floorMs?: number;
 }
 
 /** Monotonic time and timers; replaceable so the window rule can be checked over many schedules in virtual time. */
@@ -103,36 +121,109 @@ export function validateTier(tier: number): number {
 	return tier;
 }
 
-export function validateMargin(marginMs: number | undefined): number {
-	const margin = marginMs ?? DEFAULT_MARGIN_MS;
-	if (!Number.isFinite(margin) || margin < 0 || margin > 1000) {
-		throw new RangeError(`The rate-gate safety margin must be between 0 and 1000 ms (got ${marginMs})`);
+export function validateFloor(floorMs: number | undefined): number {
+	const floor = floorMs ?? DEFAULT_FLOOR_MS;
+	if (!Number.isFinite(floor) || floor < 0 || floor > MAX_FLOOR_MS) {
+		throw new RangeError(`The rate-gate safety margin must be between 0 and ${MAX_FLOOR_MS} ms (got ${floorMs})`);
 	}
-	return margin;
+	return floor;
+}
+
+/** The slowdown for 429s that more spacing does not cure: shared by the in-process gate and the Redis gate's tests. */
+export class Penalty {
+	private level = 0;
+	private raisedAt = -Infinity;
+	/** When the last 429 that counted (not a companion of an earlier one) came. */
+	private lastAt = -Infinity;
+
+	constructor(private readonly options: PenaltyOptions) {}
+
+	get maxLevel(): number {
+		return this.options.maxLevel;
+	}
+
+	/** The current level (0 = full tier): raised levels drop one per `recoveryMs`. */
+	levelAt(now: number): number {
+		if (this.level === 0) return 0;
+		const recovered = Math.floor((now - this.raisedAt) / this.options.recoveryMs);
+		return Math.max(0, this.level - recovered);
+	}
+
+	/** Counts one such 429 unless one was counted less than `windowMs` ago (replies of one burst count once). */
+	count(now: number, windowMs: number): void {
+		if (now - this.lastAt < windowMs) return;
+		const level = this.levelAt(now);
+		const lone = level === 0 && now - this.lastAt >= this.options.graceMs;
+		this.lastAt = now;
+		if (!lone) {
+			this.level = Math.min(level + 1, this.options.maxLevel);
+			this.raisedAt = now;
+		}
+	}
 }
 
 /**
- * The in-process gate: a FIFO of waiting sends; a start is allowed when the last `tier` starts (a sliding-window
- * log) leave room in the window and the evenly spread schedule (one start per window / tier) has come.
+ * Start times the window rule looks at, in ascending order of when each send counts at Studio: its start, or
+ * later for a send known to have arrived late. Only the latest `tier` entries within the longest window can ever
+ * hold a start back, so no more are kept.
+ */
+class StartLog {
+	private entries: Array<{ id: number; at: number }> = [];
+
+	constructor(
+		private tier: number,
+		private readonly longestWindowMs: number,
+	) {}
+
+	setTier(tier: number): void {
+		this.tier = tier;
+	}
+
+	add(id: number, at: number): void {
+		this.entries.push({ id, at });
+		for (let i = this.entries.length - 1; i > 0 && this.entries[i].at < this.entries[i - 1].at; i--) {
+			[this.entries[i], this.entries[i - 1]] = [this.entries[i - 1], this.entries[i]];
+		}
+		// Entries only ever move later, so one below the latest `tier`, or older than any window, never matters again.
+		let drop = Math.max(0, this.entries.length - this.tier);
+		while (drop < this.entries.length && this.entries[drop].at <= at - this.longestWindowMs) drop++;
+		if (drop > 0) this.entries.splice(0, drop);
+	}
+
+	/** The send arrived `byMs` later than its start suggested: it counts that much later. */
+	delay(id: number, byMs: number): void {
+		if (!(byMs > 0)) return;
+		const entry = this.entries.find((each) => each.id === id);
+		if (!entry) return;
+		entry.at += byMs;
+		this.entries.sort((a, b) => a.at - b.at);
+	}
+
+	/** When the `tier`-th latest entry counts, or undefined when fewer than `tier` are kept. */
+	tierthLatest(): number | undefined {
+		return this.entries.length >= this.tier ? this.entries[this.entries.length - this.tier].at : undefined;
+	}
+}
+
+/**
+ * The in-process gate: a FIFO of waiting sends; a start is allowed when the latest `tier` starts leave room in
+ * the window (a second plus the learnt margin) and the evenly spread schedule (one start per window / tier) has
+ * come. What Studio answers each send teaches the margin (spacing.ts).
  */
 export class LocalRateGate implements RateGate {
 	private tier: number;
-	private windowMs: number;
-	/** Ring of the last `tier` start times; `count` starts recorded so far. */
-	private starts: Float64Array;
-	private count = 0;
+	private floorMs: number;
+	private readonly log: StartLog;
 	private readonly queue = new WaitQueue(() => this.pump());
+	private readonly link = new LinkWatch();
+	private spacing: SpacingState;
+	private readonly penalty: Penalty;
 	private timer: unknown;
 	private timerAt = Infinity;
 	private pausedUntil = -Infinity;
 	/** Earliest next start on the evenly spread schedule. */
 	private spacedUntil = -Infinity;
-	private penaltyLevel = 0;
-	private penaltyRaisedAt = -Infinity;
-	/** When the last 429 that counted (not a companion of an earlier one) came. */
-	private lastPenaltyAt = -Infinity;
 	private closed = false;
-	private readonly penalty: PenaltyOptions;
 
 	constructor(
 		settings: RateGateSettings,
@@ -140,49 +231,42 @@ export class LocalRateGate implements RateGate {
 		penalty: Partial<PenaltyOptions> = {},
 	) {
 		this.tier = validateTier(settings.tier);
-		this.windowMs = WINDOW_MS + validateMargin(settings.marginMs);
-		this.starts = new Float64Array(this.tier);
-		this.penalty = { ...DEFAULT_PENALTY, ...penalty };
+		this.floorMs = validateFloor(settings.floorMs);
+		this.penalty = new Penalty({ ...DEFAULT_PENALTY, ...penalty });
+		this.log = new StartLog(this.tier, (WINDOW_MS + SPACING_RULE.capMs) * 2 ** this.penalty.maxLevel);
+		this.spacing = initialSpacing(this.floorMs);
 	}
 
-	/** The credential was edited: keep the recorded starts, apply the new tier and margin from the next start on. */
+	/** The credential was edited: keep what was learnt, apply the new tier and floor from the next start on. */
 	configure(settings: RateGateSettings): void {
-		const tier = validateTier(settings.tier);
-		this.windowMs = WINDOW_MS + validateMargin(settings.marginMs);
-		if (tier !== this.tier) {
-			const kept = Math.min(tier, this.count, this.tier);
-			const recent = new Float64Array(tier);
-			for (let i = 0; i < kept; i++) recent[i] = this.starts[(this.count - kept + i) % this.tier];
-			this.starts = recent;
-			this.count = kept;
-			this.tier = tier;
-		}
+		this.tier = validateTier(settings.tier);
+		this.floorMs = validateFloor(settings.floorMs);
+		this.spacing = { ...this.spacing, marginMs: Math.max(this.floorMs, this.spacing.marginMs) };
+		this.log.setTier(this.tier);
 		this.pump();
 	}
 
-	acquire(signal?: AbortSignal): Promise<void> {
+	acquire(signal?: AbortSignal): Promise<Admission> {
 		if (this.closed) return Promise.reject(new Error('The rate gate was closed'));
-		const started = this.queue.wait(signal);
+		let id = -1;
+		let gapMs = Infinity;
+		const started = this.queue.wait(signal, () => {
+			const now = this.clock.now();
+			id = this.link.started(now);
+			gapMs = this.recordStart(id, now);
+		});
 		this.pump();
-		return started;
+		return started.then(() => ({ settle: (outcome: SendOutcome) => this.settle(id, gapMs, outcome) }));
 	}
 
-	penalize(retryAfterMs?: number): void {
-		const now = this.clock.now();
-		const level = this.currentLevel(now);
-		// Several sends in flight often get their 429 together: count one per window, not one per reply.
-		if (now - this.lastPenaltyAt >= this.windowMs) {
-			const lone = level === 0 && now - this.lastPenaltyAt >= this.penalty.graceMs;
-			this.lastPenaltyAt = now;
-			if (!lone) {
-				this.penaltyLevel = Math.min(level + 1, this.penalty.maxLevel);
-				this.penaltyRaisedAt = now;
-			}
-		}
-		if (retryAfterMs !== undefined && Number.isFinite(retryAfterMs) && retryAfterMs > 0) {
-			this.pausedUntil = Math.max(this.pausedUntil, now + retryAfterMs);
-		}
-		this.pump();
+	/** For logs and tests: how much the gate is currently slowed by the penalty (0 = full tier). */
+	get slowdownLevel(): number {
+		return this.penalty.levelAt(this.clock.now());
+	}
+
+	/** For logs and tests: the learnt margin in force. */
+	get marginMs(): number {
+		return this.spacing.marginMs;
 	}
 
 	async close(): Promise<void> {
@@ -191,38 +275,60 @@ export class LocalRateGate implements RateGate {
 		this.queue.failAll(new Error('The rate gate was closed'));
 	}
 
-	/** For logs and tests: how much the gate is currently slowed (0 = full tier). */
-	get slowdownLevel(): number {
-		return this.currentLevel(this.clock.now());
+	private windowMs(now: number): number {
+		return (WINDOW_MS + this.spacing.marginMs) * 2 ** this.penalty.levelAt(now);
 	}
 
-	private currentLevel(now: number): number {
-		if (this.penaltyLevel === 0) return 0;
-		const recovered = Math.floor((now - this.penaltyRaisedAt) / this.penalty.recoveryMs);
-		return Math.max(0, this.penaltyLevel - recovered);
+	private settle(id: number, gapMs: number, outcome: SendOutcome): void {
+		const now = this.clock.now();
+		if (outcome.kind === 'other') {
+			this.link.forget(id);
+			return;
+		}
+		const send = this.link.answered(id, now);
+		const link = this.link.responses.estimate();
+		if (outcome.kind === 'accepted') {
+			if (send?.responseMs !== undefined) {
+				this.log.delay(id, lateByMs(send.responseMs, link));
+				this.link.responses.add(send.responseMs);
+			}
+			this.spacing = afterAccepted(this.spacing, link, this.floorMs);
+		} else {
+			const kind = send?.responseMs === undefined
+				? 'jitter'
+				: classifyRefusal({ startedAt: send.startedAt, responseMs: send.responseMs, gapMs }, this.link.recent(), link, now);
+			if (kind === 'jitter') this.spacing = afterJitterRefusal(this.spacing, now, this.floorMs);
+			if (kind === 'foreign') this.penalty.count(now, this.windowMs(now));
+			const retryAfterMs = outcome.retryAfterMs;
+			if (retryAfterMs !== undefined && Number.isFinite(retryAfterMs) && retryAfterMs > 0) {
+				this.pausedUntil = Math.max(this.pausedUntil, now + retryAfterMs);
+			}
+		}
+		this.pump();
 	}
 
 	/** Earliest time the next start may happen. */
 	private nextStartAt(now: number): number {
 		let at = Math.max(this.pausedUntil, this.spacedUntil);
-		if (this.count >= this.tier) {
-			// The rule itself, on the real start times: never more than `tier` starts in one window.
-			const oldestOfLastTier = this.starts[this.count % this.tier];
-			at = Math.max(at, oldestOfLastTier + this.windowMs * 2 ** this.currentLevel(now));
-		}
+		// The rule itself: never more than `tier` starts (as they count at Studio) in one window.
+		const tierth = this.log.tierthLatest();
+		if (tierth !== undefined) at = Math.max(at, tierth + this.windowMs(now));
 		return at;
 	}
 
-	private recordStart(now: number): void {
-		this.starts[this.count % this.tier] = now;
-		this.count++;
+	/** Records a start; returns how long after the `tier`-th latest start (as it counts at Studio) it came. */
+	private recordStart(id: number, now: number): number {
+		const tierth = this.log.tierthLatest();
+		const gapMs = tierth === undefined ? Infinity : now - tierth;
+		this.log.add(id, now);
 		// Starts are spread evenly, window / tier apart, instead of in bursts of `tier`: the same sustained rate,
 		// still inside Studio's limit if it counted with a bucket that allows no burst, and fewer sends leaving
 		// at one instant (less jitter between our start and Studio's arrival). The spacing follows an ideal
 		// schedule, so timer lateness (about 1 ms per start) is not added up start after start.
-		const interval = (this.windowMs * 2 ** this.currentLevel(now)) / this.tier;
+		const interval = this.windowMs(now) / this.tier;
 		const onSchedule = now - this.spacedUntil <= SPACING_TOLERANCE_MS;
 		this.spacedUntil = (onSchedule ? this.spacedUntil : now) + interval;
+		return gapMs;
 	}
 
 	private pump(): void {
@@ -233,7 +339,6 @@ export class LocalRateGate implements RateGate {
 				this.armTimer(readyAt, now);
 				return;
 			}
-			this.recordStart(now);
 			this.queue.startNext();
 		}
 		this.cancelTimer();
@@ -289,7 +394,8 @@ export interface GetRateGateOptions {
 	tier: number;
 	/** When set, the budget is shared through this Redis (n8n queue mode: all workers); else in this process. */
 	redisUrl?: string;
-	marginMs?: number;
+	/** The floor of the learnt margin (the credential's Rate Gate Safety Margin). */
+	floorMs?: number;
 }
 
 interface ConfigurableGate extends RateGate {
@@ -304,7 +410,7 @@ function registry(): Map<string, ConfigurableGate> {
 /** The gate shared by every send for this account in this process (or, with `redisUrl`, across processes). */
 export function getRateGate(options: GetRateGateOptions): RateGate {
 	const { account, redisUrl, key } = accountStore(options.region, options.apiKey, options.redisUrl);
-	const settings: RateGateSettings = { tier: options.tier, marginMs: options.marginMs };
+	const settings: RateGateSettings = { tier: options.tier, floorMs: options.floorMs };
 	const gates = registry();
 	const existing = gates.get(key);
 	if (existing) {

@@ -4,6 +4,8 @@ import { SendCancelledError } from './errors';
 
 interface Waiter {
 	resolve(): void;
+	/** Runs at the moment this waiter is let through, before its promise settles. */
+	onStart?: () => void;
 	reject(error: unknown): void;
 	signal?: AbortSignal;
 	onAbort?: () => void;
@@ -19,11 +21,14 @@ export class WaitQueue {
 		return this.waiters.length;
 	}
 
-	/** Resolves when the gate lets this send start; rejects with SendCancelledError at once when `signal` aborts. */
-	wait(signal?: AbortSignal): Promise<void> {
+	/**
+	 * Resolves when the gate lets this send start (after `onStart` ran); rejects with SendCancelledError at once
+	 * when `signal` aborts.
+	 */
+	wait(signal?: AbortSignal, onStart?: () => void): Promise<void> {
 		if (signal?.aborted) return Promise.reject(new SendCancelledError());
 		return new Promise<void>((resolve, reject) => {
-			const waiter: Waiter = { resolve, reject, signal };
+			const waiter: Waiter = { resolve, reject, signal, onStart };
 			if (signal) {
 				waiter.onAbort = () => {
 					const at = this.waiters.indexOf(waiter);
@@ -53,7 +58,8 @@ export class WaitQueue {
 
 	private settle(waiter: Waiter, error?: unknown): void {
 		if (waiter.onAbort) waiter.signal?.removeEventListener('abort', waiter.onAbort);
-		if (error === undefined) waiter.resolve();
-		else waiter.reject(error);
+		if (error !== undefined) return waiter.reject(error);
+		waiter.onStart?.();
+		waiter.resolve();
 	}
 }

@@ -15,6 +15,8 @@ export interface GateWorkerResult {
 	errors: string[];
 	startedAt: number;
 	finishedAt: number;
+	/** The learnt margin as this worker last saw it. */
+	marginMs?: number;
 }
 
 function env(name: string): string {
@@ -31,8 +33,8 @@ async function main(): Promise<void> {
 	const apiKey = env('GATE_WORKER_API_KEY');
 	const redisUrl = env('GATE_WORKER_REDIS_URL');
 
-	const marginMs = process.env.GATE_WORKER_MARGIN_MS ? Number(process.env.GATE_WORKER_MARGIN_MS) : undefined;
-	const gate = getRateGate({ region: 'eu', apiKey, tier, redisUrl, marginMs });
+	const floorMs = process.env.GATE_WORKER_FLOOR_MS ? Number(process.env.GATE_WORKER_FLOOR_MS) : undefined;
+	const gate = getRateGate({ region: 'eu', apiKey, tier, redisUrl, floorMs });
 	process.stdout.write('ready\n');
 	const lines = createInterface({ input: process.stdin });
 	await new Promise<void>((resolve) => lines.once('line', () => resolve()));
@@ -58,6 +60,7 @@ async function main(): Promise<void> {
 		errors: results.flatMap((r) => (r.outcome === 'failed' ? [String((r.error as Error)?.name ?? r.error)] : [])),
 		startedAt,
 		finishedAt: Date.now(),
+		marginMs: (gate as { marginMs?: number }).marginMs,
 	};
 	await closeAllRateGates();
 	await closeAllPools();

@@ -1,59 +1,20 @@
 // The in-process rate gate: the window rule over many random schedules (virtual time, exact), the same rule and a
-// loose throughput floor in real time, cancellation, slowing down after 429s, and one shared gate per account.
+// loose throughput floor in real time, cancellation, slowing down after 429s more spacing does not cure, and one
+// shared gate per account. The learning itself (how wide the window must be for a link) is in spacing.test.ts and
+// learning.test.ts.
 import { SendCancelledError } from '../../nodes/shared/errors';
 import {
-	DEFAULT_MARGIN_MS,
 	LocalRateGate,
 	SPACING_TOLERANCE_MS,
 	WINDOW_MS,
 	accountId,
 	closeAllRateGates,
 	getRateGate,
-	type GateClock,
+	type Admission,
 } from '../../nodes/shared/rateGate';
+import { SPACING_RULE } from '../../nodes/shared/spacing';
 import { maxInAnyWindow } from '../simulator/windows';
-
-/** Discrete-event time: timers run in time order, and promise callbacks settle before time moves on. */
-class VirtualClock implements GateClock {
-	private time = 0;
-	private sequence = 0;
-	private timers: Array<{ at: number; seq: number; callback: () => void }> = [];
-
-	now(): number {
-		return this.time;
-	}
-	setTimer(callback: () => void, ms: number): unknown {
-		const timer = { at: this.time + ms, seq: this.sequence++, callback };
-		this.timers.push(timer);
-		return timer;
-	}
-	clearTimer(handle: unknown): void {
-		this.timers = this.timers.filter((timer) => timer !== handle);
-	}
-	get pendingTimers(): number {
-		return this.timers.length;
-	}
-	/** Runs timers and the given events (time, action) in order until both are exhausted. */
-	async run(events: Array<{ at: number; action: () => void }>): Promise<void> {
-		const queue = [...events].sort((a, b) => a.at - b.at);
-		for (;;) {
-			await settle();
-			this.timers.sort((a, b) => a.at - b.at || a.seq - b.seq);
-			const timer = this.timers[0];
-			const event = queue[0];
-			if (!timer && !event) return;
-			if (event && (!timer || event.at <= timer.at)) {
-				queue.shift();
-				this.time = Math.max(this.time, event.at);
-				event.action();
-			} else {
-				this.timers.shift();
-				this.time = Math.max(this.time, timer.at);
-				timer.callback();
-			}
-		}
-	}
-}
+import { VirtualClock, random } from '../support/virtualClock';
 
 /** Sustained starts per second: tier over the mean time between starts `tier` places apart (bursts or not). */
 function sustainedRate(times: number[], tier: number): number {
@@ -63,16 +24,6 @@ function sustainedRate(times: number[], tier: number): number {
 	return (tier * 1000) / (total / (sorted.length - tier));
 }
 
-const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-/** Small reproducible generator so a failing schedule can be replayed from its seed. */
-function random(seed: number): () => number {
-	let state = seed >>> 0 || 1;
-	return () => {
-		state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-		return state / 0x100000000;
-	};
-}
 
 interface Request {
 	requestedAt: number;
@@ -83,14 +34,17 @@ interface Request {
 }
 
 describe('LocalRateGate window rule over random schedules (virtual time)', () => {
-	it('never lets any window of 1000 + margin ms hold more than the tier, and starts as early as the rule allows', async () => {
+	it('never lets any window of 1000 ms + the margin hold more than the tier, and starts as early as the rule allows', async () => {
 		for (let seed = 1; seed <= 150; seed++) {
 			const rand = random(seed);
 			const tier = 1 + Math.floor(rand() * 6);
-			const marginMs = [0, 10, DEFAULT_MARGIN_MS, 50][Math.floor(rand() * 4)];
-			const windowMs = WINDOW_MS + marginMs;
+			// Without answers the gate learns nothing: the margin stays at the safe start, or the floor above it.
+			const floorMs = [0, 10, 50, 300][Math.floor(rand() * 4)];
 			const clock = new VirtualClock();
-			const gate = new LocalRateGate({ tier, marginMs }, clock);
+			const gate = new LocalRateGate({ tier, floorMs }, clock);
+			const marginMs = gate.marginMs;
+			expect(marginMs).toBe(Math.max(floorMs, SPACING_RULE.startMs));
+			const windowMs = WINDOW_MS + marginMs;
 			const requests: Request[] = [];
 			const events: Array<{ at: number; action: () => void }> = [];
 
@@ -172,7 +126,7 @@ describe('LocalRateGate window rule over random schedules (virtual time)', () =>
 
 	it('a cancelled waiter frees its place for the next one', async () => {
 		const clock = new VirtualClock();
-		const gate = new LocalRateGate({ tier: 1, marginMs: 0 }, clock);
+		const gate = new LocalRateGate({ tier: 1 }, clock);
 		const log: string[] = [];
 		const controller = new AbortController();
 		await clock.run([
@@ -185,12 +139,12 @@ describe('LocalRateGate window rule over random schedules (virtual time)', () =>
 			{ at: 20, action: () => void gate.acquire().then(() => log.push(`c@${clock.now()}`)) },
 			{ at: 500, action: () => controller.abort() },
 		]);
-		expect(log).toEqual(['a@0', 'b-SendCancelledError@500', 'c@1000']);
+		expect(log).toEqual(['a@0', 'b-SendCancelledError@500', `c@${WINDOW_MS + SPACING_RULE.startMs}`]);
 	});
 
 	it('an already aborted signal rejects without taking a place', async () => {
 		const clock = new VirtualClock();
-		const gate = new LocalRateGate({ tier: 1, marginMs: 0 }, clock);
+		const gate = new LocalRateGate({ tier: 1 }, clock);
 		const controller = new AbortController();
 		controller.abort();
 		await expect(gate.acquire(controller.signal)).rejects.toBeInstanceOf(SendCancelledError);
@@ -202,80 +156,124 @@ describe('LocalRateGate window rule over random schedules (virtual time)', () =>
 
 const gaps = (times: number[]) => times.slice(1).map((time, i) => time - times[i]);
 
-describe('LocalRateGate penalize (virtual time)', () => {
-	async function startsAfter(gate: LocalRateGate, clock: VirtualClock, count: number, from: number): Promise<number[]> {
-		const starts: number[] = [];
-		const events = Array.from({ length: count }, () => ({
+describe('LocalRateGate and 429s (virtual time)', () => {
+	const RESPONSE_MS = 100;
+
+	/** Starts `count` sends from `from` on; each answer is given `answer(index)` ms later (undefined: never). */
+	async function starts(
+		gate: LocalRateGate,
+		clock: VirtualClock,
+		count: number,
+		from: number,
+		outcome: (index: number) => Parameters<Admission['settle']>[0] = () => ({ kind: 'other' }),
+		answerAfterMs: (index: number) => number = () => RESPONSE_MS,
+	): Promise<number[]> {
+		const times: number[] = [];
+		const events = Array.from({ length: count }, (_, index) => ({
 			at: from,
-			action: () => void gate.acquire().then(() => starts.push(clock.now())),
+			action: () =>
+				void gate.acquire().then((admission) => {
+					times[index] = clock.now();
+					clock.setTimer(() => admission.settle(outcome(index)), answerAfterMs(index));
+				}),
 		}));
 		await clock.run(events);
-		return starts;
+		return times;
 	}
 
-	it('pauses all starts for Retry-After; a second 429 within the grace period doubles the window, once per window; recovers without 429s', async () => {
+	/** A gate that has seen four sends answered in 100 ms each: it knows its link (trips do not vary). */
+	async function gateWithKnownLink(tier: number, clock: VirtualClock, penalty = {}): Promise<LocalRateGate> {
+		const gate = new LocalRateGate({ tier }, clock, { maxLevel: 3, recoveryMs: 10_000, graceMs: 30_000, ...penalty });
+		await starts(gate, clock, 4, 0, () => ({ kind: 'accepted' }));
+		return gate;
+	}
+
+	it('429s at starts further apart than trips vary slow the gate: a lone one only pauses for Retry-After, a second within the grace period doubles the window, once per window; recovers without them', async () => {
 		const clock = new VirtualClock();
-		const gate = new LocalRateGate({ tier: 2, marginMs: 0 }, clock, { maxLevel: 3, recoveryMs: 10_000, graceMs: 30_000 });
-		const before = await startsAfter(gate, clock, 2, 0);
-		expect(before).toEqual([0, 500]); // tier 2: one start every 500 ms
+		const gate = await gateWithKnownLink(2, clock);
+		const window = WINDOW_MS + gate.marginMs;
+		const before = await starts(gate, clock, 2, clock.now());
+		expect(gaps(before)).toEqual([window / 2]);
 
-		// Three 429s answered together are one; Retry-After 3 s holds everything until 3000. A lone 429 (none in the
-		// 30 s before) keeps the full tier afterwards.
-		const penalizedAt = clock.now();
-		gate.penalize(3000);
-		gate.penalize();
-		gate.penalize();
+		// A lone 429 (none in the 30 s before) answered with Retry-After 3 s holds every start until then and
+		// keeps the full tier afterwards.
+		const [lone] = await starts(gate, clock, 1, clock.now(), () => ({ kind: 'refused', retryAfterMs: 3000 }));
 		expect(gate.slowdownLevel).toBe(0);
-		const afterLone = await startsAfter(gate, clock, 3, clock.now());
-		expect(afterLone[0]).toBe(penalizedAt + 3000);
-		expect(gaps(afterLone)).toEqual([500, 500]);
+		const afterLone = await starts(gate, clock, 3, clock.now());
+		expect(afterLone[0]).toBe(lone + RESPONSE_MS + 3000);
+		expect(gaps(afterLone)).toEqual([window / 2, window / 2]);
+		expect(gate.marginMs).toBe(window - WINDOW_MS); // such 429s do not widen the margin
 
-		// Another within 30 s (again two replies together): level 1, the window is 2000 ms, starts 1000 ms apart.
-		gate.penalize();
-		gate.penalize();
+		// Two more within 30 s, answered together: they count once, level 1: the window doubles.
+		await starts(gate, clock, 2, clock.now(), () => ({ kind: 'refused' }));
 		expect(gate.slowdownLevel).toBe(1);
-		const slowed = await startsAfter(gate, clock, 4, clock.now());
-		expect(gaps(slowed)).toEqual([1000, 1000, 1000]);
+		const slowed = await starts(gate, clock, 4, clock.now());
+		expect(gaps(slowed)).toEqual([window, window, window]);
 
-		// Another 429 a window later: level 2, starts 2000 ms apart.
-		gate.penalize();
+		// Another a window later: level 2.
+		await starts(gate, clock, 1, clock.now(), () => ({ kind: 'refused' }));
 		expect(gate.slowdownLevel).toBe(2);
-		const slower = await startsAfter(gate, clock, 3, clock.now());
-		expect(slower[0] - slowed[slowed.length - 1]).toBeGreaterThanOrEqual(2000);
-		expect(gaps(slower)).toEqual([2000, 2000]);
-		expect(maxInAnyWindow([...slowed, ...slower].slice(-4), 4000)).toBeLessThanOrEqual(2);
+		const slower = await starts(gate, clock, 3, clock.now());
+		expect(gaps(slower)).toEqual([2 * window, 2 * window]);
 
-		// 20 s without a 429: back to the full tier.
-		const quietFrom = clock.now() + 20_000;
+		// 30 s without one: back to the full tier.
+		const quietFrom = clock.now() + 30_000;
 		await clock.run([{ at: quietFrom, action: () => undefined }]);
 		expect(gate.slowdownLevel).toBe(0);
-		const recovered = await startsAfter(gate, clock, 4, quietFrom);
+		const recovered = await starts(gate, clock, 4, quietFrom);
 		expect(recovered[0]).toBe(quietFrom);
-		expect(gaps(recovered)).toEqual([500, 500, 500]);
+		expect(gaps(recovered)).toEqual([window / 2, window / 2, window / 2]);
 	});
 
-	it('lone 429s further apart than the grace period never slow the gate', async () => {
+	it('lone such 429s further apart than the grace period never slow the gate', async () => {
 		const clock = new VirtualClock();
-		const gate = new LocalRateGate({ tier: 2, marginMs: 0 }, clock, { maxLevel: 3, recoveryMs: 10_000, graceMs: 30_000 });
-		const starts: number[] = [];
+		const gate = await gateWithKnownLink(2, clock);
+		const window = WINDOW_MS + gate.marginMs;
 		for (let minute = 0; minute < 5; minute++) {
-			starts.push(...(await startsAfter(gate, clock, 6, clock.now())));
 			await clock.run([{ at: clock.now() + 31_000, action: () => undefined }]);
-			gate.penalize();
+			await starts(gate, clock, 1, clock.now(), () => ({ kind: 'refused' }));
 			expect(gate.slowdownLevel).toBe(0);
+			expect(gaps(await starts(gate, clock, 6, clock.now()))).toEqual([1, 2, 3, 4, 5].map(() => window / 2));
 		}
-		// Each burst of six ran at the full tier: 500 ms apart.
-		for (let burst = 0; burst < 5; burst++) expect(gaps(starts.slice(burst * 6, burst * 6 + 6))).toEqual([500, 500, 500, 500, 500]);
 	});
 
 	it('caps the slowdown at maxLevel', async () => {
 		const clock = new VirtualClock();
-		const gate = new LocalRateGate({ tier: 1, marginMs: 0 }, clock, { maxLevel: 2, recoveryMs: 60_000 });
-		for (let i = 0; i < 6; i++) {
-			gate.penalize();
-			await clock.run([{ at: clock.now() + 1000, action: () => undefined }]);
-		}
+		const gate = await gateWithKnownLink(1, clock, { maxLevel: 2, recoveryMs: 60_000 });
+		for (let i = 0; i < 6; i++) await starts(gate, clock, 1, clock.now(), () => ({ kind: 'refused' }));
 		expect(gate.slowdownLevel).toBe(2);
+	});
+
+	it('a 429 within the trips\' variation widens the margin at once and does not slow the gate', async () => {
+		const clock = new VirtualClock();
+		const gate = new LocalRateGate({ tier: 1 }, clock);
+		// Answers in 50, 100, 150 and 200 ms: trips may vary by up to ~150 ms.
+		await starts(gate, clock, 4, 0, () => ({ kind: 'accepted' }), (index) => 50 * (index + 1));
+		const before = gate.marginMs;
+		const [refusedAt] = await starts(gate, clock, 1, clock.now(), () => ({ kind: 'refused' }));
+		expect(gate.slowdownLevel).toBe(0);
+		expect(gate.marginMs).toBe(before * SPACING_RULE.widenFactor + SPACING_RULE.widenAddMs);
+		const [next] = await starts(gate, clock, 1, clock.now());
+		expect(next - refusedAt).toBe(WINDOW_MS + gate.marginMs);
+	});
+
+	it('a send that took far longer than usual counts as arriving that much later: the next start keeps a window from its arrival, and the 429 it may cause changes nothing', async () => {
+		const clock = new VirtualClock();
+		const gate = await gateWithKnownLink(1, clock);
+		const margin = gate.marginMs;
+		// One long trip: answered after 700 ms instead of 100, so it reached Studio about 600 ms late.
+		const [straggler] = await starts(gate, clock, 1, clock.now(), () => ({ kind: 'accepted' }), () => 700);
+		const [next] = await starts(gate, clock, 1, clock.now());
+		expect(next - straggler).toBeCloseTo(600 + WINDOW_MS + gate.marginMs, 6);
+
+		// When its answer comes too late to hold the next start back, the 429 that follows is the straggler's
+		// doing: retried, but neither the margin nor the speed changes.
+		const slowAnswer = await starts(gate, clock, 2, clock.now(), (index) => ({ kind: index === 0 ? 'accepted' : 'refused' }), (index) =>
+			index === 0 ? 2000 : RESPONSE_MS,
+		);
+		expect(slowAnswer).toHaveLength(2);
+		expect(gate.slowdownLevel).toBe(0);
+		expect(gate.marginMs).toBeLessThanOrEqual(margin);
 	});
 });
 
@@ -283,7 +281,7 @@ describe('LocalRateGate in real time', () => {
 	it('shares one budget between concurrent callers: no 1 s window over the tier, throughput near the tier', async () => {
 		const tier = 8;
 		// Wide margin: a starved CPU can delay the moment a caller records its start by tens of milliseconds.
-		const gate = new LocalRateGate({ tier, marginMs: 100 });
+		const gate = new LocalRateGate({ tier, floorMs: 100 });
 		const starts: number[] = [];
 		const caller = async (count: number) => {
 			for (let i = 0; i < count; i++) {

@@ -1,6 +1,6 @@
 // The Redis-backed gate with a real redis-server: one budget across gate instances and across 3 real processes
 // (checked at the simulator's arrival times), failing items clearly when Redis goes away mid-run, cancellation,
-// the shared 429 slowdown, lazy connection, and no API key in Redis.
+// the shared 429 slowdown, the learnt margin shared across connections, lazy connection, and no API key in Redis.
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { SendCancelledError } from '../../nodes/shared/errors';
@@ -31,7 +31,7 @@ function client(url = redis.url): Redis {
 }
 
 function gate(tier: number, account = 'eu:test', url = redis.url): RedisRateGate {
-	return new RedisRateGate({ client: client(url), account, tier, marginMs: REAL_TIME_MARGIN_MS });
+	return new RedisRateGate({ client: client(url), account, tier, floorMs: REAL_TIME_MARGIN_MS });
 }
 
 /** Sustained starts per second: tier over the mean time between starts `tier` places apart (bursts or not). */
@@ -96,7 +96,7 @@ describe('RedisRateGate', () => {
 				GATE_WORKER_ID: id,
 				GATE_WORKER_COUNT: String(perProcess),
 				GATE_WORKER_TIER: String(tier),
-				GATE_WORKER_MARGIN_MS: String(REAL_TIME_MARGIN_MS),
+				GATE_WORKER_FLOOR_MS: String(REAL_TIME_MARGIN_MS),
 				GATE_WORKER_STUDIO_URL: sim.url,
 				GATE_WORKER_API_KEY: API_KEY,
 				GATE_WORKER_REDIS_URL: redis.url,
@@ -124,7 +124,7 @@ describe('RedisRateGate', () => {
 		const own = await startRedis();
 		const tier = 2;
 		sim.configure({ tier });
-		const sharedGate = getRateGate({ region: 'eu', apiKey: API_KEY, tier, redisUrl: own.url, marginMs: REAL_TIME_MARGIN_MS });
+		const sharedGate = getRateGate({ region: 'eu', apiKey: API_KEY, tier, redisUrl: own.url, floorMs: REAL_TIME_MARGIN_MS });
 		let stoppedAt = Infinity;
 		let stopped: Promise<void> | undefined;
 		const jobs = Array.from({ length: 10 }, (_, index) => ({ index, send: send(index) }));
@@ -175,44 +175,76 @@ describe('RedisRateGate', () => {
 	});
 
 	it('does not use an admission whose answer came back late (a paused process could crowd the next second)', async () => {
-		const g = new RedisRateGate({ client: client(), account: 'eu:stale', tier: 5 }); // default 25 ms margin
+		const g = new RedisRateGate({ client: client(), account: 'eu:stale', tier: 5 });
 		const inspect = client();
 		await g.acquire(); // learns the usual round trip
 		await new Promise((resolve) => setTimeout(resolve, 300)); // so the next ask is admitted at once
-		await inspect.call('CLIENT', 'PAUSE', '80', 'ALL'); // and its answer comes ~80 ms late
+		await inspect.call('CLIENT', 'PAUSE', '200', 'ALL'); // and its answer comes ~200 ms late (more than half the margin)
 		await g.acquire();
 		// The late admission stays counted (never over the tier) but unused; a second one carried the send.
 		expect(await inspect.zcard('vgai:gate:{eu:stale}:starts')).toBeGreaterThanOrEqual(3);
 	});
 
-	it('a 429 seen by one process pauses every process sharing the account; a second one, from another process, slows them all', async () => {
+	/** Four sends answered at once: the gate knows its link (trips barely vary), so it can tell 429s apart. */
+	async function warmedUp(g: RedisRateGate): Promise<void> {
+		for (let i = 0; i < 4; i++) (await g.acquire()).settle({ kind: 'accepted' });
+	}
+
+	async function until<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
+		let seen = await read();
+		for (let i = 0; i < 150 && !done(seen); i++) {
+			await new Promise((resolve) => setTimeout(resolve, 20));
+			seen = await read();
+		}
+		return seen;
+	}
+
+	it('a 429 seen by one process pauses every process sharing the account; a second one more spacing would not cure, from another process, slows them all', async () => {
 		const a = gate(5, 'eu:penalty');
 		const b = gate(5, 'eu:penalty');
 		const inspect = client();
 		const penaltyKey = 'vgai:gate:{eu:penalty}:penalty';
-		// penalize() does not wait for Redis; the other connection must see it once it has landed.
-		async function landed(field: string, value?: string): Promise<string | null> {
-			let seen: string | null = null;
-			for (let i = 0; i < 100; i++) {
-				seen = await inspect.hget(penaltyKey, field);
-				if (seen !== null && (value === undefined || seen === value)) break;
-				await new Promise((resolve) => setTimeout(resolve, 20));
-			}
-			return seen;
-		}
-		a.penalize(600);
-		const pausedUntil = await landed('pausedUntil');
+		await warmedUp(a);
+		await warmedUp(b);
+		// Their starts were a fifth of a window apart, well beyond how much trips varied: not a jitter 429.
+		(await a.acquire()).settle({ kind: 'refused', retryAfterMs: 600 });
+		const pausedUntil = await until(() => inspect.hget(penaltyKey, 'pausedUntil'), (value) => value !== null);
 		// A lone 429 pauses but does not slow the gate.
 		expect(await inspect.hget(penaltyKey, 'level')).toBeNull();
-		await b.acquire();
+		const admission = await b.acquire();
 		// Judged on the Redis clock: the start admitted for b comes no sooner than the pause allows.
-		const [, admittedAt] = await inspect.zrange('vgai:gate:{eu:penalty}:starts', 0, 0, 'WITHSCORES');
+		const [, admittedAt] = await inspect.zrevrange('vgai:gate:{eu:penalty}:starts', 0, 0, 'WITHSCORES');
 		expect(Number(admittedAt)).toBeGreaterThanOrEqual(Number(pausedUntil));
 
-		// A window later, within the grace period, b meets a 429 too: the shared level rises for both.
-		await new Promise((resolve) => setTimeout(resolve, WINDOW_MS + REAL_TIME_MARGIN_MS + 50));
-		b.penalize();
-		expect(await landed('level', '1')).toBe('1');
+		// A window later, within the grace period, b meets such a 429 too: the shared level rises for both.
+		await new Promise((resolve) => setTimeout(resolve, WINDOW_MS + a.marginMs + 50));
+		admission.settle({ kind: 'refused' });
+		expect(await until(() => inspect.hget(penaltyKey, 'level'), (value) => value === '1')).toBe('1');
+	});
+
+	it('what one process learns about the link paces every process sharing the account', async () => {
+		const a = gate(1, 'eu:learnt');
+		const b = gate(1, 'eu:learnt');
+		const inspect = client();
+		const spacingKey = 'vgai:gate:{eu:learnt}:spacing';
+		// a sees answers after 50, 150, 250 and 350 ms (trips may vary by ~300 ms), then a 429 within that
+		// variation: the margin widens, in Redis.
+		for (let i = 0; i < 4; i++) {
+			const admission = await a.acquire();
+			setTimeout(() => admission.settle({ kind: 'accepted' }), 50 + 100 * i);
+		}
+		await new Promise((resolve) => setTimeout(resolve, 400));
+		const before = Number(await inspect.hget(spacingKey, 'marginMs'));
+		const refused = await a.acquire();
+		setTimeout(() => refused.settle({ kind: 'refused' }), 100);
+		const widened = Number(await until(() => inspect.hget(spacingKey, 'marginMs'), (value) => Number(value) > before));
+		expect(widened).toBeCloseTo(before * 1.5 + 20, 3);
+
+		// b, on its own connection, never saw any of it, and starts a window of a second plus that margin apart.
+		await b.acquire();
+		await b.acquire();
+		const scores = (await inspect.zrange('vgai:gate:{eu:learnt}:starts', -2, -1, 'WITHSCORES')).filter((_, at) => at % 2 === 1);
+		expect((Number(scores[1]) - Number(scores[0])) / 1000).toBeGreaterThanOrEqual(WINDOW_MS + widened - 1);
 	});
 
 	it('connects lazily and fails fast with a clear error when Redis is not there', async () => {
@@ -228,16 +260,23 @@ describe('RedisRateGate', () => {
 	it('keeps only the hash of the API key in Redis', async () => {
 		const apiKey = 'very-secret-studio-key-123';
 		const shared = getRateGate({ region: 'us', apiKey, tier: 2, redisUrl: redis.url });
-		await shared.acquire();
-		shared.penalize();
-		await new Promise((resolve) => setTimeout(resolve, 100));
+		(await shared.acquire()).settle({ kind: 'accepted' });
+		(await shared.acquire()).settle({ kind: 'refused', retryAfterMs: 100 });
+		await new Promise((resolve) => setTimeout(resolve, 200));
 		const inspect = client();
 		const keys = await inspect.keys('*');
 		expect(keys.some((key) => key.includes(accountId('us', apiKey)))).toBe(true);
+		expect(keys.filter((key) => key.includes(accountId('us', apiKey))).map((key) => key.split(':').pop()).sort()).toEqual([
+			'next',
+			'penalty',
+			'spacing',
+			'starts',
+		]);
 		for (const key of keys) {
 			expect(key).not.toContain(apiKey);
 			const type = await inspect.type(key);
-			const values = type === 'zset' ? await inspect.zrange(key, 0, -1) : type === 'hash' ? Object.values(await inspect.hgetall(key)) : [];
+			const values =
+				type === 'zset' ? await inspect.zrange(key, 0, -1) : type === 'hash' ? Object.values(await inspect.hgetall(key)) : [await inspect.get(key)];
 			for (const value of values) expect(value).not.toContain(apiKey);
 		}
 	});

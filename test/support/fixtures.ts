@@ -3,10 +3,10 @@
 // Ofcom's range for drama (447700900xxx), like the simulator's.
 
 /**
- * Real-time checks of the window use a wide safety margin: on a starved CPU (two cores shared with the other test
- * files, some of which start worker processes) the loopback arrival, or the moment a caller records its start, can
- * lag by tens of milliseconds. The exact rule with the default margin is proven in virtual time (rateGate.test.ts)
- * and measured precisely by the benchmark.
+ * Real-time checks of the window set a floor under the learnt margin: on a starved CPU (two cores shared with the
+ * other test files, some of which start worker processes) the loopback arrival, or the moment a caller records its
+ * start, can lag by tens of milliseconds before the gate has seen enough answers to learn it. The rule itself is
+ * proven in virtual time (rateGate.test.ts, learning.test.ts) and measured by the benchmark.
  */
 export const REAL_TIME_MARGIN_MS = 100;
 

@@ -1,0 +1,241 @@
+// How much wider than a second the rate gate's window must be for the link it is on, learnt while sending.
+//
+// Studio counts request *arrivals*; the gate controls *starts*. Each request spends a different time on the way
+// (network, a busy event loop, TLS, a proxy), so two starts a window apart can arrive closer than a second. The
+// extra width (the margin) must cover how much those trips vary, and no more: every millisecond of margin is
+// throughput lost. Nothing here does I/O or keeps time itself; the gates feed it what they observe.
+//
+// What is learnt and from what:
+// - The response times of accepted sends (a ring of recent ones, per process). Their spread, outliers left out,
+//   is an upper estimate of how much trips vary (response time = trip + Studio's work, which only adds spread).
+//   Above that estimate the margin narrows quickly; nothing can need more.
+// - 429s. Each one is classified:
+//   · straggler: a send started just before it took unusually long (an outlier response, or still on the way):
+//     one late trip crowded the next send. It costs a retry; the margin stays.
+//   · foreign: the starts were already further apart than any trip variation seen: more spacing would not cure
+//     it (another system sends with the same key). The rate gate's penalty handles these, as before.
+//   · jitter: anything else. The margin widens at once (× 1.5 + 20 ms) and remembers the level it failed at.
+// - Long runs of accepted sends: below the estimate the margin stays put for a while, then probes lower, slowly
+//   and faster the longer nothing is refused (the estimate overstates when Studio's own work varies), but not
+//   below a small spread (25 ms), where there is little to win.
+// - Outliers are also compensated at once: a send whose response came back far later than usual is treated, in
+//   the gate's window, as having arrived that much later (see `lateByMs`).
+
+/** The rule's numbers, in one place. */
+export const SPACING_RULE = {
+	/** Margin before anything is known about the link: safe for trips varying by up to this much. */
+	startMs: 150,
+	/** The margin never grows beyond this (a window of two seconds). */
+	capMs: 1000,
+	/** Share of the margin (above the floor) dropped per accepted send while above what the link can need. */
+	fastNarrowing: 0.05,
+	/** Below that: accepted sends in a row before probing lower starts. */
+	probeAfterSends: 50,
+	/** First probing step (share per accepted send), doubled every `probeDoublingSends`, at most `probeMax`. */
+	probeStart: 0.001,
+	probeDoublingSends: 30,
+	probeMax: 0.01,
+	/**
+	 * Probing stops at the trips' spread when that is under this: there at most 2.5 % of the tier is to be won,
+	 * and refusals to lose. (A larger spread is often Studio's own work varying, which probing looks past.)
+	 */
+	probeFloorMs: 25,
+	/** A jitter 429 widens the margin to margin × factor + addMs; 429s less than a window apart count once. */
+	widenFactor: 1.5,
+	widenAddMs: 20,
+	/** The level a jitter 429 came at is remembered, fading by this factor per accepted send (half after ~1400). */
+	failedLevelDecay: 0.9995,
+	/** Fast narrowing stops this far above the remembered level. */
+	failedLevelHeadroom: 1.25,
+	/** A refused start further apart than the trip variation plus this is not cured by more spacing. */
+	foreignSlackMs: 25,
+	/** Response times kept per process, and how many are needed before they are trusted. */
+	samples: 64,
+	minSamples: 4,
+	/** Trip variation estimate: between these quantiles of the response times, outliers left out, … */
+	spreadQuantiles: [0.01, 0.99] as const,
+	/** … plus what 64 answers cannot show: timer and event-loop granularity, a trip just beyond the 99th percentile. */
+	unseenSpreadMs: 10,
+	/**
+	 * Outlier: beyond q90 + 3 × (q90 − q10), so rare slow trips (under 10 % of sends) stand out; with fewer than
+	 * 20 answers, beyond q75 + 4 × (q75 − q25), which one early slow answer cannot distort.
+	 */
+	outlierFence: { quantile: 0.9, fences: 3, fewAnswers: 20, fewQuantile: 0.75, fewFences: 4 },
+} as const;
+
+/** The learnt state. The Redis gate keeps it in Redis, so all workers of one account share one link estimate. */
+export interface SpacingState {
+	marginMs: number;
+	/** The margin at which the last jitter 429 came, fading with accepted sends (0: none yet). */
+	failedAtMs: number;
+	/** Accepted sends since the margin last widened. */
+	quietSends: number;
+	/** When the margin last widened (the gate's clock), so a burst of 429s widens it once. */
+	widenedAt: number;
+}
+
+export function initialSpacing(floorMs: number): SpacingState {
+	return { marginMs: Math.max(floorMs, SPACING_RULE.startMs), failedAtMs: 0, quietSends: 0, widenedAt: -Infinity };
+}
+
+/** What recent response times say about the link (one process's view). */
+export interface LinkEstimate {
+	/** How much trips vary at most, outliers left out (with a little headroom for what the answers cannot show). */
+	spreadMs: number;
+	/** Responses slower than this are outliers (a rare long trip). */
+	outlierAboveMs: number;
+	/** The slow end of the usual responses: an outlier arrived about (its response time − this) late. */
+	usualSlowMs: number;
+}
+
+function quantile(sorted: readonly number[], q: number): number {
+	const position = (sorted.length - 1) * q;
+	const below = Math.floor(position);
+	const above = Math.min(below + 1, sorted.length - 1);
+	return sorted[below] + (sorted[above] - sorted[below]) * (position - below);
+}
+
+/** The response times of recent accepted sends, and the estimate they give. */
+export class ResponseTimes {
+	private readonly ring: number[] = [];
+	private next = 0;
+	private cached?: LinkEstimate | null;
+
+	add(ms: number): void {
+		if (!(ms >= 0) || !Number.isFinite(ms)) return;
+		if (this.ring.length < SPACING_RULE.samples) this.ring.push(ms);
+		else this.ring[this.next] = ms;
+		this.next = (this.next + 1) % SPACING_RULE.samples;
+		this.cached = undefined;
+	}
+
+	get count(): number {
+		return this.ring.length;
+	}
+
+	/** Undefined until enough responses were seen. */
+	estimate(): LinkEstimate | undefined {
+		if (this.cached !== undefined) return this.cached ?? undefined;
+		if (this.ring.length < SPACING_RULE.minSamples) {
+			this.cached = null;
+			return undefined;
+		}
+		const sorted = [...this.ring].sort((a, b) => a - b);
+		const fence = SPACING_RULE.outlierFence;
+		const few = sorted.length < fence.fewAnswers;
+		const high = quantile(sorted, few ? fence.fewQuantile : fence.quantile);
+		const low = quantile(sorted, 1 - (few ? fence.fewQuantile : fence.quantile));
+		const outlierAboveMs = high + (few ? fence.fewFences : fence.fences) * Math.max(high - low, 1);
+		const usual = sorted.filter((ms) => ms <= outlierAboveMs);
+		const [fastest, slowest] = SPACING_RULE.spreadQuantiles;
+		const usualSlowMs = quantile(usual, slowest);
+		const spreadMs = usualSlowMs - quantile(usual, fastest) + SPACING_RULE.unseenSpreadMs;
+		this.cached = { spreadMs, outlierAboveMs, usualSlowMs };
+		return this.cached;
+	}
+}
+
+/** How much later than usual an accepted send arrived, if it was an outlier: 0 for ordinary ones. */
+export function lateByMs(responseMs: number, link: LinkEstimate | undefined): number {
+	if (!link || responseMs <= link.outlierAboveMs) return 0;
+	return responseMs - link.usualSlowMs;
+}
+
+/** One accepted send: narrow while the margin is above what the link has shown it needs. */
+export function afterAccepted(state: SpacingState, link: LinkEstimate | undefined, floorMs: number): SpacingState {
+	const rule = SPACING_RULE;
+	const failedAtMs = state.failedAtMs * rule.failedLevelDecay;
+	const quietSends = state.quietSends + 1;
+	let marginMs = state.marginMs;
+	if (link && state.marginMs > Math.max(link.spreadMs, failedAtMs * rule.failedLevelHeadroom)) {
+		marginMs = Math.max(floorMs, state.marginMs - (state.marginMs - floorMs) * rule.fastNarrowing);
+	} else if (link && quietSends > rule.probeAfterSends) {
+		const doublings = Math.floor((quietSends - rule.probeAfterSends) / rule.probeDoublingSends);
+		const share = Math.min(rule.probeMax, rule.probeStart * 2 ** doublings);
+		const probed = state.marginMs - (state.marginMs - floorMs) * share;
+		marginMs = Math.max(floorMs, probed, Math.min(state.marginMs, link.spreadMs, rule.probeFloorMs));
+	}
+	return { ...state, marginMs, failedAtMs, quietSends };
+}
+
+/** A jitter 429: widen at once, remember the level it came at. Replies of one burst (within a window) count once. */
+export function afterJitterRefusal(state: SpacingState, now: number, floorMs: number): SpacingState {
+	const windowMs = 1000 + state.marginMs;
+	if (now - state.widenedAt < windowMs) return state;
+	const rule = SPACING_RULE;
+	const marginMs = Math.max(floorMs, Math.min(rule.capMs, state.marginMs * rule.widenFactor + rule.widenAddMs));
+	return { marginMs, failedAtMs: Math.max(state.failedAtMs, state.marginMs), quietSends: 0, widenedAt: now };
+}
+
+/** A send as the gate saw it: when it started (the gate's clock) and, once answered, its response time. */
+export interface TrackedSend {
+	startedAt: number;
+	responseMs?: number;
+}
+
+export type RefusalKind = 'jitter' | 'straggler' | 'foreign';
+
+export interface Refusal {
+	startedAt: number;
+	responseMs: number;
+	/** How long before this start the `tier`-th previous start was (Infinity when there were fewer). */
+	gapMs: number;
+}
+
+/**
+ * Why Studio refused a send, as far as this process can tell. `earlier` are this process's recent sends (answered
+ * or not); `now` is when the 429 came back.
+ */
+export function classifyRefusal(
+	refusal: Refusal,
+	earlier: Iterable<TrackedSend>,
+	link: LinkEstimate | undefined,
+	now: number,
+): RefusalKind {
+	if (!link) return 'jitter';
+	for (const send of earlier) {
+		if (send.startedAt >= refusal.startedAt) continue;
+		// A late trip (an outlier answer, or one still on the way for longer than any usual answer) that, arriving
+		// that much later, lands within a second of this one.
+		const took = send.responseMs ?? now - send.startedAt;
+		if (took > link.outlierAboveMs && refusal.startedAt - send.startedAt < 1000 + took - refusal.responseMs) {
+			return 'straggler';
+		}
+	}
+	if (refusal.gapMs - 1000 > link.spreadMs + SPACING_RULE.foreignSlackMs) return 'foreign';
+	return 'jitter';
+}
+
+/**
+ * One process's record of its recent sends and their response times: what the margin rule and the 429
+ * classification read. Bounded: the last `SPACING_RULE.samples` sends.
+ */
+export class LinkWatch {
+	readonly responses = new ResponseTimes();
+	private readonly sends = new Map<number, TrackedSend>();
+	private nextId = 0;
+
+	/** A send starts now; returns its id for `answered`/`forget`. */
+	started(at: number): number {
+		const id = this.nextId++;
+		this.sends.set(id, { startedAt: at });
+		if (this.sends.size > SPACING_RULE.samples) this.sends.delete(this.sends.keys().next().value as number);
+		return id;
+	}
+
+	/** The send's answer came; returns its record (undefined if it was forgotten already). */
+	answered(id: number, at: number): TrackedSend | undefined {
+		const send = this.sends.get(id);
+		if (send && send.responseMs === undefined) send.responseMs = at - send.startedAt;
+		return send;
+	}
+
+	/** The send's outcome teaches nothing (cancelled, a network failure). */
+	forget(id: number): void {
+		this.sends.delete(id);
+	}
+
+	recent(): Iterable<TrackedSend> {
+		return this.sends.values();
+	}
+}
