@@ -27,6 +27,13 @@ const EXAMPLES = {
 	followUp: 'vgaiDemoFollowUp',
 };
 const CAMPAIGN_SIZE = 25;
+/**
+ * The trip to Studio's limiter varies as over an ordinary internet path (and a busy n8n): the gate has to learn
+ * how much spacing that needs, as it would against the real Studio.
+ */
+const DEMO_TRIP = { min: 20, max: 80 };
+/** A handful of 429s while the gate learns is retried safely; more than this share of sends fails the demo. */
+const MOST_429_SHARE = 0.02;
 /** Campaign numbers the simulator reports undeliverable, so the follow-up workflow has something to do. */
 const UNDELIVERABLE = ['447700900103', '447700900111', '447700900119'];
 const CRM_CONTACT = { contactId: 'crm-0042', phone: '+44 7700 900042', firstName: 'Sam', orderId: 'ORD-42' };
@@ -115,7 +122,11 @@ async function runHeadless(home: N8nHome, rest: N8nRest, simulator: StudioSimula
 	const campaignRuns = await executions(rest, EXAMPLES.campaign);
 	if (campaignRuns[0]?.status !== 'success') problems.push(`the campaign execution ended "${campaignRuns[0]?.status}"`);
 	const campaignSessions = whatsapp().slice(before);
-	if (campaignSessions.length !== CAMPAIGN_SIZE) problems.push(`the campaign started ${campaignSessions.length} of ${CAMPAIGN_SIZE} sessions`);
+	const campaignContacts = new Set(campaignSessions.map((session) => String(session.body.to)));
+	if (campaignContacts.size !== CAMPAIGN_SIZE) problems.push(`the campaign reached ${campaignContacts.size} of ${CAMPAIGN_SIZE} contacts`);
+	if (campaignSessions.length !== campaignContacts.size) {
+		problems.push(`${campaignSessions.length - campaignContacts.size} campaign contacts got a second session`);
+	}
 
 	done = step('3/3 Follow-up: waiting for the statuses and the SMS follow-ups');
 	await waitUntil('the follow-up SMS sessions', () => sms().length >= UNDELIVERABLE.length, 60_000).catch((error: Error) =>
@@ -156,7 +167,10 @@ async function runHeadless(home: N8nHome, rest: N8nRest, simulator: StudioSimula
 	const arrivals = simulator.sessions.map((session) => session.arrivedAt);
 	const busiest = maxInAnyWindow(arrivals, 1000);
 	if (busiest > tier) problems.push(`${busiest} sessions reached Studio within one second, over the tier of ${tier}`);
-	if (simulator.tooManyRequests > 0) problems.push(`Studio answered 429 ${simulator.tooManyRequests} times`);
+	const sends = simulator.sessions.length;
+	if (simulator.tooManyRequests > MOST_429_SHARE * sends) {
+		problems.push(`Studio answered 429 ${simulator.tooManyRequests} times for ${sends} sessions (more than ${MOST_429_SHARE * 100} %)`);
+	}
 	const campaignArrivals = campaignSessions.map((session) => session.arrivedAt);
 	const campaignSpan = (Math.max(...campaignArrivals) - Math.min(...campaignArrivals)) / 1000;
 	const campaignRate = campaignSpan > 0 ? (campaignSessions.length - 1) / campaignSpan : 0;
@@ -165,7 +179,9 @@ async function runHeadless(home: N8nHome, rest: N8nRest, simulator: StudioSimula
 	say('Report');
 	say(`  WhatsApp sessions started   ${whatsapp().length} (1 CRM contact + ${campaignSessions.length} campaign)`);
 	say(`  Rate achieved               ${campaignRate.toFixed(2)} sessions/s over the campaign (tier ${tier}/s), busiest second held ${busiest}`);
-	say(`  429 answers from Studio     ${simulator.tooManyRequests}`);
+	say(
+		`  429 answers from Studio     ${simulator.tooManyRequests} for ${sends} sessions (trips to Studio varying ${DEMO_TRIP.min}–${DEMO_TRIP.max} ms; each 429 retried, none sent twice)`,
+	);
 	say(
 		`  Statuses received           ${[...statusCounts.entries()].map(([status, count]) => `${status} ${count}`).join(', ')} (all answered 200: ${refusedCallbacks.length === 0 ? 'yes' : 'no'})`,
 	);
@@ -218,13 +234,14 @@ async function main(): Promise<number> {
 		stack.defer('packed package', () => removePreparedPackage(prepared));
 		done();
 
-		done = step(`Starting the Studio simulator (tier ${tier}/s)`);
+		done = step(`Starting the Studio simulator (tier ${tier}/s, trips to it varying ${DEMO_TRIP.min}–${DEMO_TRIP.max} ms)`);
 		const simulator = await startSimulator({
 			tier,
 			apiKey: 'demo-studio-key',
 			failNumbers: Object.fromEntries(UNDELIVERABLE.map((number) => [number, 'undeliverable' as const])),
 			callbackDelayMs: 150,
 			latencyMs: { min: 30, max: 120 },
+			arrivalDelayMs: DEMO_TRIP,
 		});
 		stack.defer('simulator', () => simulator.close());
 		done();
