@@ -4,22 +4,26 @@
 //   npm run bench -- --quick      small sizes, about a minute
 // Sizes: flags below or BENCH_* environment variables (flags win). `--help` lists them.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { preciseClock } from '../editions/queue/clock';
+import { dispatch } from '../test/support/dispatch';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { dispatchSends, type DispatchJob } from '../nodes/shared/dispatcher';
-import { LocalRateGate, closeAllRateGates, getRateGate, type RateGate } from '../nodes/shared/rateGate';
-import { MemorySendLedger, type SendLedger } from '../nodes/shared/sendLedger';
-import { STUDIO_PATHS } from '../nodes/shared/studioApi';
-import { closeAllPools, postToStudio, type StudioResponse } from '../nodes/shared/transport';
+import { type DispatchJob } from '../core/dispatcher';
+import { LocalRateGate, type RateGate } from '../core/rateGate';
+import { closeShared, sharedGate } from '../test/support/accounts';
+import { MemorySendLedger, type SendLedger } from '../core/sendLedger';
+import { STUDIO_PATHS } from '../core/studioApi';
+import { postToStudio } from '../editions/queue/transport';
+import type { StudioResponse } from '../core/ports';
 import { request } from 'undici';
-import { delaySpreadMs, describeDelayShape, parseDelayShape, type DelayShape } from '../test/simulator/delayShape';
-import type { AcceptedSession, SimulatorOptions } from '../test/simulator/simulator';
-import { maxInAnyWindow } from '../test/simulator/windows';
+import { delaySpreadMs, describeDelayShape, parseDelayShape, type DelayShape } from '../simulator/delayShape';
+import type { AcceptedSession, SimulatorOptions } from '../simulator/simulator';
+import { maxInAnyWindow } from '../simulator/windows';
 import { startRedis } from '../test/support/redisServer';
-import type { GateWorkerResult } from '../test/shared/gateWorker';
+import type { GateWorkerResult } from '../test/editions/queue/gateWorker';
 
 const ROOT = join(__dirname, '..');
 const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
@@ -249,10 +253,10 @@ function goals(m: Measured, shape: DelayShape): void {
 
 async function pacingRun(sim: RemoteSimulator, shape: DelayShape, tier: number, sends: number, floorMs: number): Promise<Measured> {
 	const apiKey = sim.apiKey;
-	const gate = getRateGate({ region: 'eu', apiKey, tier, floorMs });
+	const gate = sharedGate({ region: 'eu', apiKey, tier, floorMs });
 	const contacts: string[] = [];
 	const startedAt = performance.now();
-	await dispatchSends(sendJobs(sim.url, apiKey, sends, apiKey, contacts), { gate, ledger: new MemorySendLedger(), maxInFlight: 16 });
+	await dispatch(sendJobs(sim.url, apiKey, sends, apiKey, contacts), { gate, ledger: new MemorySendLedger(), maxInFlight: 16 });
 	const state = await sim.state();
 	const m = measure(`gate: trips ${describeDelayShape(shape)} ms, tier ${tier}`, tier, shape, contacts, state, startedAt, gate);
 	print(line(m));
@@ -290,11 +294,11 @@ async function concurrentExecutions(sim: RemoteSimulator, shape: DelayShape, exe
 	const contacts: string[] = [];
 	const startedAt = performance.now();
 	// Each execution looks its gate up the way the node does: one shared gate per account.
-	const gate = getRateGate({ region: 'eu', apiKey: sim.apiKey, tier, floorMs });
+	const gate = sharedGate({ region: 'eu', apiKey: sim.apiKey, tier, floorMs });
 	await Promise.all(
 		Array.from({ length: executions }, (_, e) =>
-			dispatchSends(sendJobs(sim.url, sim.apiKey, perExecution, `exec-${e}`, contacts), {
-				gate: getRateGate({ region: 'eu', apiKey: sim.apiKey, tier, floorMs }),
+			dispatch(sendJobs(sim.url, sim.apiKey, perExecution, `exec-${e}`, contacts), {
+				gate: sharedGate({ region: 'eu', apiKey: sim.apiKey, tier, floorMs }),
 				ledger: new MemorySendLedger(),
 			}),
 		),
@@ -308,12 +312,12 @@ async function concurrentExecutions(sim: RemoteSimulator, shape: DelayShape, exe
 
 /** Another system sends with the same key: the simulator refuses a share of acceptable requests whatever the spacing. */
 async function secondSender(sim: RemoteSimulator, shape: DelayShape, sends: number, tier: number, floorMs: number) {
-	const gate = getRateGate({ region: 'eu', apiKey: sim.apiKey, tier, floorMs }) as LocalRateGate;
+	const gate = sharedGate({ region: 'eu', apiKey: sim.apiKey, tier, floorMs }) as LocalRateGate;
 	const contacts: string[] = [];
 	let slowest = 0;
 	const watch = setInterval(() => (slowest = Math.max(slowest, gate.slowdownLevel)), 50);
 	const startedAt = performance.now();
-	const results = await dispatchSends(sendJobs(sim.url, sim.apiKey, sends, 'foreign', contacts), { gate, ledger: new MemorySendLedger() });
+	const results = await dispatch(sendJobs(sim.url, sim.apiKey, sends, 'foreign', contacts), { gate, ledger: new MemorySendLedger() });
 	clearInterval(watch);
 	const label = `second sender (20 % refused whatever the spacing), tier ${tier}`;
 	const m = measure(label, tier, shape, contacts, await sim.state(), startedAt, gate);
@@ -334,7 +338,7 @@ async function redisProcesses(processes: number, total: number, tier: number, sh
 		const contacts: string[] = [];
 		for (let p = 1; p <= processes; p++) {
 			children.push(
-				spawn(TSX, [join(ROOT, 'test', 'shared', 'gateWorker.ts')], {
+				spawn(TSX, [join(ROOT, 'test', 'editions', 'queue', 'gateWorker.ts')], {
 					cwd: ROOT,
 					env: {
 						...process.env,
@@ -446,7 +450,7 @@ async function cpuAndMemory(items: number): Promise<void> {
 			return (used.user + used.system) / 1000;
 		};
 		const run = (gateTier: number, count: number, prefix: string, ledger: SendLedger) =>
-			dispatchSends(sendJobs(sim.url, apiKey, count, prefix, []), { gate: new LocalRateGate({ tier: gateTier }), ledger, maxInFlight: 16 });
+			dispatch(sendJobs(sim.url, apiKey, count, prefix, []), { gate: new LocalRateGate({ tier: gateTier }, preciseClock), ledger, maxInFlight: 16 });
 
 		await run(open, 500, 'warm-up', new MemorySendLedger()); // JIT, keep-alive connections
 
@@ -483,7 +487,7 @@ async function cpuAndMemory(items: number): Promise<void> {
 			send: async () => ({ statusCode: 200, body: { session_id: String(index) } }),
 		}));
 		cpu = process.cpuUsage();
-		await dispatchSends(localJobs, { gate: new LocalRateGate({ tier: open }), ledger: new MemorySendLedger(), maxInFlight: 16 });
+		await dispatch(localJobs, { gate: new LocalRateGate({ tier: open }, preciseClock), ledger: new MemorySendLedger(), maxInFlight: 16 });
 		const gateMs = cpuMs(cpu) / items;
 
 		print(`CPU and memory, ${items} items, simulator in its own process (${sent} sent at tier ${tier} in ${seconds.toFixed(1)} s):`);
@@ -565,8 +569,7 @@ async function main(): Promise<void> {
 	}
 	if (only.has('cpu')) await cpuAndMemory(options.cpuItems);
 
-	await closeAllRateGates();
-	await closeAllPools();
+	await closeShared();
 
 	if (rows.length > 0) {
 		print();

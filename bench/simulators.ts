@@ -1,7 +1,7 @@
 // Runs several Studio simulators in one process for the benchmark, standing in for Studio on another machine:
 // one server process next to the sending process, so arrival times are stamped on their own event loop.
 // Usage: tsx bench/simulators.ts '<JSON list of SimulatorOptions>'; prints one JSON line of URLs, stops on SIGTERM.
-import { startSimulator, type SimulatorOptions, type StudioSimulator } from '../test/simulator/simulator';
+import { startSimulator, type SimulatorOptions, type StudioSimulator } from '../simulator/simulator';
 
 async function main(): Promise<void> {
 	const configs = JSON.parse(process.argv[2] ?? '[]') as SimulatorOptions[];

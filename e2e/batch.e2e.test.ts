@@ -1,8 +1,8 @@
 // A many-item send inside a real n8n 2.41.1 (`n8n execute`): the exact bodies reach Studio, every output item
 // is paired with its input, bad rows become error items under Continue On Fail, and no second holds more
 // sessions than the tier.
-import { startSimulator, type StudioSimulator } from '../test/simulator/simulator';
-import { maxInAnyWindow } from '../test/simulator/windows';
+import { startSimulator, type StudioSimulator } from '../simulator/simulator';
+import { maxInAnyWindow } from '../simulator/windows';
 import { preparePackage } from './support/communityPackage';
 import { N8nHome, outputItems } from './support/n8n';
 import { Stack } from '../test/support/processes';

@@ -1,6 +1,6 @@
 // Many self-hosted users are still on Node 20, where the newest n8n is 2.8.x: the package must load and send
 // there too (n8n 2.8.4, the machine's Node 20).
-import { startSimulator, type StudioSimulator } from '../test/simulator/simulator';
+import { startSimulator, type StudioSimulator } from '../simulator/simulator';
 import { preparePackage } from './support/communityPackage';
 import { N8nHome, outputItems } from './support/n8n';
 import { Stack } from '../test/support/processes';

@@ -1,11 +1,14 @@
-// Queue mode, the way users scale n8n past one process: main + 2 workers + a webhook process on one real Redis and
-// one real PostgreSQL, all on 127.0.0.1. Twenty CRM webhook calls at once, each execution sending one WhatsApp
+// Queue mode, the way users scale n8n past one process, with the queue edition (n8n-nodes-vonage-ai-studio-queue,
+// packed and installed as n8n installs it): main + 2 workers + a webhook process on one real Redis and one real
+// PostgreSQL, all on 127.0.0.1. The workflows are written for the main edition and moved with switchEdition, as a
+// user moves theirs. Twenty CRM webhook calls at once, each execution sending one WhatsApp
 // session through the credential's shared Redis gate at tier 1: all accepted, spread over both workers, no second
 // over. And statuses that reach both main and the webhook process (as repeats behind a load balancer do) start one
 // execution each, through the callback credential's shared repeat memory.
 import { startRedis } from '../test/support/redisServer';
-import { startSimulator, type StudioSimulator } from '../test/simulator/simulator';
-import { maxInAnyWindow } from '../test/simulator/windows';
+import { startSimulator, type StudioSimulator } from '../simulator/simulator';
+import { maxInAnyWindow } from '../simulator/windows';
+import { switchEdition } from '../core/switchEdition';
 import { preparePackage } from './support/communityPackage';
 import { N8nHome, N8nRest } from './support/n8n';
 import { startPostgres } from './support/postgres';
@@ -47,7 +50,7 @@ beforeAll(async () => {
 	const redis = await startRedis();
 	stack.defer('redis', () => redis.stop());
 
-	const prepared = await preparePackage();
+	const prepared = await preparePackage({ edition: 'queue' });
 	const queueEnv = {
 		...postgres.n8nEnv,
 		EXECUTIONS_MODE: 'queue',
@@ -66,19 +69,21 @@ beforeAll(async () => {
 	statusPath = triggerPath(trigger);
 
 	await main.importCredentials([
-		// Main, two workers, PostgreSQL, Redis and jest share two cores here: a worker's event loop can lag well over
-		// the default 25 ms between the gate's admission and the request reaching Studio. The credential's safety
-		// margin is the documented knob for that (README, "Rate gate"); 150 ms still keeps 87 % of the tier.
+		// Main, two workers, PostgreSQL, Redis and jest share two cores here: a worker's event loop can lag by a
+		// hundred milliseconds between the gate's admission and the request reaching Studio, sooner than twenty
+		// sends can teach the gate. The credential's margin sets a floor under the learnt one (README, "Rate gate").
 		studioCredential({ baseUrl: simulator.url, apiKey: 'e2e-key', sessionsPerSecond: 1, redisUrl: redis.url, safetyMarginMs: 150 }),
 		callbackCredential({ token: CALLBACK_TOKEN, redisUrl: redis.url }),
 	]);
-	await main.importWorkflows([
+	const workflows = [
 		chain('vgaiE2eQueue0001', 'CRM contact to WhatsApp', [
 			webhookNode('crm-contact'),
 			whatsAppNode({ statusUrl: STATUS_URL, rowPath: 'body' }),
 		]),
 		chain(STATUS_WORKFLOW, 'Statuses', [trigger]),
-	]);
+	];
+	expect(switchEdition(workflows, 'queue')).toBe(2);
+	await main.importWorkflows(workflows);
 	await main.publishWorkflow('vgaiE2eQueue0001');
 	await main.publishWorkflow(STATUS_WORKFLOW);
 	const mainProcess = stack.add(await main.start({ name: 'n8n main' }));

@@ -4,8 +4,8 @@
 // settings, and with N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE=true, which the README recommends for high callback volumes
 // (n8n then builds an expression isolate on the first expression an execution evaluates instead of on every request;
 // these workflows evaluate expressions in the send node and the recorder's HTTP Request node).
-import { startSimulator, type StudioSimulator } from '../test/simulator/simulator';
-import { maxInAnyWindow } from '../test/simulator/windows';
+import { startSimulator, type StudioSimulator } from '../simulator/simulator';
+import { maxInAnyWindow } from '../simulator/windows';
 import { preparePackage } from './support/communityPackage';
 import { N8nHome, N8nRest } from './support/n8n';
 import { Stack } from '../test/support/processes';

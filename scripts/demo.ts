@@ -7,8 +7,8 @@ import { preparePackage, removePreparedPackage } from '../e2e/support/communityP
 import { DEMO_OWNER, N8nHome, N8nRest, type WorkflowImport } from '../e2e/support/n8n';
 import { freePort, Stack } from '../test/support/processes';
 import { DEFAULT_N8N_VERSION, ensureRuntime, REPO_ROOT } from '../e2e/support/runtime';
-import { startSimulator, type StudioSimulator } from '../test/simulator/simulator';
-import { maxInAnyWindow } from '../test/simulator/windows';
+import { startSimulator, type StudioSimulator } from '../simulator/simulator';
+import { maxInAnyWindow } from '../simulator/windows';
 
 const USAGE = `Usage: npm run demo -- [--headless] [--tier 1|3|5] [--port N] [--keep]
 

@@ -1,15 +1,23 @@
-// Builds and packs this package, then installs the tarball the way n8n's community-package installer does
-// (n8n 2.x CommunityPackagesService.downloadPackage): unpack into <n8n folder>/nodes/node_modules/<name>, drop
-// dev, peer and optional dependencies from its package.json, `npm install` its runtime dependencies there with
-// install scripts off, and record it in nodes/package.json. n8n-workflow is a peer dependency, so it is not
-// installed: the nodes resolve n8n's own copy through the NODE_PATH n8n sets when it loads packages.
+// Builds and packs one of this repository's two packages (the main edition at the root, the queue-mode edition in
+// queue/), then installs the tarball the way n8n's community-package installer does (n8n 2.x
+// CommunityPackagesService.downloadPackage): unpack into <n8n folder>/nodes/node_modules/<name>, drop dev, peer
+// and optional dependencies from its package.json, `npm install` its runtime dependencies there with install
+// scripts off, and record it in nodes/package.json. n8n-workflow is a peer dependency, so it is not installed:
+// the nodes resolve n8n's own copy through the NODE_PATH n8n sets when it loads packages. The main edition has no
+// runtime dependencies at all; zod resolves to n8n's own copy the same way.
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../../test/support/processes';
 import { REPO_ROOT } from './runtime';
 
+export type Edition = 'main' | 'queue';
+
+/** Where each package's package.json is. */
+export const PACKAGE_DIRS: Record<Edition, string> = { main: REPO_ROOT, queue: join(REPO_ROOT, 'queue') };
+
 export interface PreparedPackage {
+	edition: Edition;
 	name: string;
 	version: string;
 	tarball: string;
@@ -35,10 +43,10 @@ export async function buildPackage(): Promise<void> {
 	await run('npm', ['run', 'build'], { cwd: REPO_ROOT, timeoutMs: 5 * 60_000 });
 }
 
-export async function packPackage(destination: string): Promise<string> {
+export async function packPackage(destination: string, edition: Edition = 'main'): Promise<string> {
 	mkdirSync(destination, { recursive: true });
 	const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', destination, '--loglevel=error'], {
-		cwd: REPO_ROOT,
+		cwd: PACKAGE_DIRS[edition],
 		timeoutMs: 2 * 60_000,
 	});
 	const [{ filename }] = JSON.parse(stdout.slice(stdout.indexOf('['))) as Array<{ filename: string }>;
@@ -81,29 +89,36 @@ export async function installTarball(tarball: string, nodesDir: string): Promise
 		.map((path) => join(nodesDir, path))
 		.filter((path) => existsSync(path));
 	if (stray.length > 0) throw new Error(`n8n-workflow was installed beside the package: ${stray.join(', ')}`);
+	// A package without runtime dependencies (the verification-ready main edition) gets nothing installed beside
+	// it: whatever it imports must come from n8n itself (zod included).
+	if (Object.keys((manifest.dependencies ?? {}) as object).length === 0) {
+		const beside = ['node_modules/zod', `node_modules/${manifest.name}/node_modules`].map((path) => join(nodesDir, path)).filter((path) => existsSync(path));
+		if (beside.length > 0) throw new Error(`Something was installed beside a package without dependencies: ${beside.join(', ')}`);
+	}
 	return { name: manifest.name, version: manifest.version };
 }
 
-/** Build, pack and install into a fresh folder; reuses the global setup's result when there is one. */
-export async function preparePackage(options: { build?: boolean } = {}): Promise<PreparedPackage> {
+/** Both packages as the global setup prepared them, when it did. */
+function sharedPackages(): Partial<Record<Edition, PreparedPackage>> | undefined {
 	const shared = process.env[PREPARED_PACKAGE_ENV];
-	if (shared && existsSync(shared)) return JSON.parse(readFileSync(shared, 'utf8')) as PreparedPackage;
-	if (options.build !== false) await buildPackage();
-	const workDir = mkdtempSync(join(tmpdir(), 'vgai-package-'));
-	const tarball = await packPackage(workDir);
-	const nodesDir = join(workDir, 'nodes');
-	const { name, version } = await installTarball(tarball, nodesDir);
-	const prepared: PreparedPackage = { name, version, tarball, nodesDir };
-	writeFileSync(join(workDir, 'prepared.json'), JSON.stringify(prepared));
-	return prepared;
+	return shared && existsSync(shared) ? (JSON.parse(readFileSync(shared, 'utf8')) as Partial<Record<Edition, PreparedPackage>>) : undefined;
 }
 
-export function preparedPackageFile(prepared: PreparedPackage): string {
-	return join(prepared.nodesDir, '..', 'prepared.json');
+/** Build, pack and install into a fresh folder; reuses the global setup's result when there is one. */
+export async function preparePackage(options: { build?: boolean; edition?: Edition } = {}): Promise<PreparedPackage> {
+	const edition = options.edition ?? 'main';
+	const shared = sharedPackages()?.[edition];
+	if (shared) return shared;
+	if (options.build !== false) await buildPackage();
+	const workDir = mkdtempSync(join(tmpdir(), `vgai-package-${edition}-`));
+	const tarball = await packPackage(workDir, edition);
+	const nodesDir = join(workDir, 'nodes');
+	const { name, version } = await installTarball(tarball, nodesDir);
+	return { edition, name, version, tarball, nodesDir };
 }
 
 /** Deletes what preparePackage made (tarball and installed copy), unless it is the global setup's shared one. */
 export function removePreparedPackage(prepared: PreparedPackage): void {
-	if (process.env[PREPARED_PACKAGE_ENV] === preparedPackageFile(prepared)) return;
+	if (sharedPackages()?.[prepared.edition]?.nodesDir === prepared.nodesDir) return;
 	rmSync(join(prepared.nodesDir, '..'), { recursive: true, force: true });
 }

@@ -1,7 +1,7 @@
 // Turns a failed send into the NodeApiError a no-code user can act on: what happened, what to change.
 import { NodeApiError, type INode, type JsonObject } from 'n8n-workflow';
 
-import { SendCancelledError, StudioHttpError, StudioNetworkError } from '../shared/errors';
+import { isError } from '../../core/errors';
 
 export interface FailureContext {
 	itemIndex: number;
@@ -66,7 +66,7 @@ export function toNodeApiError(node: INode, error: unknown, context: FailureCont
 		});
 	};
 
-	if (error instanceof StudioHttpError) {
+	if (isError(error, 'StudioHttpError')) {
 		const said = studioMessage(error.body);
 		const code = String(error.statusCode);
 		const quote = said ? ` Studio said: "${said}"` : '';
@@ -110,7 +110,7 @@ export function toNodeApiError(node: INode, error: unknown, context: FailureCont
 		);
 	}
 
-	if (error instanceof StudioNetworkError) {
+	if (isError(error, 'StudioNetworkError')) {
 		if (!error.mayHaveReachedStudio) {
 			return build(
 				'',
@@ -125,20 +125,16 @@ export function toNodeApiError(node: INode, error: unknown, context: FailureCont
 		);
 	}
 
-	// Checked by name: n8n may load this package twice, giving two copies of each class.
-	const name = error instanceof Error ? error.name : undefined;
-	if (name === 'PossiblySentError') {
-		return build('', 'Not sent again: an earlier run may already have started this session', (error as Error).message);
+	if (isError(error, 'PossiblySentError')) {
+		return build('', 'Not sent again: an earlier run may already have started this session', error.message);
 	}
-	if (name === 'SendInProgressError') {
-		return build('', 'Not sent: another execution is sending this item right now', (error as Error).message);
+	if (isError(error, 'SendInProgressError')) {
+		return build('', 'Not sent: another execution is sending this item right now', error.message);
 	}
-	if (name === 'RedisUnavailableError') {
-		const { purpose, location } = error as unknown as { purpose: string; location: string };
-		return build('', `Not sent: the shared ${purpose} in Redis (${location}) could not be reached`, (error as Error).message);
+	if (isError(error, 'RedisUnavailableError')) {
+		return build('', `Not sent: the shared ${error.purpose} in Redis (${error.location}) could not be reached`, error.message);
 	}
-
-	if (error instanceof SendCancelledError) {
+	if (isError(error, 'SendCancelledError')) {
 		return build('', error.message, 'Nothing was sent for this item.');
 	}
 

@@ -1,47 +1,16 @@
-// Runs a node's validated sends through the account's rate gate, the send ledger and the transport, and
-// turns each outcome into an output json or a NodeApiError. The node file only wires parameters to this.
+// Runs a node's validated sends through the account's rate gate, the send ledger and the edition's transport,
+// and turns each outcome into an output json or a NodeApiError.
 import { createHash } from 'node:crypto';
 
-import type { ICredentialDataDecryptedObject, IDataObject, INode, Logger, NodeApiError } from 'n8n-workflow';
+import type { IDataObject, INode, Logger, NodeApiError } from 'n8n-workflow';
 
+import { dispatchSends, type DispatchJob } from '../../core/dispatcher';
+import type { StudioTransport } from '../../core/ports';
+import type { StudioAccount } from '../shared/account';
+import type { Edition } from '../shared/edition';
+import type { PreparedSend } from './actions/operation';
 import { toNodeApiError } from './apiErrors';
-import type { PreparedSend } from './body';
-import { dispatchSends, type DispatchJob } from '../shared/dispatcher';
-import { getRateGate } from '../shared/rateGate';
-import { getSendLedger } from '../shared/sendLedger';
-import { postToStudio } from '../shared/transport';
-import { RATE_TIERS, resolveBaseUrl, type StudioRegion } from '../shared/studioApi';
-
-export interface StudioAccount {
-	apiKey: string;
-	region: StudioRegion;
-	tier: number;
-	baseUrl: string;
-	redisUrl?: string;
-	safetyMarginMs?: number;
-}
-
-/** The credential's values, checked once: the one place the rate tier is read. */
-export function readAccount(credentials: ICredentialDataDecryptedObject): StudioAccount {
-	const region: StudioRegion = credentials.region === 'us' ? 'us' : 'eu';
-	const tier = Number(credentials.sessionsPerSecond ?? 1);
-	const redisUrl = typeof credentials.redisUrl === 'string' && credentials.redisUrl.trim() ? credentials.redisUrl.trim() : undefined;
-	return {
-		apiKey: String(credentials.apiKey ?? ''),
-		region,
-		tier: (RATE_TIERS as readonly number[]).includes(tier) ? tier : 1,
-		baseUrl: resolveBaseUrl(region, typeof credentials.baseUrl === 'string' ? credentials.baseUrl : undefined),
-		redisUrl,
-		safetyMarginMs: typeof credentials.safetyMarginMs === 'number' ? credentials.safetyMarginMs : undefined,
-	};
-}
-
-export interface SendSettings {
-	rememberForMs: number;
-	rateLimitRetries: number;
-	rateLimitMaxWaitMs: number;
-	responseTimeoutMs: number;
-}
+import type { SendSettings } from './options';
 
 export interface SendRequest {
 	itemIndex: number;
@@ -54,7 +23,9 @@ export type SendResult =
 	| { ok: false; itemIndex: number; error: NodeApiError };
 
 export interface RunContext {
+	edition: Edition;
 	account: StudioAccount;
+	transport: StudioTransport;
 	settings: SendSettings;
 	node: INode;
 	workflowId: string;
@@ -101,15 +72,8 @@ function progressLogger(total: number, tier: number, log?: Logger) {
 
 export async function runSends(requests: SendRequest[], context: RunContext): Promise<SendResult[]> {
 	if (requests.length === 0) return [];
-	const { account, settings } = context;
-	const gate = getRateGate({
-		region: account.region,
-		apiKey: account.apiKey,
-		tier: account.tier,
-		redisUrl: account.redisUrl,
-		floorMs: account.safetyMarginMs,
-	});
-	const ledger = getSendLedger({ region: account.region, apiKey: account.apiKey, redisUrl: account.redisUrl });
+	const { account, settings, transport, edition } = context;
+	const { gate, ledger } = edition.accountState(account);
 	const host = new URL(account.baseUrl).host;
 
 	const jobs: Array<DispatchJob<IDataObject>> = requests.map((request) => {
@@ -120,10 +84,7 @@ export async function runSends(requests: SendRequest[], context: RunContext): Pr
 			alsoRecordAs: keys.content === keys.primary ? [] : [keys.content],
 			send: async () => {
 				const sentAt = new Date().toISOString();
-				const response = await postToStudio(account.baseUrl, request.prepared.path, request.prepared.body, account.apiKey, {
-					connectTimeoutMs: 10_000,
-					responseTimeoutMs: settings.responseTimeoutMs,
-				});
+				const response = await transport.post(request.prepared.path, request.prepared.body, settings.responseTimeoutMs);
 				const json: IDataObject = {
 					...request.prepared.summary,
 					statusCode: response.statusCode,
@@ -138,9 +99,9 @@ export async function runSends(requests: SendRequest[], context: RunContext): Pr
 	const outcomes = await dispatchSends(jobs, {
 		gate,
 		ledger,
-		ledgerTtlMs: settings.rememberForMs,
-		retry429: { maxTries: settings.rateLimitRetries + 1, maxWaitMs: settings.rateLimitMaxWaitMs },
+		policy: settings,
 		signal: context.signal,
+		clock: edition.clock,
 		onProgress: progressLogger(requests.length, account.tier, context.log),
 	});
 

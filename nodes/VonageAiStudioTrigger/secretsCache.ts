@@ -2,7 +2,7 @@
 // decrypt the credential once per request. Measured in n8n 2.41.1: that read cost signed callbacks 40 % of their
 // throughput; with the cache, token and signature checks are as fast as no check.
 
-import { processWide } from '../shared/processWide';
+import type { ProcessStore } from '../../core/ports';
 
 /** How long read secrets are reused. A secret that was changed or removed keeps verifying callbacks this long. */
 export const SECRETS_TTL_MS = 10_000;
@@ -83,9 +83,9 @@ export class SecretsCache<T> {
 }
 
 /**
- * One cache per process, shared by every copy of this module n8n may load (like the repeat memory in
- * callback.ts). Per process: in queue mode each webhook process reads the credential itself.
+ * One cache per process, in the edition's process store (like the repeat memory in repeats.ts). Per process: in
+ * queue mode each webhook process reads the credential itself.
  */
-export function sharedSecretsCache<T>(): SecretsCache<T> {
-	return processWide('trigger.secrets', () => new SecretsCache<T>());
+export function sharedSecretsCache<T>(store: ProcessStore): SecretsCache<T> {
+	return store('trigger.secrets', () => new SecretsCache<T>());
 }

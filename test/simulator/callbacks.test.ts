@@ -3,8 +3,8 @@ import { createHash } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { Agent, request } from 'undici';
 import { whatsappSessionBody } from '../support/fixtures';
-import { startCallbackReceiver, waitFor, type CallbackReceiver } from './receiver';
-import { SIMULATOR_SENDER_NUMBER, startSimulator, type SimulatorOptions, type StudioSimulator } from './simulator';
+import { startCallbackReceiver, waitFor, type CallbackReceiver } from '../../simulator/receiver';
+import { SIMULATOR_SENDER_NUMBER, startSimulator, type SimulatorOptions, type StudioSimulator } from '../../simulator/simulator';
 
 jest.setTimeout(20_000);
 

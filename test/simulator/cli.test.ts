@@ -2,7 +2,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
-import { parseCliArgs, USAGE } from './cli';
+import { parseCliArgs, USAGE } from '../../simulator/cli';
 
 jest.setTimeout(60_000);
 
@@ -71,7 +71,7 @@ describe('parseCliArgs', () => {
 describe('simulator process', () => {
 	const root = join(__dirname, '..', '..');
 	const tsx = join(root, 'node_modules', '.bin', 'tsx');
-	const cli = join(__dirname, 'cli.ts');
+	const cli = join(__dirname, '..', '..', 'simulator', 'cli.ts');
 
 	function run(args: string[]): ChildProcessWithoutNullStreams {
 		return spawn(tsx, [cli, ...args], { cwd: root, stdio: 'pipe' });

@@ -1,6 +1,6 @@
 // A separate process (an e2e test against a real n8n) can read and steer the simulator over HTTP.
 import { Agent, request } from 'undici';
-import { CONTROL_PATHS, startSimulator, type StudioSimulator } from './simulator';
+import { CONTROL_PATHS, startSimulator, type StudioSimulator } from '../../simulator/simulator';
 
 jest.setTimeout(20_000);
 

@@ -1,7 +1,7 @@
 // The simulator answers like Studio: key check, body validation per channel, agent lookup, rate tier, success.
 import { Agent, request } from 'undici';
-import { startSimulator, TOO_MANY_REQUESTS_BODY, type SimulatorOptions, type StudioSimulator } from './simulator';
-import { maxInAnyWindow } from './windows';
+import { startSimulator, TOO_MANY_REQUESTS_BODY, type SimulatorOptions, type StudioSimulator } from '../../simulator/simulator';
+import { maxInAnyWindow } from '../../simulator/windows';
 
 jest.setTimeout(20_000);
 

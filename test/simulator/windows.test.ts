@@ -1,5 +1,5 @@
 // maxInAnyWindow counts the busiest half-open window [t, t + windowMs) of a series of arrivals.
-import { maxInAnyWindow } from './windows';
+import { maxInAnyWindow } from '../../simulator/windows';
 
 describe('maxInAnyWindow', () => {
 	it('is 0 for no arrivals and 1 for one', () => {

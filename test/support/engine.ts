@@ -24,7 +24,23 @@ import {
 } from 'n8n-workflow';
 
 import { VonageAiStudioApi } from '../../credentials/VonageAiStudioApi.credentials';
+import { NODE_NAMES, PACKAGES } from '../../core/studioApi';
+import { mainEdition } from '../../editions/main';
+import { queueEdition } from '../../editions/queue';
 import { VonageAiStudio } from '../../nodes/VonageAiStudio/VonageAiStudio.node';
+import { VonageAiStudio as QueueVonageAiStudio } from '../../queue/nodes/VonageAiStudio/VonageAiStudio.node';
+
+/** The node type of the action node in each package. */
+export const STUDIO_NODE_TYPES = {
+	main: `${PACKAGES.main}.${NODE_NAMES.action}`,
+	queue: `${PACKAGES.queue}.${NODE_NAMES.action}`,
+} as const;
+
+/** Forgets every gate, ledger and connection both editions keep for the process (between tests). */
+export async function resetNodeState(): Promise<void> {
+	await mainEdition.closeAll();
+	await queueEdition.closeAll();
+}
 
 /** A start node that emits the items given in its `items` parameter (stands in for a trigger or a sheet). */
 class TestItemsNode implements INodeType {
@@ -50,7 +66,8 @@ class TestItemsNode implements INodeType {
 const nodeTypes: INodeTypes = (() => {
 	const types: Record<string, INodeType> = {
 		'test.items': new TestItemsNode(),
-		'n8n-nodes-vonage-ai-studio.vonageAiStudio': new VonageAiStudio(),
+		[STUDIO_NODE_TYPES.main]: new VonageAiStudio(),
+		[STUDIO_NODE_TYPES.queue]: new QueueVonageAiStudio(),
 	};
 	return {
 		getByName: (name: string) => types[name],
@@ -132,6 +149,8 @@ export interface RunOptions {
 	mode?: WorkflowExecuteMode;
 	/** Cancel the execution (like the Stop button) after this many ms. */
 	cancelAfterMs?: number;
+	/** Which package's node runs: the main one (n8n's HTTP helpers) unless the test needs the queue edition. */
+	edition?: 'main' | 'queue';
 }
 
 export interface NodeRun {
@@ -172,7 +191,7 @@ export async function runStudioNode(options: RunOptions): Promise<NodeRun> {
 		{
 			id: 'studio-node-id',
 			name: NODE_NAME,
-			type: 'n8n-nodes-vonage-ai-studio.vonageAiStudio',
+			type: STUDIO_NODE_TYPES[options.edition ?? 'main'],
 			typeVersion: 1,
 			position: [200, 0],
 			parameters: options.parameters,

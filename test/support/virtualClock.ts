@@ -1,18 +1,22 @@
 // Virtual time for the rate gate and the dispatcher: timers run in time order, promise callbacks settle before
 // time moves on, so a schedule of minutes runs in milliseconds and the rules can be checked exactly.
-import { StudioHttpError } from '../../nodes/shared/errors';
-import type { GateClock } from '../../nodes/shared/rateGate';
-import { TOO_MANY_REQUESTS_BODY } from '../simulator/simulator';
+import { StudioHttpError } from '../../core/errors';
+import type { Clock } from '../../core/ports';
+import { TOO_MANY_REQUESTS_BODY } from '../../simulator/simulator';
 
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Discrete-event time: timers run in time order, and promise callbacks settle before time moves on. */
-export class VirtualClock implements GateClock {
+export class VirtualClock implements Clock {
 	private time = 0;
 	private sequence = 0;
 	private timers: Array<{ at: number; seq: number; callback: () => void }> = [];
 
 	now(): number {
+		return this.time;
+	}
+	/** Virtual time starts at the epoch. */
+	wallNow(): number {
 		return this.time;
 	}
 	setTimer(callback: () => void, ms: number): unknown {

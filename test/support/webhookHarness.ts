@@ -41,7 +41,7 @@ import {
 } from 'n8n-workflow';
 
 import { VonageAiStudioTrigger } from '../../nodes/VonageAiStudioTrigger/VonageAiStudioTrigger.node';
-import { withCorrelation } from '../../nodes/shared/statusUrl';
+import { withCorrelation } from '../../core/statusUrl';
 import { TEST_INSTANCE_URLS } from './engine';
 
 export const TRIGGER_NODE_TYPE = 'n8n-nodes-vonage-ai-studio.vonageAiStudioTrigger';

@@ -1,0 +1,123 @@
+// Every error the package's own code raises, in one place, free of n8n types: the core and the editions throw
+// these, and the node turns each one into a NodeApiError or NodeOperationError a no-code user can act on
+// (nodes/VonageAiStudio/apiErrors.ts). They are recognised one way, `isError(error, 'Name')`, by name and not by
+// class: n8n may load this package more than once (an update while executions run), giving two copies of each
+// class, and an error raised by one copy must still be recognised by the other.
+
+/** Studio answered with a non-2xx status. The request reached Studio. */
+export class StudioHttpError extends Error {
+	readonly name = 'StudioHttpError';
+	constructor(
+		readonly statusCode: number,
+		/** Parsed JSON body when it was JSON, the raw text otherwise ('' when empty). */
+		readonly body: unknown,
+		/** Milliseconds from a Retry-After header, when Studio sent one. */
+		readonly retryAfterMs?: number,
+	) {
+		super(`Studio answered HTTP ${statusCode}`);
+	}
+}
+
+/**
+ * The request failed below HTTP. `mayHaveReachedStudio` is false only when we know the request never left
+ * (connection refused, DNS failure, connect timeout): only then is resending safe.
+ */
+export class StudioNetworkError extends Error {
+	readonly name = 'StudioNetworkError';
+	constructor(
+		message: string,
+		readonly code: string | undefined,
+		readonly mayHaveReachedStudio: boolean,
+	) {
+		super(message);
+	}
+}
+
+/** Thrown when the execution was cancelled while a send was waiting. */
+export class SendCancelledError extends Error {
+	readonly name = 'SendCancelledError';
+	constructor() {
+		super('The execution was stopped before this item was sent');
+	}
+}
+
+/** A re-run found this send recorded as possibly accepted, so it was not sent again. */
+export class PossiblySentError extends Error {
+	readonly name = 'PossiblySentError';
+	constructor(
+		readonly reason: string,
+		readonly at: number,
+	) {
+		super(
+			`An earlier run may already have started this session (${reason}, at ${new Date(at).toISOString()}). ` +
+				'It was not sent again, to avoid a second session for the same contact. Check the contact in Studio; ' +
+				'to send anyway, use a new idempotency key or wait until the send history forgets it.',
+		);
+	}
+}
+
+/** Another execution held the same key for longer than the wait allows; nothing was sent to avoid a duplicate. */
+export class SendInProgressError extends Error {
+	readonly name = 'SendInProgressError';
+	constructor(waitedMs: number) {
+		super(
+			`Another execution has been sending this item (same idempotency key) for over ${Math.round(waitedMs / 1000)} s, ` +
+				'or stopped while sending it. It was not sent again, to avoid a second session for the same contact.',
+		);
+	}
+}
+
+/** A store shared between n8n processes (Redis) could not be used; the item was not sent. */
+export class RedisUnavailableError extends Error {
+	readonly name = 'RedisUnavailableError';
+	constructor(
+		/** Host and port, never the URL (it may carry a password). */
+		readonly location: string,
+		readonly purpose: 'rate gate' | 'send ledger',
+		readonly cause?: unknown,
+	) {
+		super(
+			`The shared ${purpose} in Redis (${location}) could not be reached` +
+				(cause instanceof Error && cause.message ? `: ${cause.message.replace(/[.\s]+$/, '')}` : '') +
+				'. This item was not sent, so running it again is safe. Check that Redis is running and the Redis URL ' +
+				'in the credential, or clear the URL to use the gate inside this n8n process.',
+		);
+	}
+}
+
+/** One of an item's values cannot be sent; says which field (as the user sees it in the node) and why. */
+export class InvalidField extends Error {
+	readonly name = 'InvalidField';
+	constructor(
+		/** The parameter as the user sees it in the node, e.g. "To". */
+		readonly field: string,
+		message: string,
+	) {
+		super(message);
+	}
+}
+
+const ERRORS = {
+	StudioHttpError,
+	StudioNetworkError,
+	SendCancelledError,
+	PossiblySentError,
+	SendInProgressError,
+	RedisUnavailableError,
+	InvalidField,
+};
+
+export type PackageErrorName = keyof typeof ERRORS;
+
+/** Whether `error` is one of ours of that kind, whichever loaded copy of this package created it. */
+export function isError<Name extends PackageErrorName>(error: unknown, name: Name): error is InstanceType<(typeof ERRORS)[Name]> {
+	return (
+		error instanceof ERRORS[name] ||
+		(typeof error === 'object' && error !== null && (error as { name?: unknown }).name === name)
+	);
+}
+
+/** A 429: Studio refused the session because the second held the tier already. */
+export function isRateLimited(error: unknown): error is StudioHttpError {
+	return isError(error, 'StudioHttpError') && error.statusCode === 429;
+}

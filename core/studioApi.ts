@@ -1,0 +1,43 @@
+// The one place that names Studio's hosts, paths, header and channel values (docs/studio-api.md), and this
+// package's own names that other code and saved workflows depend on.
+
+export type StudioRegion = 'eu' | 'us';
+
+export const STUDIO_HOSTS: Record<StudioRegion, string> = {
+	eu: 'https://studio-api-eu.ai.vonage.com',
+	us: 'https://studio-api-us.ai.vonage.com',
+};
+
+export const STUDIO_PATHS = {
+	messagingConversation: '/messaging/conversation',
+	makeCall: '/telephony/make-call',
+} as const;
+
+export const API_KEY_HEADER = 'X-Vgai-Key';
+
+export type StudioChannel = 'whatsapp' | 'sms' | 'voice';
+
+/** Sessions per second Studio allows an account: 1 by default, 3 or 5 after approval. */
+export const RATE_TIERS = [1, 3, 5] as const;
+export type RateTier = (typeof RATE_TIERS)[number];
+
+/**
+ * The body the credential test posts: a deliberately incomplete WhatsApp request (no agent, no recipient) that
+ * Studio can only refuse, so a test never starts a session. Studio checks the key first: a refusal of the body
+ * (400/422) means the key was accepted, 401/403 that it was rejected.
+ */
+export const CREDENTIAL_TEST_BODY = { channel: 'whatsapp' } as const;
+
+/** Credential type names: the same in both editions, so a workflow moves between them keeping its credentials. */
+export const CREDENTIAL_TYPE = 'vonageAiStudioApi';
+export const CALLBACK_CREDENTIAL_TYPE = 'vonageAiStudioCallbackApi';
+
+/** The two packages built from this repository (README, "Which edition"); node types are `<package>.<node>`. */
+export const PACKAGES = { main: 'n8n-nodes-vonage-ai-studio', queue: 'n8n-nodes-vonage-ai-studio-queue' } as const;
+export const NODE_NAMES = { action: 'vonageAiStudio', trigger: 'vonageAiStudioTrigger' } as const;
+
+/** Where requests go: the advanced base-URL override when set, else the region's documented host. */
+export function resolveBaseUrl(region: StudioRegion, baseUrlOverride?: string): string {
+	const override = baseUrlOverride?.trim();
+	return (override ? override : STUDIO_HOSTS[region]).replace(/\/+$/, '');
+}

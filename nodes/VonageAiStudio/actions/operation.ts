@@ -1,0 +1,36 @@
+// What one operation of the Vonage AI Studio node is: its place in the node's menus, its fields, how it reads
+// them for an item, and how it turns them into Studio's request (or says which field is wrong). The router picks
+// one per item; adding a field to an operation touches its file only.
+import type { IExecuteFunctions, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
+
+import type { StudioChannel } from '../../../core/studioApi';
+
+/** A validated send: Studio's path and exact body, and what the output shows of it. */
+export interface PreparedSend {
+	channel: StudioChannel;
+	path: string;
+	body: Record<string, unknown>;
+	/** What the output shows of the send: never the key, never the status URL token. */
+	summary: {
+		channel: StudioChannel;
+		to: string;
+		agentId: string;
+		template?: string;
+		locale?: string;
+		reference?: string;
+		statusUrl?: string;
+	};
+}
+
+export interface Operation<Values = unknown> {
+	/** The Resource value it belongs to. */
+	resource: 'whatsapp' | 'sms' | 'voice';
+	/** Its entry in the Operation menu (value, name, action, description). */
+	option: INodePropertyOptions & { value: string; action: string };
+	/** Its fields, without displayOptions: the router shows them for this resource and operation only. */
+	properties: INodeProperties[];
+	/** The raw values of one item, as the expressions returned them. */
+	read(context: IExecuteFunctions, itemIndex: number): Values;
+	/** Validates the values and builds Studio's request. Throws InvalidField naming the field. */
+	prepare(values: Values): PreparedSend;
+}

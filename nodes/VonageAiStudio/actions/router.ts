@@ -1,0 +1,78 @@
+// Which operation an item runs: the Resource and Operation menus, and each operation's fields shown only for it.
+import type { INodeProperties } from 'n8n-workflow';
+
+import type { Operation } from './operation';
+import { startSmsSession } from './sms/startOutboundSession.operation';
+import { makeOutboundCall } from './voice/makeOutboundCall.operation';
+import { startWhatsAppSession } from './whatsapp/startOutboundSession.operation';
+
+/** Every operation of the node, in menu order. */
+export const OPERATIONS: ReadonlyArray<Operation> = [startWhatsAppSession, startSmsSession, makeOutboundCall];
+
+const RESOURCES = [
+	{ name: 'WhatsApp', value: 'whatsapp' },
+	{ name: 'SMS', value: 'sms' },
+	{ name: 'Voice', value: 'voice' },
+] as const;
+
+/** The node's parameters for choosing and filling in an operation (the Options collection is added by the node). */
+export function operationProperties(): INodeProperties[] {
+	const resource: INodeProperties = {
+		displayName: 'Resource',
+		name: 'resource',
+		type: 'options',
+		noDataExpression: true,
+		options: RESOURCES.map(({ name, value }) => ({ name, value })),
+		default: 'whatsapp',
+	};
+	const menu = (value: (typeof RESOURCES)[number]['value']) => ({
+		show: { resource: [value] },
+		options: OPERATIONS.filter((operation) => operation.resource === value).map((operation) => operation.option),
+	});
+	const [whatsapp, sms, voice] = [menu('whatsapp'), menu('sms'), menu('voice')];
+	// Each menu's default is its first operation (router.test.ts checks it), written out for n8n's linter.
+	const menus: INodeProperties[] = [
+		{
+			displayName: 'Operation',
+			name: 'operation',
+			type: 'options',
+			noDataExpression: true,
+			displayOptions: { show: whatsapp.show },
+			options: whatsapp.options,
+			default: 'startOutboundSession',
+		},
+		{
+			displayName: 'Operation',
+			name: 'operation',
+			type: 'options',
+			noDataExpression: true,
+			displayOptions: { show: sms.show },
+			options: sms.options,
+			default: 'startOutboundSession',
+		},
+		{
+			displayName: 'Operation',
+			name: 'operation',
+			type: 'options',
+			noDataExpression: true,
+			displayOptions: { show: voice.show },
+			options: voice.options,
+			default: 'makeOutboundCall',
+		},
+	];
+	const fields = OPERATIONS.flatMap((operation) =>
+		operation.properties.map((property) => ({
+			...property,
+			displayOptions: {
+				...property.displayOptions,
+				show: { resource: [operation.resource], operation: [operation.option.value], ...property.displayOptions?.show },
+			},
+		})),
+	);
+	return [resource, ...menus, ...fields];
+}
+
+/** The operation chosen in the node, or undefined for a combination this version does not know. */
+export function operationFor(resource: string, operation: string): Operation | undefined {
+	return OPERATIONS.find((each) => each.resource === resource && each.option.value === operation);
+}

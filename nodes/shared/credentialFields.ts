@@ -1,0 +1,126 @@
+// The fields of the two credentials, written once for both editions: the queue edition adds its Redis URLs, the
+// main edition its conservative multi-process setting. Field names are what saved credentials hold: never rename.
+import type { INodeProperties } from 'n8n-workflow';
+
+import { MAX_FLOOR_MS } from '../../core/rateGate';
+
+const REDIS_PLACEHOLDER = 'redis://127.0.0.1:6379/0';
+
+export function studioApiProperties(edition: 'main' | 'queue'): INodeProperties[] {
+	const properties: INodeProperties[] = [
+		{
+			displayName: 'API Key',
+			name: 'apiKey',
+			type: 'string',
+			typeOptions: { password: true },
+			required: true,
+			default: '',
+			description: 'Generated in the AI Studio canvas: user menu, Generate API Key',
+		},
+		{
+			displayName: 'Region',
+			name: 'region',
+			type: 'options',
+			options: [
+				{ name: 'EU', value: 'eu', description: 'Host studio-api-eu.ai.vonage.com' },
+				{ name: 'US', value: 'us', description: 'Host studio-api-us.ai.vonage.com' },
+			],
+			default: 'eu',
+			description: 'The region chosen when the agents were created',
+		},
+		{
+			displayName: 'Approved Sessions per Second',
+			name: 'sessionsPerSecond',
+			type: 'options',
+			// The values are RATE_TIERS (core/studioApi.ts); the account reader refuses any other.
+			options: [
+				{ name: '1 Per Second (Default Tier)', value: 1 },
+				{ name: '3 Per Second (On Request)', value: 3 },
+				{ name: '5 Per Second (On Request)', value: 5 },
+			],
+			default: 1,
+			description:
+				'The outbound rate tier Vonage approved for this account. Every node using this credential shares it: sends are paced so that no second ever holds more. Ask ai.support@vonage.com for 3 or 5.',
+		},
+	];
+	if (edition === 'main') {
+		properties.push({
+			displayName: 'Processes Sharing This Account',
+			name: 'sendingProcesses',
+			type: 'number',
+			typeOptions: { minValue: 1, numberPrecision: 0 },
+			default: 1,
+			description:
+				'Leave 1 for one n8n process. When several n8n processes send with this account (queue-mode workers, or several instances), set how many: together they then never exceed the tier. Each sends at most a whole share of it (tier 5 over 2 processes: 2 per second each), or, where there is none, they take turns by the clock (tier 1 over 2: one start every 2 seconds each). The queue edition (n8n-nodes-vonage-ai-studio-queue) shares the whole tier through Redis instead.',
+		});
+	} else {
+		// A Redis URL usually carries the Redis password (redis://:password@host), so it is masked like one.
+		properties.push({
+			displayName: 'Shared Rate Gate Redis URL',
+			name: 'redisUrl',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			placeholder: REDIS_PLACEHOLDER,
+			description:
+				'For n8n queue mode (several workers): the Redis that all workers reach, so they share one rate budget and one record of sent sessions. Leave empty for a single n8n process.',
+		});
+	}
+	properties.push(
+		{
+			displayName: 'Rate Gate Safety Margin (Ms)',
+			name: 'safetyMarginMs',
+			type: 'number',
+			typeOptions: { minValue: 0, maxValue: MAX_FLOOR_MS },
+			default: 0,
+			description:
+				'Advanced. 0 = automatic: the gate learns how much wider than a second its window must be for your link to Studio (trips vary with the network and a busy n8n), from response times and 429s, and keeps it as small as that allows. A number sets the least margin it may use.',
+		},
+		{
+			displayName: 'Base URL Override',
+			name: 'baseUrl',
+			type: 'string',
+			default: '',
+			placeholder: 'e.g. http://127.0.0.1:4010',
+			description:
+				'Advanced: send to this URL instead of the region host, e.g. the Studio simulator or your own proxy. Leave empty for Vonage.',
+		},
+	);
+	return properties;
+}
+
+export function callbackApiProperties(edition: 'main' | 'queue'): INodeProperties[] {
+	const properties: INodeProperties[] = [
+		{
+			displayName: 'Status URL Token',
+			name: 'token',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			description:
+				"A long random secret of your own (at least 16 characters). Put the same value into the Vonage AI Studio node's Status URL Token option: it travels in the status URL as vgai_token. Used when the trigger's Authentication is Secret Token in Status URL.",
+		},
+		{
+			displayName: 'Signature Secret',
+			name: 'signatureSecret',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			description:
+				"Your Vonage account's signature secret (Vonage API Dashboard, Settings). Used when the trigger's Authentication is Vonage Signed Callbacks.",
+		},
+	];
+	if (edition === 'queue') {
+		properties.push({
+			displayName: 'Shared Repeat Memory Redis URL',
+			name: 'redisUrl',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			placeholder: REDIS_PLACEHOLDER,
+			description:
+				'Only when several n8n processes receive webhooks (queue mode with webhook processes behind a load balancer): a Redis all of them reach, so a callback Studio repeats to another process is still dropped as a repeat. Leave empty for one n8n process. If Redis cannot be reached, callbacks are let through: a repeat is better than a lost status.',
+		});
+	}
+	return properties;
+}

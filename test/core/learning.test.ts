@@ -1,0 +1,152 @@
+// The gate learning its link, in virtual time, over many random links: the dispatcher sends contacts through the
+// in-process gate to a model of Studio's limiter whose requests take a varying time to arrive. Rules are asserted
+// exactly (every contact exactly one session, never more starts than the tier in a window), rates and 429s loosely.
+import { dispatch } from '../support/dispatch';
+import { LocalRateGate, WINDOW_MS } from '../../core/rateGate';
+import { drawDelay, delaySpreadMs, describeDelayShape, type DelayShape } from '../../simulator/delayShape';
+import { maxInAnyWindow } from '../../simulator/windows';
+import { VirtualClock, VirtualStudio, random } from '../support/virtualClock';
+
+interface Outcome {
+	label: string;
+	tier: number;
+	sends: number;
+	sent: number;
+	failed: number;
+	duplicated: number;
+	lost: number;
+	starts: number[];
+	refusedShare: number;
+	/** Sustained accepted sessions per second ÷ tier. */
+	rate: number;
+	limit: number;
+	maxSlowdown: number;
+}
+
+/** Sustained rate ÷ tier: 1000 ms over the mean time between arrivals `tier` places apart. */
+function sustained(arrivals: number[], tier: number): number {
+	let total = 0;
+	for (let i = 0; i + tier < arrivals.length; i++) total += arrivals[i + tier] - arrivals[i];
+	return 1000 / (total / (arrivals.length - tier));
+}
+
+async function campaign(options: {
+	seed: number;
+	tier: number;
+	trip: DelayShape;
+	latencyMs: number;
+	sends: number;
+	/** Another system sending with the same key: one request every this many ms. */
+	foreignEveryMs?: number;
+}): Promise<Outcome> {
+	const rand = random(options.seed);
+	const clock = new VirtualClock();
+	const gate = new LocalRateGate({ tier: options.tier }, clock);
+	const studio = new VirtualStudio(clock, options.tier, {
+		tripMs: () => drawDelay(options.trip, rand),
+		latencyMs: () => options.latencyMs,
+	});
+	const starts: number[] = [];
+	let maxSlowdown = 0;
+	const contacts = Array.from({ length: options.sends }, (_, index) => `4477009${String(index).padStart(5, '0')}`);
+	let finished = false;
+	if (options.foreignEveryMs) {
+		const foreign = () => {
+			if (finished) return;
+			studio.foreignArrival();
+			clock.setTimer(foreign, options.foreignEveryMs! * (0.5 + rand()));
+		};
+		clock.setTimer(foreign, options.foreignEveryMs);
+	}
+	const results = await clock.runUntil(
+		dispatch(
+			contacts.map((contact, index) => ({
+				index,
+				send: () => {
+					starts.push(clock.now());
+					maxSlowdown = Math.max(maxSlowdown, gate.slowdownLevel);
+					return studio.send(contact);
+				},
+			})),
+			{ gate, clock },
+		).finally(() => (finished = true)),
+	);
+	const ours = contacts.map((contact) => studio.sessionsPerContact.get(contact) ?? 0);
+	const arrivals = studio.arrivals;
+	return {
+		label: `seed ${options.seed}, tier ${options.tier}, trip ${describeDelayShape(options.trip)}, latency ${options.latencyMs}`,
+		tier: options.tier,
+		sends: options.sends,
+		sent: results.filter((r) => r.outcome === 'sent').length,
+		failed: results.filter((r) => r.outcome === 'failed').length,
+		duplicated: ours.filter((count) => count > 1).length,
+		lost: ours.filter((count) => count === 0).length,
+		starts,
+		refusedShare: studio.refused / options.sends,
+		rate: sustained(arrivals, options.tier),
+		limit: 1000 / (1000 + delaySpreadMs(options.trip)),
+		maxSlowdown,
+	};
+}
+
+function randomTrip(rand: () => number): DelayShape {
+	const base = Math.round(rand() * 80);
+	const kind = rand();
+	if (kind < 0.15) return base;
+	const spread = Math.round(rand() * 200);
+	if (kind < 0.7) return { min: base, max: base + spread };
+	const body = Math.round(5 + rand() * 30);
+	const from = Math.round(150 + rand() * 300);
+	return { min: base, max: base + body, spikes: { share: Math.round(rand() * 12) / 1000, min: from, max: from + 100 } };
+}
+
+describe('the gate learns its link (virtual time, random links)', () => {
+	it('every contact gets exactly one session, no window holds more starts than the tier, 429s stay rare and the rate near the limit', async () => {
+		const outcomes: Outcome[] = [];
+		for (let seed = 1; seed <= 36; seed++) {
+			const rand = random(seed * 7919);
+			const tier = [1, 3, 5][seed % 3];
+			const trip = randomTrip(rand);
+			outcomes.push(await campaign({ seed, tier, trip, latencyMs: Math.round(50 + rand() * 400), sends: 60 * tier + 60 }));
+		}
+		for (const outcome of outcomes) {
+			expect([outcome.label, outcome.sent, outcome.failed, outcome.duplicated, outcome.lost]).toEqual([outcome.label, outcome.sends, 0, 0, 0]);
+			// The rule, exactly: the margin never goes below 0, so no second (from a start) holds more than the tier.
+			expect([outcome.label, maxInAnyWindow(outcome.starts, WINDOW_MS) <= outcome.tier]).toEqual([outcome.label, true]);
+			// Loosely: 429s rare, the rate close to what the link allows without them.
+			expect([outcome.label, outcome.refusedShare <= 0.05]).toEqual([outcome.label, true]);
+			expect([outcome.label, outcome.rate >= 0.8 * Math.min(outcome.limit, 0.95)]).toEqual([outcome.label, true]);
+		}
+		const meanRefused = outcomes.reduce((sum, o) => sum + o.refusedShare, 0) / outcomes.length;
+		expect(meanRefused).toBeLessThan(0.02);
+	});
+
+	it('on the issue\'s links: no variation keeps the full tier, trips of 20–120 ms cost about what they must, rare long trips cost a retry each and not a slower gate', async () => {
+		const steady = await campaign({ seed: 2, tier: 5, trip: 40, latencyMs: 150, sends: 300 });
+		expect(steady.failed + steady.lost + steady.duplicated).toBe(0);
+		expect(steady.refusedShare).toBe(0);
+		expect(steady.rate).toBeGreaterThanOrEqual(0.97);
+
+		const uniform = await campaign({ seed: 3, tier: 1, trip: { min: 20, max: 120 }, latencyMs: 150, sends: 300 });
+		expect(uniform.failed + uniform.lost + uniform.duplicated).toBe(0);
+		expect(uniform.refusedShare).toBeLessThanOrEqual(0.02);
+		expect(uniform.rate / uniform.limit).toBeGreaterThanOrEqual(0.9);
+
+		const spikes = await campaign({
+			seed: 4,
+			tier: 5,
+			trip: { min: 30, max: 50, spikes: { share: 0.01, min: 300, max: 400 } },
+			latencyMs: 150,
+			sends: 300,
+		});
+		expect(spikes.failed + spikes.lost + spikes.duplicated).toBe(0);
+		expect(spikes.refusedShare).toBeLessThanOrEqual(0.02);
+		expect(spikes.rate).toBeGreaterThanOrEqual(0.9);
+	});
+
+	it('another system sending with the same key: the 429s more spacing does not cure slow the gate down, and still every contact gets one session', async () => {
+		const outcome = await campaign({ seed: 5, tier: 3, trip: { min: 30, max: 50 }, latencyMs: 150, sends: 120, foreignEveryMs: 700 });
+		expect(outcome.maxSlowdown).toBeGreaterThanOrEqual(1);
+		expect(outcome.failed + outcome.lost + outcome.duplicated).toBe(0);
+	});
+});

@@ -1,0 +1,150 @@
+// The margin rule on its own (spacing.ts): what response times say about the link, narrowing while sends are
+// accepted, widening at once on a 429 the trips' variation explains, and telling 429s apart.
+import {
+	ResponseTimes,
+	SPACING_RULE,
+	afterAccepted,
+	afterJitterRefusal,
+	classifyRefusal,
+	initialSpacing,
+	lateByMs,
+	type LinkEstimate,
+	type SpacingState,
+} from '../../core/spacing';
+
+function times(values: number[]): ResponseTimes {
+	const responses = new ResponseTimes();
+	for (const value of values) responses.add(value);
+	return responses;
+}
+
+const evenly = (from: number, to: number, count: number) =>
+	Array.from({ length: count }, (_, i) => from + ((to - from) * i) / (count - 1));
+
+describe('ResponseTimes', () => {
+	it('says nothing until it has seen a few answers', () => {
+		expect(times([100, 110, 120]).estimate()).toBeUndefined();
+		expect(times([100, 110, 120, 130]).estimate()).toBeDefined();
+	});
+
+	it('estimates how much trips vary from the usual answers, leaving rare long ones out', () => {
+		const usual = evenly(100, 200, 63);
+		const link = times([...usual, 700]).estimate()!;
+		// The answers' spread, plus a little for what 64 answers cannot show.
+		expect(link.spreadMs - SPACING_RULE.unseenSpreadMs).toBeGreaterThan(95);
+		expect(link.spreadMs - SPACING_RULE.unseenSpreadMs).toBeLessThan(101);
+		expect(link.outlierAboveMs).toBeLessThan(700);
+		expect(link.usualSlowMs).toBeLessThanOrEqual(200);
+		// Only the long one arrived late, by about what it took beyond the usual slow answers.
+		expect(lateByMs(700, link)).toBeCloseTo(700 - link.usualSlowMs, 6);
+		expect(lateByMs(200, link)).toBe(0);
+	});
+
+	it('a slow answer among the first few is still an outlier', () => {
+		const link = times([100, 101, 102, 100, 700]).estimate()!;
+		expect(link.outlierAboveMs).toBeLessThan(700);
+		expect(link.spreadMs - SPACING_RULE.unseenSpreadMs).toBeLessThan(5);
+	});
+
+	it('a slow mode one answer in five belongs to is part of the link, not an outlier', () => {
+		const answers = Array.from({ length: 60 }, (_, i) => (i % 5 === 0 ? 220 : 100 + (i % 3)));
+		const link = times(answers).estimate()!;
+		expect(link.outlierAboveMs).toBeGreaterThan(220);
+		expect(link.spreadMs).toBeGreaterThan(115);
+	});
+
+	it('keeps the latest answers only, so a link that changes is relearnt', () => {
+		const responses = times(evenly(100, 400, 64));
+		expect(responses.estimate()!.spreadMs).toBeGreaterThan(250);
+		for (let i = 0; i < SPACING_RULE.samples; i++) responses.add(100 + (i % 10));
+		expect(responses.estimate()!.spreadMs - SPACING_RULE.unseenSpreadMs).toBeLessThan(10);
+	});
+});
+
+describe('the margin', () => {
+	const link: LinkEstimate = { spreadMs: 40, outlierAboveMs: 400, usualSlowMs: 240 };
+
+	function accepted(state: SpacingState, count: number, floorMs = 0, estimate: LinkEstimate | 'unknown' = link): SpacingState {
+		for (let i = 0; i < count; i++) state = afterAccepted(state, estimate === 'unknown' ? undefined : estimate, floorMs);
+		return state;
+	}
+
+	it('starts safe, above the floor when the floor is higher', () => {
+		expect(initialSpacing(0).marginMs).toBe(SPACING_RULE.startMs);
+		expect(initialSpacing(400).marginMs).toBe(400);
+	});
+
+	it('does not narrow before anything is known about the link', () => {
+		expect(accepted(initialSpacing(0), 200, 0, 'unknown').marginMs).toBe(SPACING_RULE.startMs);
+	});
+
+	it('narrows quickly to what the link can need, then holds, then probes lower ever faster while nothing is refused, down to 25 ms', () => {
+		const state = accepted(initialSpacing(0), 30);
+		// 150 ms → about 40 ms (the trips' spread) in a few dozen sends: 5 % per send.
+		expect(state.marginMs).toBeLessThan(45);
+		expect(state.marginMs).toBeGreaterThanOrEqual(link.spreadMs * (1 - SPACING_RULE.fastNarrowing));
+		const held = accepted({ ...state, quietSends: 0 }, SPACING_RULE.probeAfterSends);
+		expect(held.marginMs).toBe(state.marginMs);
+		const first = accepted(held, SPACING_RULE.probeDoublingSends);
+		const second = accepted(first, SPACING_RULE.probeDoublingSends);
+		const firstStep = held.marginMs - first.marginMs;
+		const secondStep = first.marginMs - second.marginMs;
+		expect(firstStep).toBeGreaterThan(0);
+		expect(secondStep).toBeGreaterThan(firstStep * 1.5);
+		expect(accepted(second, 2000).marginMs).toBe(SPACING_RULE.probeFloorMs);
+		// Where trips vary less than that, probing stops at their spread; a floor above it holds.
+		const narrow = accepted(second, 2000, 0, { ...link, spreadMs: 8 }).marginMs;
+		expect(narrow).toBeLessThanOrEqual(8);
+		expect(narrow).toBeGreaterThanOrEqual(8 * (1 - SPACING_RULE.fastNarrowing));
+		expect(accepted(second, 2000, 30).marginMs).toBeCloseTo(30, 6);
+		// Answers spread over 400 ms (Studio's own work varying) do not keep the margin from probing down.
+		const wide = { ...link, spreadMs: 400 };
+		expect(accepted({ ...initialSpacing(0), marginMs: 380 }, 400, 0, wide).marginMs).toBeLessThan(60);
+	});
+
+	it('a 429 widens at once, by half and 20 ms, and remembers the level it came at; its companions within a window do not widen again', () => {
+		const state: SpacingState = { marginMs: 40, failedAtMs: 0, quietSends: 500, widenedAt: -Infinity };
+		const widened = afterJitterRefusal(state, 10_000, 0);
+		expect(widened).toEqual({ marginMs: 80, failedAtMs: 40, quietSends: 0, widenedAt: 10_000 });
+		expect(afterJitterRefusal(widened, 10_500, 0)).toBe(widened);
+		expect(afterJitterRefusal(widened, 11_100, 0).marginMs).toBe(140);
+		expect(afterJitterRefusal({ ...state, marginMs: 900 }, 0, 0).marginMs).toBe(SPACING_RULE.capMs);
+	});
+
+	it('narrows quickly only down to a little above the level a 429 came at, however small the trips\' spread looks', () => {
+		let state = afterJitterRefusal({ marginMs: 100, failedAtMs: 0, quietSends: 0, widenedAt: -Infinity }, 0, 0);
+		state = accepted(state, 40, 0, { ...link, spreadMs: 10 });
+		expect(state.marginMs).toBeGreaterThan(100);
+		expect(state.marginMs).toBeLessThan(100 * SPACING_RULE.failedLevelHeadroom + 1);
+	});
+});
+
+describe('classifyRefusal', () => {
+	const link: LinkEstimate = { spreadMs: 40, outlierAboveMs: 300, usualSlowMs: 150 };
+
+	it('jitter: refused although started a window (plus what trips vary) after the tier-th start before it', () => {
+		expect(classifyRefusal({ startedAt: 5000, responseMs: 120, gapMs: 1040 }, [], link, 5120)).toBe('jitter');
+		expect(classifyRefusal({ startedAt: 5000, responseMs: 120, gapMs: 1060 }, [], link, 5120)).toBe('jitter');
+	});
+
+	it('foreign: refused although the starts were further apart than any trip variation (another sender)', () => {
+		expect(classifyRefusal({ startedAt: 5000, responseMs: 120, gapMs: 1100 }, [], link, 5120)).toBe('foreign');
+		expect(classifyRefusal({ startedAt: 5000, responseMs: 120, gapMs: Infinity }, [], link, 5120)).toBe('foreign');
+	});
+
+	it('straggler: a send started just before took far longer than usual, answered or still on its way', () => {
+		const refusal = { startedAt: 5000, responseMs: 120, gapMs: 1100 };
+		expect(classifyRefusal(refusal, [{ startedAt: 3900, responseMs: 500 }], link, 5120)).toBe('straggler');
+		expect(classifyRefusal(refusal, [{ startedAt: 3900 }], link, 5120)).toBe('straggler');
+		// Long, but started so early that even its late arrival was more than a second before this one.
+		expect(classifyRefusal(refusal, [{ startedAt: 3000, responseMs: 500 }], link, 5120)).toBe('foreign');
+		// Started after the refused one: it cannot have crowded it.
+		expect(classifyRefusal(refusal, [{ startedAt: 5010 }], link, 5120)).toBe('foreign');
+		// Usual answers do not explain anything.
+		expect(classifyRefusal(refusal, [{ startedAt: 3900, responseMs: 160 }], link, 5120)).toBe('foreign');
+	});
+
+	it('with nothing known about the link, every 429 is treated as jitter (the margin widens)', () => {
+		expect(classifyRefusal({ startedAt: 5000, responseMs: 120, gapMs: Infinity }, [], undefined, 5120)).toBe('jitter');
+	});
+});

@@ -1,0 +1,158 @@
+// The trigger's repeat memory across n8n processes, with a real redis-server: three processes each running the
+// trigger (n8n-core's WebhookContext) receive the same callbacks and exactly one starts an execution for each;
+// without the Redis URL each process starts its own (what the setting is for); Redis out of reach lets callbacks
+// through rather than lose a status.
+import { join } from 'node:path';
+import { request } from 'undici';
+
+import { closeSharedRedisClients, createRedisClient } from '../../../editions/queue/redisClient';
+import { claimFirstSighting } from '../../../editions/queue/redisRepeats';
+import { tsxWorker } from '../../support/processes';
+import { startRedis, type RedisServer } from '../../support/redisServer';
+import { startWebhookHarness, type WebhookHarness } from '../../support/webhookHarness';
+import type { ICredentialTestFunctions } from 'n8n-workflow';
+import { VonageAiStudioTrigger } from '../../../queue/nodes/VonageAiStudioTrigger/VonageAiStudioTrigger.node';
+import type { TriggerWorkerReady, TriggerWorkerResult } from '../../nodes/VonageAiStudioTrigger/triggerWorker';
+
+jest.setTimeout(60_000);
+
+const token = 'example-status-url-token';
+
+let redis: RedisServer;
+beforeAll(async () => {
+	redis = await startRedis();
+});
+afterAll(async () => {
+	await closeSharedRedisClients();
+	await redis.stop();
+});
+
+let sequence = 0;
+const messageUuid = () => `cccccccc-0000-4000-8000-${String(++sequence).padStart(12, '0')}`;
+
+async function post(url: string, body: object): Promise<{ statusCode: number; text: string }> {
+	const response = await request(url, {
+		method: 'POST',
+		headers: { 'content-type': 'application/json' },
+		body: JSON.stringify(body),
+	});
+	return { statusCode: response.statusCode, text: await response.body.text() };
+}
+
+/** Starts `count` trigger processes for one workflow and node; returns their status URLs and a way to end them. */
+async function triggerProcesses(count: number, redisUrl: string, workflowId: string) {
+	const workers = Array.from({ length: count }, () =>
+		tsxWorker(join(__dirname, '..', '..', 'nodes', 'VonageAiStudioTrigger', 'triggerWorker.ts'), {
+			TRIGGER_WORKER_TOKEN: token,
+			TRIGGER_WORKER_REDIS_URL: redisUrl,
+			TRIGGER_WORKER_WORKFLOW_ID: workflowId,
+		}),
+	);
+	const urls: string[] = [];
+	for (const { lines } of workers) urls.push((JSON.parse((await lines.next()).value as string) as TriggerWorkerReady).statusUrl);
+	return {
+		urls,
+		async finish(): Promise<TriggerWorkerResult[]> {
+			for (const { child } of workers) child.stdin!.end();
+			const results: TriggerWorkerResult[] = [];
+			for (const { lines } of workers) results.push(JSON.parse((await lines.next()).value as string) as TriggerWorkerResult);
+			expect(await Promise.all(workers.map((worker) => worker.exited))).toEqual(results.map(() => 0));
+			return results;
+		},
+	};
+}
+
+/** Every process gets every callback, all at once, the way repeats spread over a load balancer. */
+async function deliverEverywhere(urls: string[], callbacks: object[]) {
+	const answers = await Promise.all(callbacks.flatMap((callback) => urls.map((url) => post(url, callback))));
+	expect(answers.every((answer) => answer.statusCode === 200)).toBe(true);
+}
+
+describe('claimFirstSighting', () => {
+	it('lets one claim through per key and window, whichever connection asks', async () => {
+		const a = createRedisClient(redis.url);
+		const b = createRedisClient(redis.url);
+		try {
+			expect(await claimFirstSighting(a, 'wf/node', 'm1\u0000read', 300)).toBe(true);
+			expect(await claimFirstSighting(b, 'wf/node', 'm1\u0000read', 300)).toBe(false);
+			expect(await claimFirstSighting(b, 'wf/node', 'm1\u0000delivered', 300)).toBe(true);
+			expect(await claimFirstSighting(b, 'other-wf/node', 'm1\u0000read', 300)).toBe(true);
+			await new Promise((resolve) => setTimeout(resolve, 400));
+			expect(await claimFirstSighting(b, 'wf/node', 'm1\u0000read', 300)).toBe(true);
+		} finally {
+			a.disconnect();
+			b.disconnect();
+		}
+	});
+});
+
+describe('three trigger processes receiving the same callbacks', () => {
+	const callbacks = Array.from({ length: 4 }, () => messageUuid()).flatMap((uuid) => [
+		{ message_uuid: uuid, status: 'delivered', to: '447700900000' },
+		{ message_uuid: uuid, status: 'read', to: '447700900000' },
+	]);
+	const emittedKeys = (results: TriggerWorkerResult[]) =>
+		results.flatMap((result) => result.emitted.map((item) => `${String(item.messageUuid)}/${String(item.status)}`)).sort();
+	const expectedKeys = callbacks.map((callback) => `${callback.message_uuid}/${callback.status}`).sort();
+
+	it('with the Redis URL: each callback starts exactly one execution across the processes', async () => {
+		const processes = await triggerProcesses(3, redis.url, `wf-shared-${Date.now()}`);
+		await deliverEverywhere(processes.urls, callbacks);
+		const results = await processes.finish();
+		expect(emittedKeys(results)).toEqual(expectedKeys);
+	});
+
+	it('without it: each process starts its own (what the setting is for)', async () => {
+		const processes = await triggerProcesses(3, '', `wf-local-${Date.now()}`);
+		await deliverEverywhere(processes.urls, callbacks);
+		const results = await processes.finish();
+		expect(emittedKeys(results)).toEqual([...expectedKeys, ...expectedKeys, ...expectedKeys].sort());
+	});
+});
+
+describe('Redis out of reach', () => {
+	let harness: WebhookHarness;
+	afterEach(() => harness?.close());
+
+	it('lets the callback through (a repeat is better than a lost status) and still drops repeats in this process', async () => {
+		const gone = await startRedis();
+		const url = gone.url;
+		await gone.stop();
+		harness = await startWebhookHarness({
+			parameters: { authentication: 'token' },
+			credentials: { vonageAiStudioCallbackApi: { token, redisUrl: url } },
+			nodeType: new VonageAiStudioTrigger(),
+		});
+		const callback = { message_uuid: messageUuid(), status: 'read' };
+		const first = await post(harness.statusUrl({ token }), callback);
+		expect(first.statusCode).toBe(200);
+		expect(harness.executions).toHaveLength(1);
+		const repeat = await post(harness.statusUrl({ token }), callback);
+		expect(repeat.text).toContain('a repeat, ignored');
+		expect(harness.executions).toHaveLength(1);
+	});
+});
+
+describe('saving the callback credential with a Redis URL', () => {
+	const test = (data: Record<string, unknown>) =>
+		new VonageAiStudioTrigger().methods.credentialTest.vonageAiStudioCallbackSecrets.call({} as ICredentialTestFunctions, {
+			id: 'c1',
+			name: 'Callback',
+			type: 'vonageAiStudioCallbackApi',
+			data: data as never,
+		});
+
+	it('checks that the Redis answers', async () => {
+		expect(await test({ token, redisUrl: redis.url })).toMatchObject({ status: 'OK' });
+	});
+
+	it('says when it does not, naming host and port but not the password', async () => {
+		const gone = await startRedis();
+		const port = gone.port;
+		await gone.stop();
+		const result = await test({ token, redisUrl: `redis://:redis-pass-77@127.0.0.1:${port}` });
+		expect(result.status).toBe('Error');
+		expect(result.message).toContain(`Shared Repeat Memory Redis URL does not work: 127.0.0.1:${port} did not answer`);
+		expect(result.message).not.toContain('redis-pass-77');
+	});
+});
