@@ -1,4 +1,4 @@
-// A loopback stand-in for Vonage AI Studio's outbound API (contract: /work/shared/studio-api.md), with the
+// A loopback stand-in for Vonage AI Studio's outbound API (contract: docs/studio-api.md), with the
 // rate tier, status callbacks and failure modes the tests, the benchmark and the demo need to provoke.
 
 import { createHash, randomUUID } from 'node:crypto';
