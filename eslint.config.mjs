@@ -1,34 +1,73 @@
-// n8n's own lint rules for community packages, without the rules that only n8n Cloud's verification needs.
-import { n8nCommunityNodesPlugin } from '@n8n/eslint-plugin-community-nodes';
+// `npm run lint`: n8n's verification rules, taken from n8n's own scanner (@n8n/scan-community-package) so that the
+// lint and the scan cannot drift apart, on everything the main package ships (nodes/, credentials/, core/,
+// editions/main/, package.json). What is not shipped to n8n Cloud (the queue edition, tests, benchmark, scripts, the
+// simulator) keeps the same node and description rules but may use timers, process and its own dependencies.
+// `npm run scan` is the scan itself, over the source and the packed tarball.
+import { buildScanConfig } from '@n8n/scan-community-package/scanner/scanner.mjs';
 import tseslint from 'typescript-eslint';
 
+const scan = await buildScanConfig();
+
 export default [
-	{ ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'e2e/runtime/**', '**/*.js', '**/*.mjs'] },
-	...tseslint.configs.recommended,
-	n8nCommunityNodesPlugin.configs.recommendedWithoutN8nCloudSupport,
+	{
+		ignores: [
+			'**/dist/**',
+			'**/node_modules/**',
+			'coverage/**',
+			'e2e/runtime/**',
+			'**/*.js',
+			'**/*.mjs',
+			'**/package-lock.json',
+			'**/tsconfig*.json',
+			'examples/**',
+			'e2e/**/*.json',
+		],
+	},
+	...tseslint.configs.recommended.map((config) => ({ ...config, files: ['**/*.ts'] })),
+	...scan,
 	{
 		files: ['**/*.ts'],
 		rules: {
-			// Verified (Cloud) packages may not have runtime dependencies; self-hosted community packages may,
-			// and n8n's installer runs npm install for them. We rely on undici, zod, ioredis and jsonwebtoken.
-			'@n8n/community-nodes/no-runtime-dependencies': 'off',
 			'@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
 		},
 	},
 	{
-		// The shared modules are deliberately free of n8n (tested and benchmarked without it) and throw their own
-		// typed errors; the node turns every one of them into a NodeApiError or NodeOperationError (apiErrors.ts).
-		files: ['nodes/shared/**/*.ts'],
+		// The core and the editions are free of n8n's node classes (tested and benchmarked without n8n) and throw
+		// the typed errors of core/errors.ts; the node turns each of them into a NodeApiError or NodeOperationError
+		// (nodes/VonageAiStudio/apiErrors.ts). The scanner applies this rule to nodes/ and credentials/ only.
+		files: ['core/**/*.ts', 'editions/**/*.ts'],
 		rules: { '@n8n/community-nodes/require-node-api-error': 'off' },
 	},
 	{
-		// Tests, benchmark and scripts are not shipped: they may spawn processes and use any global.
-		files: ['test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts', 'e2e/**/*.ts'],
+		// Not shipped in the main package: the queue edition (self-hosted, with ioredis and undici, precise timers),
+		// tests, benchmark, scripts, e2e and the simulator may spawn processes, print and use any global.
+		files: [
+			'editions/queue/**/*.ts',
+			'queue/**/*.ts',
+			'test/**/*.ts',
+			'bench/**/*.ts',
+			'scripts/**/*.ts',
+			'e2e/**/*.ts',
+			'simulator/**/*.ts',
+		],
 		rules: {
+			'no-console': 'off',
+			'@n8n/community-nodes/no-restricted-globals': 'off',
+			'@n8n/community-nodes/no-restricted-imports': 'off',
 			'@n8n/community-nodes/no-dangerous-functions': 'off',
 			'@n8n/community-nodes/no-hardcoded-secrets': 'off',
 			'@n8n/community-nodes/missing-paired-item': 'off',
 			'@n8n/community-nodes/require-node-api-error': 'off',
+		},
+	},
+	{
+		// The queue package's entry files: their icons are copied beside them by the build (gulpfile.js), and the
+		// queue edition has runtime dependencies by design (ioredis, undici, zod); n8n installs them with it.
+		files: ['queue/**'],
+		rules: {
+			'@n8n/community-nodes/icon-validation': 'off',
+			'@n8n/community-nodes/no-runtime-dependencies': 'off',
+			'@n8n/community-nodes/node-registration-complete': 'off',
 		},
 	},
 ];
