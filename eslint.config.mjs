@@ -61,6 +61,11 @@ export default [
 		},
 	},
 	{
+		// Tests load fresh copies of modules (jest.isolateModules) and workers by require().
+		files: ['test/**/*.ts', 'e2e/**/*.ts'],
+		rules: { '@typescript-eslint/no-require-imports': 'off' },
+	},
+	{
 		// The queue package's entry files: their icons are copied beside them by the build (gulpfile.js), and the
 		// queue edition has runtime dependencies by design (ioredis, undici, zod); n8n installs them with it.
 		files: ['queue/**'],

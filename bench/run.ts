@@ -104,12 +104,22 @@ function readOptions(): BenchOptions | undefined {
 		shapes: pick(values.shapes, 'BENCH_SHAPES', DEFAULT_SHAPES, DEFAULT_SHAPES).split(';').map(parseDelayShape),
 		latencyMs: number(pick(values.latency, 'BENCH_LATENCY', '150', '150'), 'latency', true),
 		usersSends: number(pick(values['users-sends'], 'BENCH_USERS_SENDS', '100', '15'), 'users-sends'),
-		concurrentSends: number(pick(values['concurrent-sends'], 'BENCH_CONCURRENT_SENDS', '300', '48'), 'concurrent-sends'),
+		concurrentSends: number(
+			pick(values['concurrent-sends'], 'BENCH_CONCURRENT_SENDS', '300', '48'),
+			'concurrent-sends',
+		),
 		concurrentTier: number(pick(values['concurrent-tier'], 'BENCH_CONCURRENT_TIER', '5', '5'), 'concurrent-tier'),
 		redisSends: number(pick(values['redis-sends'], 'BENCH_REDIS_SENDS', '300', '30'), 'redis-sends'),
 		cpuItems: number(pick(values['cpu-items'], 'BENCH_CPU_ITEMS', '10000', '2000'), 'cpu-items'),
 		floorMs: number(pick(values.floor, 'BENCH_FLOOR_MS', '0', '0'), 'floor', true),
-		only: new Set(pick(values.only, 'BENCH_ONLY', 'pacing,users,concurrent,foreign,redis,cpu', 'pacing,users,concurrent,foreign,redis,cpu').split(',')),
+		only: new Set(
+			pick(
+				values.only,
+				'BENCH_ONLY',
+				'pacing,users,concurrent,foreign,redis,cpu',
+				'pacing,users,concurrent,foreign,redis,cpu',
+			).split(','),
+		),
 		sequential: values.sequential ?? false,
 	};
 }
@@ -132,7 +142,13 @@ function whatsappBody() {
 }
 
 /** One job per new contact; `contacts` collects their numbers, so lost and duplicated sessions can be counted. */
-function sendJobs(url: string, apiKey: string, count: number, keyPrefix: string, contacts: string[]): Array<DispatchJob<StudioResponse>> {
+function sendJobs(
+	url: string,
+	apiKey: string,
+	count: number,
+	keyPrefix: string,
+	contacts: string[],
+): Array<DispatchJob<StudioResponse>> {
 	return Array.from({ length: count }, (_, index) => {
 		const body = whatsappBody();
 		contacts.push(body.to);
@@ -175,7 +191,8 @@ function measure(
 	let total = 0;
 	for (let i = 0; i + tier < arrivals.length; i++) total += arrivals[i + tier] - arrivals[i];
 	const perContact = new Map<string, number>();
-	for (const session of state.sessions) perContact.set(String(session.body.to), (perContact.get(String(session.body.to)) ?? 0) + 1);
+	for (const session of state.sessions)
+		perContact.set(String(session.body.to), (perContact.get(String(session.body.to)) ?? 0) + 1);
 	const counts = contacts.map((to) => perContact.get(to) ?? 0);
 	return {
 		label,
@@ -204,7 +221,9 @@ function explain429s(state: SimulatorState, tier: number): string {
 	for (const req of state.requests) {
 		if (req.status === 429) {
 			const before = accepted.length >= tier ? accepted[accepted.length - tier] : undefined;
-			notes.push(`+${((req.arrivedAt - first) / 1000).toFixed(1)} s${before === undefined ? '' : ` (${(req.arrivedAt - before).toFixed(0)} ms after)`}`);
+			notes.push(
+				`+${((req.arrivedAt - first) / 1000).toFixed(1)} s${before === undefined ? '' : ` (${(req.arrivedAt - before).toFixed(0)} ms after)`}`,
+			);
 		} else if (req.status >= 200 && req.status < 300) {
 			accepted.push(req.arrivedAt);
 		}
@@ -241,24 +260,54 @@ function goals(m: Measured, shape: DelayShape): void {
 	const detail = `${m.rateRatio.toFixed(3)} × tier, ${(m.rateRatio / m.limit).toFixed(3)} × limit, 429s ${(100 * share(m)).toFixed(1)} %, lost ${m.lost}, dup ${m.duplicated}, max ${m.maxInWindow}`;
 	const text = describeDelayShape(shape);
 	if (delaySpreadMs(shape) === 0) {
-		bar(`${m.label}: ≥ 0.97 × tier, 0 × 429, exactly one session each`, exact && m.rateRatio >= 0.97 && m.tooMany === 0, detail);
+		bar(
+			`${m.label}: ≥ 0.97 × tier, 0 × 429, exactly one session each`,
+			exact && m.rateRatio >= 0.97 && m.tooMany === 0,
+			detail,
+		);
 	} else if (typeof shape === 'object' && shape.spikes) {
-		bar(`${m.label}: ≥ 0.9 × tier, ≤ 2 % 429s, exactly one session each`, exact && m.rateRatio >= 0.9 && share(m) <= 0.02, detail);
+		bar(
+			`${m.label}: ≥ 0.9 × tier, ≤ 2 % 429s, exactly one session each`,
+			exact && m.rateRatio >= 0.9 && share(m) <= 0.02,
+			detail,
+		);
 	} else {
-		bar(`${m.label}: ≥ 0.95 × limit (trips ${text}), ≤ 2 % 429s, exactly one session each`, exact && m.rateRatio >= 0.95 * m.limit && share(m) <= 0.02, detail);
+		bar(
+			`${m.label}: ≥ 0.95 × limit (trips ${text}), ≤ 2 % 429s, exactly one session each`,
+			exact && m.rateRatio >= 0.95 * m.limit && share(m) <= 0.02,
+			detail,
+		);
 	}
 }
 
 // --- sections ----------------------------------------------------------------------------------------------
 
-async function pacingRun(sim: RemoteSimulator, shape: DelayShape, tier: number, sends: number, floorMs: number): Promise<Measured> {
+async function pacingRun(
+	sim: RemoteSimulator,
+	shape: DelayShape,
+	tier: number,
+	sends: number,
+	floorMs: number,
+): Promise<Measured> {
 	const apiKey = sim.apiKey;
 	const gate = sharedGate({ region: 'eu', apiKey, tier, floorMs });
 	const contacts: string[] = [];
 	const startedAt = performance.now();
-	await dispatch(sendJobs(sim.url, apiKey, sends, apiKey, contacts), { gate, ledger: new MemorySendLedger(), maxInFlight: 16 });
+	await dispatch(sendJobs(sim.url, apiKey, sends, apiKey, contacts), {
+		gate,
+		ledger: new MemorySendLedger(),
+		maxInFlight: 16,
+	});
 	const state = await sim.state();
-	const m = measure(`gate: trips ${describeDelayShape(shape)} ms, tier ${tier}`, tier, shape, contacts, state, startedAt, gate);
+	const m = measure(
+		`gate: trips ${describeDelayShape(shape)} ms, tier ${tier}`,
+		tier,
+		shape,
+		contacts,
+		state,
+		startedAt,
+		gate,
+	);
 	print(line(m));
 	const why = explain429s(state, tier);
 	if (why) print(why);
@@ -283,13 +332,27 @@ async function usersToday(sim: RemoteSimulator, shape: DelayShape, sends: number
 	const contacts: string[] = [];
 	const startedAt = performance.now();
 	await batchingLikeToday(sim.url, sim.apiKey, sends, contacts);
-	const m = measure(`HTTP Request Batching: trips ${describeDelayShape(shape)} ms, tier 1`, 1, shape, contacts, await sim.state(), startedAt);
+	const m = measure(
+		`HTTP Request Batching: trips ${describeDelayShape(shape)} ms, tier 1`,
+		1,
+		shape,
+		contacts,
+		await sim.state(),
+		startedAt,
+	);
 	print(line(m));
 	rows.push(m);
 	return m;
 }
 
-async function concurrentExecutions(sim: RemoteSimulator, shape: DelayShape, executions: number, total: number, tier: number, floorMs: number) {
+async function concurrentExecutions(
+	sim: RemoteSimulator,
+	shape: DelayShape,
+	executions: number,
+	total: number,
+	tier: number,
+	floorMs: number,
+) {
 	const perExecution = Math.ceil(total / executions);
 	const contacts: string[] = [];
 	const startedAt = performance.now();
@@ -317,17 +380,31 @@ async function secondSender(sim: RemoteSimulator, shape: DelayShape, sends: numb
 	let slowest = 0;
 	const watch = setInterval(() => (slowest = Math.max(slowest, gate.slowdownLevel)), 50);
 	const startedAt = performance.now();
-	const results = await dispatch(sendJobs(sim.url, sim.apiKey, sends, 'foreign', contacts), { gate, ledger: new MemorySendLedger() });
+	const results = await dispatch(sendJobs(sim.url, sim.apiKey, sends, 'foreign', contacts), {
+		gate,
+		ledger: new MemorySendLedger(),
+	});
 	clearInterval(watch);
 	const label = `second sender (20 % refused whatever the spacing), tier ${tier}`;
 	const m = measure(label, tier, shape, contacts, await sim.state(), startedAt, gate);
 	const failed = results.filter((r) => r.outcome === 'failed').length;
 	print(`${line(m)}  gate slowed to 1/${2 ** slowest}${failed ? `, ${failed} items failed after their retries` : ''}`);
-	bar(`${label}: the gate backs off (slowdown level ≥ 1), no duplicate, max ≤ tier`, slowest >= 1 && m.duplicated === 0 && m.maxInWindow <= tier, `slowdown level ${slowest}, ${failed} failed, dup ${m.duplicated}`);
+	bar(
+		`${label}: the gate backs off (slowdown level ≥ 1), no duplicate, max ≤ tier`,
+		slowest >= 1 && m.duplicated === 0 && m.maxInWindow <= tier,
+		`slowdown level ${slowest}, ${failed} failed, dup ${m.duplicated}`,
+	);
 	rows.push(m);
 }
 
-async function redisProcesses(processes: number, total: number, tier: number, shape: DelayShape, latencyMs: number, floorMs: number) {
+async function redisProcesses(
+	processes: number,
+	total: number,
+	tier: number,
+	shape: DelayShape,
+	latencyMs: number,
+	floorMs: number,
+) {
 	const apiKey = 'bench-redis';
 	const redis = await startRedis();
 	const server = await simulatorsProcess([{ apiKey, tier, latencyMs, arrivalDelayMs: shape }]);
@@ -354,7 +431,8 @@ async function redisProcesses(processes: number, total: number, tier: number, sh
 				}),
 			);
 			// The worker's numbers (gateWorker.ts): 44770 + worker id on two digits + the item on five.
-			for (let index = 0; index < perProcess; index++) contacts.push(`44770${String(p).padStart(2, '0')}${String(index).padStart(5, '0')}`);
+			for (let index = 0; index < perProcess; index++)
+				contacts.push(`44770${String(p).padStart(2, '0')}${String(index).padStart(5, '0')}`);
 		}
 		const exited = children.map((child) => new Promise((resolve) => child.once('exit', resolve)));
 		const lines = children.map((child) => createInterface({ input: child.stdout! })[Symbol.asyncIterator]());
@@ -397,13 +475,16 @@ type SimulatorConfig = SimulatorOptions & { apiKey: string; tier: number };
  * The simulators in one process of their own, as Studio is another machine: arrival times are stamped on that
  * process's event loop, not skewed by this process's work or pauses, and this process's CPU is only the sender's.
  */
-async function simulatorsProcess(configs: SimulatorConfig[]): Promise<{ simulators: RemoteSimulator[]; stop(): Promise<void> }> {
+async function simulatorsProcess(
+	configs: SimulatorConfig[],
+): Promise<{ simulators: RemoteSimulator[]; stop(): Promise<void> }> {
 	const child = spawn(TSX, [join(ROOT, 'bench', 'simulators.ts'), JSON.stringify(configs)], {
 		cwd: ROOT,
 		stdio: ['ignore', 'pipe', 'inherit'],
 	});
 	const exited = new Promise((resolve) => child.once('exit', resolve));
-	const first = (await createInterface({ input: child.stdout! })[Symbol.asyncIterator]().next()).value as string | undefined;
+	const first = (await createInterface({ input: child.stdout! })[Symbol.asyncIterator]().next()).value as
+		string | undefined;
 	let urls: string[];
 	try {
 		urls = JSON.parse(first ?? '') as string[];
@@ -450,7 +531,11 @@ async function cpuAndMemory(items: number): Promise<void> {
 			return (used.user + used.system) / 1000;
 		};
 		const run = (gateTier: number, count: number, prefix: string, ledger: SendLedger) =>
-			dispatch(sendJobs(sim.url, apiKey, count, prefix, []), { gate: new LocalRateGate({ tier: gateTier }, preciseClock), ledger, maxInFlight: 16 });
+			dispatch(sendJobs(sim.url, apiKey, count, prefix, []), {
+				gate: new LocalRateGate({ tier: gateTier }, preciseClock),
+				ledger,
+				maxInFlight: 16,
+			});
 
 		await run(open, 500, 'warm-up', new MemorySendLedger()); // JIT, keep-alive connections
 
@@ -487,17 +572,39 @@ async function cpuAndMemory(items: number): Promise<void> {
 			send: async () => ({ statusCode: 200, body: { session_id: String(index) } }),
 		}));
 		cpu = process.cpuUsage();
-		await dispatch(localJobs, { gate: new LocalRateGate({ tier: open }, preciseClock), ledger: new MemorySendLedger(), maxInFlight: 16 });
+		await dispatch(localJobs, {
+			gate: new LocalRateGate({ tier: open }, preciseClock),
+			ledger: new MemorySendLedger(),
+			maxInFlight: 16,
+		});
 		const gateMs = cpuMs(cpu) / items;
 
-		print(`CPU and memory, ${items} items, simulator in its own process (${sent} sent at tier ${tier} in ${seconds.toFixed(1)} s):`);
-		print(`  CPU per item, whole send path (gate, ledger, dispatcher, HTTP client, JSON), no waits: ${workMs.toFixed(3)} ms`);
-		print(`  CPU per item, the same paced at tier ${tier} (includes the gate's clock polling):      ${pacedMs.toFixed(3)} ms`);
-		print(`  CPU per item, gate + ledger + dispatcher alone (no HTTP, no waits):                 ${gateMs.toFixed(4)} ms`);
-		print(`  RSS growth over the first ${items} items (after GC; V8 grows its heap here):              ${rssFirstMb.toFixed(1)} MB`);
-		print(`  RSS growth over ${items} more items at tier ${tier} (after GC, ledger holding every item): ${rssGrowthMb.toFixed(1)} MB`);
-		print(`  of which live JS heap after GC (ledger entries, results, the items):                ${heapGrowthMb.toFixed(1)} MB`);
-		bar('CPU per item excluding waits < 0.3 ms', workMs < 0.3 && pacedMs < 0.3, `${workMs.toFixed(3)} ms (${pacedMs.toFixed(3)} ms paced at ${tier}/s)`);
+		print(
+			`CPU and memory, ${items} items, simulator in its own process (${sent} sent at tier ${tier} in ${seconds.toFixed(1)} s):`,
+		);
+		print(
+			`  CPU per item, whole send path (gate, ledger, dispatcher, HTTP client, JSON), no waits: ${workMs.toFixed(3)} ms`,
+		);
+		print(
+			`  CPU per item, the same paced at tier ${tier} (includes the gate's clock polling):      ${pacedMs.toFixed(3)} ms`,
+		);
+		print(
+			`  CPU per item, gate + ledger + dispatcher alone (no HTTP, no waits):                 ${gateMs.toFixed(4)} ms`,
+		);
+		print(
+			`  RSS growth over the first ${items} items (after GC; V8 grows its heap here):              ${rssFirstMb.toFixed(1)} MB`,
+		);
+		print(
+			`  RSS growth over ${items} more items at tier ${tier} (after GC, ledger holding every item): ${rssGrowthMb.toFixed(1)} MB`,
+		);
+		print(
+			`  of which live JS heap after GC (ledger entries, results, the items):                ${heapGrowthMb.toFixed(1)} MB`,
+		);
+		bar(
+			'CPU per item excluding waits < 0.3 ms',
+			workMs < 0.3 && pacedMs < 0.3,
+			`${workMs.toFixed(3)} ms (${pacedMs.toFixed(3)} ms paced at ${tier}/s)`,
+		);
 		bar(
 			`RSS growth over ${items} items < 50 MB`,
 			rssFirstMb < 50 && rssGrowthMb < 50,
@@ -518,7 +625,9 @@ async function main(): Promise<void> {
 		`Rate gate benchmark: margin learnt${options.floorMs ? ` (floor ${options.floorMs} ms)` : ''}, Studio answers ${options.latencyMs} ms after the ` +
 			`arrival, Node ${process.version}, ${options.sequential ? 'sections one after another' : 'timed sections side by side'}`,
 	);
-	print('columns: sessions accepted/requests, sustained rate ÷ tier, ÷ the limit 1000 / (1000 + J) for trips spreading');
+	print(
+		'columns: sessions accepted/requests, sustained rate ÷ tier, ÷ the limit 1000 / (1000 + J) for trips spreading',
+	);
 	print('over J ms, 429 answers (share of contacts), contacts without a session and with two, busiest 1 s window at');
 	print('Studio, the margin the gate ended with, wall time');
 	print();
@@ -528,7 +637,9 @@ async function main(): Promise<void> {
 	const sections: Array<(sims: RemoteSimulator[]) => Promise<unknown>> = [];
 	const simulator = (config: SimulatorConfig) => configs.push(config) - 1;
 	const latencyMs = options.latencyMs;
-	const jittery = options.shapes.find((shape) => delaySpreadMs(shape) > 0 && !(typeof shape === 'object' && shape.spikes)) ?? { min: 20, max: 120 };
+	const jittery = options.shapes.find(
+		(shape) => delaySpreadMs(shape) > 0 && !(typeof shape === 'object' && shape.spikes),
+	) ?? { min: 20, max: 120 };
 	if (only.has('pacing')) {
 		options.shapes.forEach((shape, s) => {
 			for (const tier of options.tiers) {
@@ -544,13 +655,28 @@ async function main(): Promise<void> {
 		});
 	}
 	if (only.has('concurrent')) {
-		const at = simulator({ apiKey: 'bench-concurrent', tier: options.concurrentTier, latencyMs, arrivalDelayMs: jittery });
-		sections.push((sims) => concurrentExecutions(sims[at], jittery, 8, options.concurrentSends, options.concurrentTier, options.floorMs));
+		const at = simulator({
+			apiKey: 'bench-concurrent',
+			tier: options.concurrentTier,
+			latencyMs,
+			arrivalDelayMs: jittery,
+		});
+		sections.push((sims) =>
+			concurrentExecutions(sims[at], jittery, 8, options.concurrentSends, options.concurrentTier, options.floorMs),
+		);
 	}
 	if (only.has('foreign')) {
 		const shape: DelayShape = { min: 30, max: 50 };
-		const at = simulator({ apiKey: 'bench-foreign', tier: options.concurrentTier, latencyMs, arrivalDelayMs: shape, throttle: { rejectRatio: 0.2 } });
-		sections.push((sims) => secondSender(sims[at], shape, Math.max(50, options.sends / 3), options.concurrentTier, options.floorMs));
+		const at = simulator({
+			apiKey: 'bench-foreign',
+			tier: options.concurrentTier,
+			latencyMs,
+			arrivalDelayMs: shape,
+			throttle: { rejectRatio: 0.2 },
+		});
+		sections.push((sims) =>
+			secondSender(sims[at], shape, Math.max(50, options.sends / 3), options.concurrentTier, options.floorMs),
+		);
 	}
 	if (sections.length > 0) {
 		const server = await simulatorsProcess(configs);

@@ -99,7 +99,8 @@ function describe(error: unknown): string {
 }
 
 /** Waits `ms` on `clock`, or rejects with SendCancelledError as soon as `signal` aborts. */
-const sleep = (clock: Clock, ms: number, signal?: AbortSignal) => sleepOn(clock, ms, signal, () => new SendCancelledError());
+const sleep = (clock: Clock, ms: number, signal?: AbortSignal) =>
+	sleepOn(clock, ms, signal, () => new SendCancelledError());
 
 const NEVER_ABORTED = new AbortController().signal;
 
@@ -168,7 +169,12 @@ export async function dispatchSends<T>(
 				const earlier = claimed.result;
 				return earlier.kind === 'accepted'
 					? { index: job.index, outcome: 'replayed', result: earlier.response as T }
-					: { index: job.index, outcome: 'failed', error: new PossiblySentError(earlier.reason, earlier.at), attempts: 0 };
+					: {
+							index: job.index,
+							outcome: 'failed',
+							error: new PossiblySentError(earlier.reason, earlier.at),
+							attempts: 0,
+						};
 			}
 		}
 
@@ -195,7 +201,9 @@ export async function dispatchSends<T>(
 				error = caught;
 			}
 			admission.settle(
-				isRateLimited(error) ? { kind: 'refused', retryAfterMs: (error as StudioHttpError).retryAfterMs } : { kind: 'other' },
+				isRateLimited(error)
+					? { kind: 'refused', retryAfterMs: (error as StudioHttpError).retryAfterMs }
+					: { kind: 'other' },
 			);
 
 			const verdict = classify(error, options.isDefinitelyNotSent);
@@ -249,7 +257,12 @@ export async function dispatchSends<T>(
 	const onAbort = () => {
 		while (next < jobs.length) {
 			const position = next++;
-			finish(position, { index: jobs[position].index, outcome: 'failed', error: new SendCancelledError(), attempts: 0 });
+			finish(position, {
+				index: jobs[position].index,
+				outcome: 'failed',
+				error: new SendCancelledError(),
+				attempts: 0,
+			});
 		}
 	};
 	if (signal?.aborted) onAbort();

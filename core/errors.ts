@@ -110,7 +110,10 @@ const ERRORS = {
 export type PackageErrorName = keyof typeof ERRORS;
 
 /** Whether `error` is one of ours of that kind, whichever loaded copy of this package created it. */
-export function isError<Name extends PackageErrorName>(error: unknown, name: Name): error is InstanceType<(typeof ERRORS)[Name]> {
+export function isError<Name extends PackageErrorName>(
+	error: unknown,
+	name: Name,
+): error is InstanceType<(typeof ERRORS)[Name]> {
 	return (
 		error instanceof ERRORS[name] ||
 		(typeof error === 'object' && error !== null && (error as { name?: unknown }).name === name)

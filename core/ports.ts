@@ -35,7 +35,12 @@ export interface StudioTransport {
 }
 
 /** Waits `ms` on `clock`; with `signal`, rejects with `onAbort()` as soon as it aborts. */
-export function sleepOn(clock: Clock, ms: number, signal: AbortSignal | undefined, onAbort: () => unknown): Promise<void> {
+export function sleepOn(
+	clock: Clock,
+	ms: number,
+	signal: AbortSignal | undefined,
+	onAbort: () => unknown,
+): Promise<void> {
 	if (signal?.aborted) return Promise.reject(onAbort());
 	return new Promise<void>((resolve, reject) => {
 		const abort = () => {

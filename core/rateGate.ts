@@ -83,7 +83,9 @@ export function validateTier(tier: number): number {
 export function validateProcesses(processes: number | undefined): number {
 	const count = processes ?? 1;
 	if (!Number.isInteger(count) || count < 1) {
-		throw new RangeError(`The number of n8n processes sending with this account must be a whole number of at least 1 (got ${processes})`);
+		throw new RangeError(
+			`The number of n8n processes sending with this account must be a whole number of at least 1 (got ${processes})`,
+		);
 	}
 	return count;
 }
@@ -270,9 +272,15 @@ export class LocalRateGate implements RateGate {
 			}
 			this.spacing = afterAccepted(this.spacing, link, this.floorMs);
 		} else {
-			const kind = send?.responseMs === undefined
-				? 'jitter'
-				: classifyRefusal({ startedAt: send.startedAt, responseMs: send.responseMs, gapMs }, this.link.recent(), link, now);
+			const kind =
+				send?.responseMs === undefined
+					? 'jitter'
+					: classifyRefusal(
+							{ startedAt: send.startedAt, responseMs: send.responseMs, gapMs },
+							this.link.recent(),
+							link,
+							now,
+						);
 			if (kind === 'jitter') this.spacing = afterJitterRefusal(this.spacing, now, this.floorMs);
 			if (kind === 'foreign') this.penalty.count(now, this.windowMs(now));
 			const retryAfterMs = outcome.retryAfterMs;
@@ -325,14 +333,11 @@ export class LocalRateGate implements RateGate {
 		this.cancelTimer();
 		this.timerAt = readyAt;
 		// pump() re-checks the time when the timer fires, so a timer that fires early only costs a re-arm.
-		this.timer = this.clock.setTimer(
-			() => {
-				this.timer = undefined;
-				this.timerAt = Infinity;
-				this.pump();
-			},
-			readyAt - now,
-		);
+		this.timer = this.clock.setTimer(() => {
+			this.timer = undefined;
+			this.timerAt = Infinity;
+			this.pump();
+		}, readyAt - now);
 	}
 
 	private cancelTimer(): void {

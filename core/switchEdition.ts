@@ -13,7 +13,9 @@ interface WorkflowLike {
 /** Rewrites the node types of one workflow or a list of them (as n8n exports them) in place; returns how many. */
 export function switchEdition(exported: unknown, to: EditionName): number {
 	const from: EditionName = to === 'main' ? 'queue' : 'main';
-	const types = new Map(Object.values(NODE_NAMES).map((node) => [`${PACKAGES[from]}.${node}`, `${PACKAGES[to]}.${node}`]));
+	const types = new Map(
+		Object.values(NODE_NAMES).map((node) => [`${PACKAGES[from]}.${node}`, `${PACKAGES[to]}.${node}`]),
+	);
 	let changed = 0;
 	for (const workflow of (Array.isArray(exported) ? exported : [exported]) as WorkflowLike[]) {
 		for (const node of workflow?.nodes ?? []) {

@@ -132,10 +132,13 @@ export class TurnRateGate implements RateGate {
 		let next = slot + 1;
 		while (!this.owns(next)) next++;
 		this.cancelTimer();
-		this.timer = this.clock.setTimer(() => {
-			this.timer = undefined;
-			this.pump();
-		}, next * slotMs - now);
+		this.timer = this.clock.setTimer(
+			() => {
+				this.timer = undefined;
+				this.pump();
+			},
+			next * slotMs - now,
+		);
 	}
 
 	private settle(outcome: SendOutcome, slot: number): void {
@@ -163,7 +166,6 @@ export class TurnRateGate implements RateGate {
 		this.timer = undefined;
 	}
 }
-
 
 /**
  * How one of `processes` n8n processes, sharing no store, may send with a tier so that together they never exceed

@@ -1,6 +1,12 @@
 // The Studio account of the main package: the API key (sent by n8n as the X-Vgai-Key header through this
 // credential's `authenticate`), the region, the approved tier, and how the rate gate should treat it.
-import type { IAuthenticateGeneric, ICredentialTestRequest, ICredentialType, Icon, INodeProperties } from 'n8n-workflow';
+import type {
+	IAuthenticateGeneric,
+	ICredentialTestRequest,
+	ICredentialType,
+	Icon,
+	INodeProperties,
+} from 'n8n-workflow';
 
 import { API_KEY_HEADER, CREDENTIAL_TYPE } from '../core/studioApi';
 import { studioApiProperties } from '../nodes/shared/credentialFields';
@@ -16,7 +22,8 @@ export class VonageAiStudioApi implements ICredentialType {
 		dark: 'file:../nodes/VonageAiStudio/vonageAiStudio.dark.svg',
 	};
 
-	documentationUrl = 'https://studio.docs.ai.vonage.com/whatsapp/get-started/triggering-an-outbound-whatsapp-virtual-agent';
+	documentationUrl =
+		'https://studio.docs.ai.vonage.com/whatsapp/get-started/triggering-an-outbound-whatsapp-virtual-agent';
 
 	properties: INodeProperties[] = studioApiProperties('main');
 

@@ -6,7 +6,14 @@ import { maxInAnyWindow } from '../simulator/windows';
 import { preparePackage } from './support/communityPackage';
 import { N8nHome, outputItems } from './support/n8n';
 import { Stack } from '../test/support/processes';
-import { chain, expectedWhatsAppBody, manualTrigger, rowsNode, studioCredential, whatsAppNode } from './support/workflows';
+import {
+	chain,
+	expectedWhatsAppBody,
+	manualTrigger,
+	rowsNode,
+	studioCredential,
+	whatsAppNode,
+} from './support/workflows';
 
 const TIER = 3;
 const STATUS_URL = 'https://crm.example.com/vonage/status';
@@ -40,11 +47,18 @@ let simulator: StudioSimulator;
 let home: N8nHome;
 
 beforeAll(async () => {
-	simulator = await startSimulator({ tier: TIER, apiKey: 'e2e-key', callbacks: false, latencyMs: { min: 20, max: 120 } });
+	simulator = await startSimulator({
+		tier: TIER,
+		apiKey: 'e2e-key',
+		callbacks: false,
+		latencyMs: { min: 20, max: 120 },
+	});
 	stack.defer('simulator', () => simulator.close());
 	home = await N8nHome.create({ package: await preparePackage() });
 	stack.defer('n8n user folder', () => home.remove());
-	await home.importCredentials([studioCredential({ baseUrl: simulator.url, apiKey: 'e2e-key', sessionsPerSecond: TIER })]);
+	await home.importCredentials([
+		studioCredential({ baseUrl: simulator.url, apiKey: 'e2e-key', sessionsPerSecond: TIER }),
+	]);
 	await home.importWorkflows([
 		chain('vgaiE2eBatch0001', 'Batch send', [
 			manualTrigger(),
@@ -92,5 +106,10 @@ test('twelve rows: ten exact sessions at the tier, two error items, every item p
 	);
 	// A 429 is retried safely and starts nothing; on two shared cores one may come now and then.
 	expect(simulator.tooManyRequests).toBeLessThanOrEqual(1);
-	expect(maxInAnyWindow(simulator.sessions.map((session) => session.arrivedAt), 1000)).toBeLessThanOrEqual(TIER);
+	expect(
+		maxInAnyWindow(
+			simulator.sessions.map((session) => session.arrivedAt),
+			1000,
+		),
+	).toBeLessThanOrEqual(TIER);
 });

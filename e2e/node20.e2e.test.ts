@@ -5,7 +5,14 @@ import { preparePackage } from './support/communityPackage';
 import { N8nHome, outputItems } from './support/n8n';
 import { Stack } from '../test/support/processes';
 import { NODE20_N8N_VERSION } from './support/runtime';
-import { chain, expectedWhatsAppBody, manualTrigger, rowsNode, studioCredential, whatsAppNode } from './support/workflows';
+import {
+	chain,
+	expectedWhatsAppBody,
+	manualTrigger,
+	rowsNode,
+	studioCredential,
+	whatsAppNode,
+} from './support/workflows';
 
 const STATUS_URL = 'https://crm.example.com/vonage/status';
 const rows = [0, 1, 2].map((index) => ({
@@ -28,7 +35,11 @@ test(`n8n ${NODE20_N8N_VERSION} on Node 20 loads the package and sends a batch`,
 
 	await home.importCredentials([studioCredential({ baseUrl: simulator.url, apiKey: 'e2e-key', sessionsPerSecond: 5 })]);
 	await home.importWorkflows([
-		chain('vgaiE2eNode20001', 'Node 20 send', [manualTrigger(), rowsNode(rows), whatsAppNode({ statusUrl: STATUS_URL })]),
+		chain('vgaiE2eNode20001', 'Node 20 send', [
+			manualTrigger(),
+			rowsNode(rows),
+			whatsAppNode({ statusUrl: STATUS_URL }),
+		]),
 	]);
 	const result = await home.execute('vgaiE2eNode20001');
 
@@ -37,7 +48,7 @@ test(`n8n ${NODE20_N8N_VERSION} on Node 20 loads the package and sends a batch`,
 	expect(items.map((item) => [item.json.to, item.json.statusCode, item.pairedItem])).toEqual(
 		rows.map((row, index) => [row.to, 200, { item: index }]),
 	);
-	expect(simulator.sessions.map((session) => session.body).sort((a, b) => String(a.to).localeCompare(String(b.to)))).toEqual(
-		rows.map((row) => expectedWhatsAppBody(row, `${STATUS_URL}?vgai_ref=${row.ref}`)),
-	);
+	expect(
+		simulator.sessions.map((session) => session.body).sort((a, b) => String(a.to).localeCompare(String(b.to))),
+	).toEqual(rows.map((row) => expectedWhatsAppBody(row, `${STATUS_URL}?vgai_ref=${row.ref}`)));
 });

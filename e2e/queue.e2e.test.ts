@@ -72,7 +72,13 @@ beforeAll(async () => {
 		// Main, two workers, PostgreSQL, Redis and jest share two cores here: a worker's event loop can lag by a
 		// hundred milliseconds between the gate's admission and the request reaching Studio, sooner than twenty
 		// sends can teach the gate. The credential's margin sets a floor under the learnt one (README, "Rate gate").
-		studioCredential({ baseUrl: simulator.url, apiKey: 'e2e-key', sessionsPerSecond: 1, redisUrl: redis.url, safetyMarginMs: 150 }),
+		studioCredential({
+			baseUrl: simulator.url,
+			apiKey: 'e2e-key',
+			sessionsPerSecond: 1,
+			redisUrl: redis.url,
+			safetyMarginMs: 150,
+		}),
 		callbackCredential({ token: CALLBACK_TOKEN, redisUrl: redis.url }),
 	]);
 	const workflows = [
@@ -113,8 +119,15 @@ test('20 webhook calls at once: 20 sessions accepted, executed on both workers, 
 	expect(simulator.sessions).toHaveLength(CALLS);
 	// A 429 is retried safely and starts nothing; two workers each pacing alone would send at twice the tier.
 	expect(simulator.tooManyRequests).toBeLessThanOrEqual(2);
-	expect(maxInAnyWindow(simulator.sessions.map((session) => session.arrivedAt), 1000)).toBe(1);
-	const bodies = [...simulator.sessions].map((session) => session.body).sort((a, b) => String(a.to).localeCompare(String(b.to)));
+	expect(
+		maxInAnyWindow(
+			simulator.sessions.map((session) => session.arrivedAt),
+			1000,
+		),
+	).toBe(1);
+	const bodies = [...simulator.sessions]
+		.map((session) => session.body)
+		.sort((a, b) => String(a.to).localeCompare(String(b.to)));
 	expect(bodies).toEqual(
 		Array.from({ length: CALLS }, (_, index) =>
 			expectedWhatsAppBody(contact(index), `${STATUS_URL}?vgai_ref=${contact(index).ref}`),
@@ -134,20 +147,28 @@ test('a status that reaches both main and the webhook process starts one executi
 				`/rest/executions?filter=${encodeURIComponent(JSON.stringify({ workflowId: STATUS_WORKFLOW }))}`,
 			)
 		).data.count;
-	const callbacks = Array.from({ length: 5 }, (_, index) => `dddddddd-0000-4000-8000-${String(index).padStart(12, '0')}`).flatMap(
-		(uuid) => ['delivered', 'read'].map((status) => JSON.stringify({ message_uuid: uuid, status, to: '447700930000' })),
+	const callbacks = Array.from(
+		{ length: 5 },
+		(_, index) => `dddddddd-0000-4000-8000-${String(index).padStart(12, '0')}`,
+	).flatMap((uuid) =>
+		['delivered', 'read'].map((status) => JSON.stringify({ message_uuid: uuid, status, to: '447700930000' })),
 	);
-	const receivers = [main, webhookHome].map((home) => `${home.webhookUrl(statusPath)}?vgai_ref=lead-0&vgai_token=${CALLBACK_TOKEN}`);
+	const receivers = [main, webhookHome].map(
+		(home) => `${home.webhookUrl(statusPath)}?vgai_ref=lead-0&vgai_token=${CALLBACK_TOKEN}`,
+	);
 	const answers = await Promise.all(
 		callbacks.flatMap((body) =>
-			receivers.map((url) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then((r) => r.status)),
+			receivers.map((url) =>
+				fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then((r) => r.status),
+			),
 		),
 	);
 	expect(answers).toEqual(answers.map(() => 200));
 
 	// Executions run on the workers; wait for them to be recorded, then for any late extra one.
 	const deadline = Date.now() + 30_000;
-	while ((await executions()) < callbacks.length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
+	while ((await executions()) < callbacks.length && Date.now() < deadline)
+		await new Promise((resolve) => setTimeout(resolve, 250));
 	await new Promise((resolve) => setTimeout(resolve, 2000));
 	expect(await executions()).toBe(callbacks.length);
 });

@@ -91,8 +91,16 @@ describe.each(SETTINGS)('with %s', (_settings, env) => {
 			callbackCredential({ signatureSecret: SIGNATURE_SECRET }),
 		]);
 		await home.importWorkflows([
-			chain('vgaiE2eCampA0001', 'Campaign A', [webhookNode('campaign-a'), rowsNode(rowsFor('a')), whatsAppNode({ statusUrl: triggerUrl })]),
-			chain('vgaiE2eCampB0001', 'Campaign B', [webhookNode('campaign-b'), rowsNode(rowsFor('b')), whatsAppNode({ statusUrl: triggerUrl })]),
+			chain('vgaiE2eCampA0001', 'Campaign A', [
+				webhookNode('campaign-a'),
+				rowsNode(rowsFor('a')),
+				whatsAppNode({ statusUrl: triggerUrl }),
+			]),
+			chain('vgaiE2eCampB0001', 'Campaign B', [
+				webhookNode('campaign-b'),
+				rowsNode(rowsFor('b')),
+				whatsAppNode({ statusUrl: triggerUrl }),
+			]),
 			chain(TRIGGER_WORKFLOW, 'Statuses', [trigger, postItemNode(recorder.url)]),
 		]);
 		for (const id of ['vgaiE2eCampA0001', 'vgaiE2eCampB0001', TRIGGER_WORKFLOW]) await home.publishWorkflow(id);
@@ -119,7 +127,12 @@ describe.each(SETTINGS)('with %s', (_settings, env) => {
 		// A 429 is retried safely and starts nothing; two workflows each pacing alone would send at twice the tier.
 		expect(simulator.tooManyRequests).toBeLessThanOrEqual(1);
 		// Each workflow alone would send its six at the tier; sharing is what keeps the two together at it too.
-		expect(maxInAnyWindow(sessions.map((session) => session.arrivedAt), 1000)).toBeLessThanOrEqual(TIER);
+		expect(
+			maxInAnyWindow(
+				sessions.map((session) => session.arrivedAt),
+				1000,
+			),
+		).toBeLessThanOrEqual(TIER);
 		// The two executions really overlapped in time: without a shared gate they would have sent side by side.
 		const [a, b] = await Promise.all(['vgaiE2eCampA0001', 'vgaiE2eCampB0001'].map(onlyExecution));
 		expect(a.status).toBe('success');
@@ -168,7 +181,11 @@ describe.each(SETTINGS)('with %s', (_settings, env) => {
 		});
 		const forged = signedAuthorization(body, 'not-the-secret');
 		const post = (headers: Record<string, string>) =>
-			fetch(`${triggerUrl}?vgai_ref=a-0`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+			fetch(`${triggerUrl}?vgai_ref=a-0`, {
+				method: 'POST',
+				headers: { 'content-type': 'application/json', ...headers },
+				body,
+			});
 
 		expect((await post({ authorization: forged })).status).toBe(401);
 		expect((await post({})).status).toBe(401);

@@ -47,7 +47,12 @@ function prepareCallbacks(count: number): Prepared[] {
 	});
 }
 
-async function blast(url: string, callbacks: Prepared[], concurrency: number, agent: Agent): Promise<{ perSecond: number; failures: number }> {
+async function blast(
+	url: string,
+	callbacks: Prepared[],
+	concurrency: number,
+	agent: Agent,
+): Promise<{ perSecond: number; failures: number }> {
 	let next = 0;
 	let failures = 0;
 	const started = performance.now();
@@ -90,7 +95,9 @@ async function main(): Promise<number> {
 	try {
 		const prepared = await preparePackage();
 		stack.defer('packed package', () => removePreparedPackage(prepared));
-		const settings: Record<string, string> = values['lazy-isolates'] ? { N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE: 'true' } : {};
+		const settings: Record<string, string> = values['lazy-isolates']
+			? { N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE: 'true' }
+			: {};
 		const home = await N8nHome.create({
 			package: prepared,
 			version: values['n8n-version'],

@@ -63,7 +63,10 @@ function loadExamples(baseUrl: string): WorkflowImport[] {
 	const dir = join(REPO_ROOT, 'examples');
 	return readdirSync(dir)
 		.filter((name) => name.endsWith('.json'))
-		.map((name) => JSON.parse(readFileSync(join(dir, name), 'utf8').split(EXAMPLES_BASE_URL).join(baseUrl)) as WorkflowImport);
+		.map(
+			(name) =>
+				JSON.parse(readFileSync(join(dir, name), 'utf8').split(EXAMPLES_BASE_URL).join(baseUrl)) as WorkflowImport,
+		);
 }
 
 async function waitUntil(what: string, condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
@@ -98,23 +101,31 @@ async function runHeadless(home: N8nHome, rest: N8nRest, simulator: StudioSimula
 		body: JSON.stringify(CRM_CONTACT),
 	});
 	done();
-	if (crmAnswer.status !== 200) problems.push(`the CRM webhook answered ${crmAnswer.status}: ${await crmAnswer.text()}`);
+	if (crmAnswer.status !== 200)
+		problems.push(`the CRM webhook answered ${crmAnswer.status}: ${await crmAnswer.text()}`);
 	const crmSession = whatsapp().find((session) => session.body.to === '447700900042');
 	if (!crmSession) problems.push('the CRM contact did not start a WhatsApp session');
 	else {
 		const components = JSON.stringify(crmSession.body.components);
-		if (!components.includes('Sam') || !components.includes('ORD-42')) problems.push('the CRM session lacks its header/body parameters');
-		if (!String(crmSession.body.status_url).includes('vgai_ref=crm-0042')) problems.push('the CRM session lacks its reference');
+		if (!components.includes('Sam') || !components.includes('ORD-42'))
+			problems.push('the CRM session lacks its header/body parameters');
+		if (!String(crmSession.body.status_url).includes('vgai_ref=crm-0042'))
+			problems.push('the CRM session lacks its reference');
 	}
 
-	done = step(`2/3 Campaign: ${CAMPAIGN_SIZE} contacts at ${tier} per second (about ${Math.ceil(CAMPAIGN_SIZE / tier)} s)`);
+	done = step(
+		`2/3 Campaign: ${CAMPAIGN_SIZE} contacts at ${tier} per second (about ${Math.ceil(CAMPAIGN_SIZE / tier)} s)`,
+	);
 	const before = whatsapp().length;
 	const campaignStarted = Date.now();
 	// What the editor's "Execute workflow" button does.
 	await rest.post(`/rest/workflows/${EXAMPLES.campaign}/run`, { triggerToStartFrom: { name: 'Start campaign' } });
 	await waitUntil(
 		'the campaign execution to finish',
-		async () => (await executions(rest, EXAMPLES.campaign)).some((execution) => execution.status !== 'running' && execution.status !== 'new'),
+		async () =>
+			(await executions(rest, EXAMPLES.campaign)).some(
+				(execution) => execution.status !== 'running' && execution.status !== 'new',
+			),
 		CAMPAIGN_SIZE * 2000 + 60_000,
 	);
 	const campaignSeconds = (Date.now() - campaignStarted) / 1000;
@@ -123,14 +134,15 @@ async function runHeadless(home: N8nHome, rest: N8nRest, simulator: StudioSimula
 	if (campaignRuns[0]?.status !== 'success') problems.push(`the campaign execution ended "${campaignRuns[0]?.status}"`);
 	const campaignSessions = whatsapp().slice(before);
 	const campaignContacts = new Set(campaignSessions.map((session) => String(session.body.to)));
-	if (campaignContacts.size !== CAMPAIGN_SIZE) problems.push(`the campaign reached ${campaignContacts.size} of ${CAMPAIGN_SIZE} contacts`);
+	if (campaignContacts.size !== CAMPAIGN_SIZE)
+		problems.push(`the campaign reached ${campaignContacts.size} of ${CAMPAIGN_SIZE} contacts`);
 	if (campaignSessions.length !== campaignContacts.size) {
 		problems.push(`${campaignSessions.length - campaignContacts.size} campaign contacts got a second session`);
 	}
 
 	done = step('3/3 Follow-up: waiting for the statuses and the SMS follow-ups');
-	await waitUntil('the follow-up SMS sessions', () => sms().length >= UNDELIVERABLE.length, 60_000).catch((error: Error) =>
-		problems.push(error.message),
+	await waitUntil('the follow-up SMS sessions', () => sms().length >= UNDELIVERABLE.length, 60_000).catch(
+		(error: Error) => problems.push(error.message),
 	);
 	// Callbacks of the last sessions (and of the SMS follow-ups) trail by a few hundred ms.
 	await waitUntil(
@@ -143,7 +155,10 @@ async function runHeadless(home: N8nHome, rest: N8nRest, simulator: StudioSimula
 	).catch((error: Error) => problems.push(error.message));
 	await waitUntil(
 		'the follow-up executions to finish',
-		async () => (await executions(rest, EXAMPLES.followUp)).every((execution) => execution.status !== 'running' && execution.status !== 'new'),
+		async () =>
+			(await executions(rest, EXAMPLES.followUp)).every(
+				(execution) => execution.status !== 'running' && execution.status !== 'new',
+			),
 		30_000,
 	).catch((error: Error) => problems.push(error.message));
 	done();
@@ -151,7 +166,9 @@ async function runHeadless(home: N8nHome, rest: N8nRest, simulator: StudioSimula
 	const followUps = sms();
 	const followUpNumbers = followUps.map((session) => String(session.body.to)).sort();
 	if (JSON.stringify(followUpNumbers) !== JSON.stringify([...UNDELIVERABLE].sort())) {
-		problems.push(`follow-up SMS sessions went to [${followUpNumbers.join(', ')}], expected [${UNDELIVERABLE.join(', ')}]`);
+		problems.push(
+			`follow-up SMS sessions went to [${followUpNumbers.join(', ')}], expected [${UNDELIVERABLE.join(', ')}]`,
+		);
 	}
 	const statusCounts = new Map<string, number>();
 	for (const callback of simulator.callbacksSent) {
@@ -169,7 +186,9 @@ async function runHeadless(home: N8nHome, rest: N8nRest, simulator: StudioSimula
 	if (busiest > tier) problems.push(`${busiest} sessions reached Studio within one second, over the tier of ${tier}`);
 	const sends = simulator.sessions.length;
 	if (simulator.tooManyRequests > MOST_429_SHARE * sends) {
-		problems.push(`Studio answered 429 ${simulator.tooManyRequests} times for ${sends} sessions (more than ${MOST_429_SHARE * 100} %)`);
+		problems.push(
+			`Studio answered 429 ${simulator.tooManyRequests} times for ${sends} sessions (more than ${MOST_429_SHARE * 100} %)`,
+		);
 	}
 	const campaignArrivals = campaignSessions.map((session) => session.arrivedAt);
 	const campaignSpan = (Math.max(...campaignArrivals) - Math.min(...campaignArrivals)) / 1000;
@@ -178,7 +197,9 @@ async function runHeadless(home: N8nHome, rest: N8nRest, simulator: StudioSimula
 	say();
 	say('Report');
 	say(`  WhatsApp sessions started   ${whatsapp().length} (1 CRM contact + ${campaignSessions.length} campaign)`);
-	say(`  Rate achieved               ${campaignRate.toFixed(2)} sessions/s over the campaign (tier ${tier}/s), busiest second held ${busiest}`);
+	say(
+		`  Rate achieved               ${campaignRate.toFixed(2)} sessions/s over the campaign (tier ${tier}/s), busiest second held ${busiest}`,
+	);
 	say(
 		`  429 answers from Studio     ${simulator.tooManyRequests} for ${sends} sessions (trips to Studio varying ${DEMO_TRIP.min}–${DEMO_TRIP.max} ms; each 429 retried, none sent twice)`,
 	);
@@ -234,7 +255,9 @@ async function main(): Promise<number> {
 		stack.defer('packed package', () => removePreparedPackage(prepared));
 		done();
 
-		done = step(`Starting the Studio simulator (tier ${tier}/s, trips to it varying ${DEMO_TRIP.min}–${DEMO_TRIP.max} ms)`);
+		done = step(
+			`Starting the Studio simulator (tier ${tier}/s, trips to it varying ${DEMO_TRIP.min}–${DEMO_TRIP.max} ms)`,
+		);
 		const simulator = await startSimulator({
 			tier,
 			apiKey: 'demo-studio-key',
@@ -256,7 +279,13 @@ async function main(): Promise<number> {
 				id: 'vgaiDemoStudio01',
 				name: 'Vonage AI Studio account',
 				type: 'vonageAiStudioApi',
-				data: { apiKey: 'demo-studio-key', region: 'eu', sessionsPerSecond: tier, baseUrl: simulator.url, redisUrl: '' },
+				data: {
+					apiKey: 'demo-studio-key',
+					region: 'eu',
+					sessionsPerSecond: tier,
+					baseUrl: simulator.url,
+					redisUrl: '',
+				},
 			},
 			{
 				id: 'vgaiDemoStatus01',

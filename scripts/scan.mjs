@@ -54,7 +54,9 @@ function runtimeImports(dir) {
 
 async function leg(name, dir, patterns) {
 	const result = await analyzePackage(dir, patterns);
-	console.log(`${result.passed ? 'ok  ' : 'FAIL'} ${name}${result.message && !result.passed ? `: ${result.message}` : ''}`);
+	console.log(
+		`${result.passed ? 'ok  ' : 'FAIL'} ${name}${result.message && !result.passed ? `: ${result.message}` : ''}`,
+	);
 	if (!result.passed && result.details) console.log(result.details);
 	return result.passed;
 }

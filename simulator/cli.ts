@@ -42,7 +42,10 @@ function toNumber(flag: string, value: string): number {
 
 function list(values: string[] | undefined): string[] | undefined {
 	if (!values) return undefined;
-	return values.flatMap((value) => value.split(',')).map((item) => item.trim()).filter((item) => item !== '');
+	return values
+		.flatMap((value) => value.split(','))
+		.map((item) => item.trim())
+		.filter((item) => item !== '');
 }
 
 /** Turns command-line arguments into simulator options; throws an Error with a readable message on bad input. */
@@ -83,9 +86,7 @@ export function parseCliArgs(argv: string[]): CliCommand {
 	if (values.tier !== undefined) options.tier = toNumber('tier', values.tier);
 	if (values.latency !== undefined) {
 		const range = /^\s*(\d+(?:\.\d+)?)\s*(?:-|\.\.)\s*(\d+(?:\.\d+)?)\s*$/.exec(values.latency);
-		options.latencyMs = range
-			? { min: Number(range[1]), max: Number(range[2]) }
-			: toNumber('latency', values.latency);
+		options.latencyMs = range ? { min: Number(range[1]), max: Number(range[2]) } : toNumber('latency', values.latency);
 	}
 	if (values['arrival-delay'] !== undefined) {
 		try {
@@ -109,18 +110,22 @@ export function parseCliArgs(argv: string[]): CliCommand {
 	}
 	if (values['no-callbacks']) options.callbacks = false;
 	options.callbackStatuses = list(values['callback-statuses']);
-	if (values['callback-delay'] !== undefined) options.callbackDelayMs = toNumber('callback-delay', values['callback-delay']);
+	if (values['callback-delay'] !== undefined)
+		options.callbackDelayMs = toNumber('callback-delay', values['callback-delay']);
 	if (values['duplicate-callbacks']) options.duplicateCallbacks = true;
 	if (values['out-of-order-callbacks']) options.outOfOrderCallbacks = true;
 	if (values['signature-secret'] !== undefined) options.signatureSecret = values['signature-secret'];
 	if (values['signature-api-key'] !== undefined) options.signatureApiKey = values['signature-api-key'];
 	if (values['throttle-ratio'] !== undefined || values['retry-after'] !== undefined) {
 		options.throttle = {
-			rejectRatio: values['throttle-ratio'] === undefined ? undefined : toNumber('throttle-ratio', values['throttle-ratio']),
-			retryAfterSeconds: values['retry-after'] === undefined ? undefined : toNumber('retry-after', values['retry-after']),
+			rejectRatio:
+				values['throttle-ratio'] === undefined ? undefined : toNumber('throttle-ratio', values['throttle-ratio']),
+			retryAfterSeconds:
+				values['retry-after'] === undefined ? undefined : toNumber('retry-after', values['retry-after']),
 		};
 	}
-	if (values['max-body-bytes'] !== undefined) options.maxBodyBytes = toNumber('max-body-bytes', values['max-body-bytes']);
+	if (values['max-body-bytes'] !== undefined)
+		options.maxBodyBytes = toNumber('max-body-bytes', values['max-body-bytes']);
 	if (values['drop-connection-ratio'] !== undefined) {
 		options.dropConnectionRatio = toNumber('drop-connection-ratio', values['drop-connection-ratio']);
 	}

@@ -54,15 +54,21 @@ export function validateDelayShape(name: string, shape: unknown): void {
 		if (!nonNegative(shape)) throw new TypeError(`${name} must be a number >= 0`);
 		return;
 	}
-	if (typeof shape !== 'object' || shape === null) throw new TypeError(`${name} must be a number or {min, max, spikes?}`);
-	const { min, max, spikes } = shape as { min: unknown; max: unknown; spikes?: { share: unknown; min: unknown; max: unknown } };
+	if (typeof shape !== 'object' || shape === null)
+		throw new TypeError(`${name} must be a number or {min, max, spikes?}`);
+	const { min, max, spikes } = shape as {
+		min: unknown;
+		max: unknown;
+		spikes?: { share: unknown; min: unknown; max: unknown };
+	};
 	if (!nonNegative(min) || !nonNegative(max) || (max as number) < (min as number)) {
 		throw new TypeError(`${name}.min and ${name}.max must be numbers with 0 <= min <= max`);
 	}
 	if (spikes === undefined) return;
 	if (typeof spikes !== 'object' || spikes === null) throw new TypeError(`${name}.spikes must be {share, min, max}`);
 	const { share } = spikes;
-	if (typeof share !== 'number' || !(share >= 0 && share <= 1)) throw new TypeError(`${name}.spikes.share must be between 0 and 1`);
+	if (typeof share !== 'number' || !(share >= 0 && share <= 1))
+		throw new TypeError(`${name}.spikes.share must be between 0 and 1`);
 	if (!nonNegative(spikes.min) || !nonNegative(spikes.max) || (spikes.max as number) < (spikes.min as number)) {
 		throw new TypeError(`${name}.spikes.min and .max must be numbers with 0 <= min <= max`);
 	}

@@ -38,7 +38,13 @@ export async function startCallbackReceiver(): Promise<CallbackReceiver> {
 			} catch {
 				// keep the raw text
 			}
-			const callback: ReceivedCallback = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, raw, body };
+			const callback: ReceivedCallback = {
+				method: req.method ?? '',
+				url: req.url ?? '',
+				headers: req.headers,
+				raw,
+				body,
+			};
 			const index = receiver.received.push(callback) - 1;
 			res.writeHead(receiver.answer(index, callback));
 			res.end();

@@ -161,7 +161,6 @@ const E164_DIGITS = /^[1-9]\d{6,14}$/;
 const SIP_ADDRESS = /^sips?:\S+$/i;
 const WHATSAPP_TEXT_LIMITS: Record<'header' | 'body', number> = { header: 60, body: 1024 };
 
-
 function defaultClock(): number {
 	return performance.timeOrigin + performance.now();
 }
@@ -216,7 +215,10 @@ function validateOptions(options: Partial<SimulatorOptions>): void {
 	ratio('dropConnectionRatio', options.dropConnectionRatio);
 	ratio('throttle.rejectRatio', options.throttle?.rejectRatio);
 	nonNegative('throttle.retryAfterSeconds', options.throttle?.retryAfterSeconds);
-	if (options.agents !== undefined && !(Array.isArray(options.agents) && options.agents.every((a) => typeof a === 'string'))) {
+	if (
+		options.agents !== undefined &&
+		!(Array.isArray(options.agents) && options.agents.every((a) => typeof a === 'string'))
+	) {
 		throw new TypeError('agents must be a list of strings');
 	}
 	if (
@@ -529,7 +531,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<St
 		return recentAccepted.filter((time) => time <= arrivedAt).length;
 	}
 
-	function decide(method: string, path: string, headers: IncomingHttpHeaders, read: ReadBody, arrivedAt: number): Answer {
+	function decide(
+		method: string,
+		path: string,
+		headers: IncomingHttpHeaders,
+		read: ReadBody,
+		arrivedAt: number,
+	): Answer {
 		const isMessaging = path === STUDIO_PATHS.messagingConversation;
 		const isCall = path === STUDIO_PATHS.makeCall;
 		if (!isMessaging && !isCall) return json(404, { message: `Cannot ${method} ${path}` });
@@ -794,7 +802,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<St
 		const send = (status: number, value: unknown) => {
 			if (res.destroyed) return;
 			const text = JSON.stringify(value);
-			res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+			res.writeHead(status, {
+				'Content-Type': 'application/json; charset=utf-8',
+				'Content-Length': Buffer.byteLength(text),
+			});
 			res.end(text);
 		};
 		const expected = path === CONTROL_PATHS.state ? 'GET' : 'POST';

@@ -75,7 +75,8 @@ export async function installTarball(tarball: string, nodesDir: string): Promise
 	const missing = [...(declared.nodes ?? []), ...(declared.credentials ?? [])].filter(
 		(path) => !existsSync(join(packageDir, path)),
 	);
-	if (missing.length > 0) throw new Error(`The packed package lacks files its package.json "n8n" lists: ${missing.join(', ')}`);
+	if (missing.length > 0)
+		throw new Error(`The packed package lacks files its package.json "n8n" lists: ${missing.join(', ')}`);
 
 	const nodesManifest = join(nodesDir, 'package.json');
 	const current: Record<string, unknown> & { dependencies?: Record<string, string> } = existsSync(nodesManifest)
@@ -92,8 +93,11 @@ export async function installTarball(tarball: string, nodesDir: string): Promise
 	// A package without runtime dependencies (the verification-ready main edition) gets nothing installed beside
 	// it: whatever it imports must come from n8n itself (zod included).
 	if (Object.keys((manifest.dependencies ?? {}) as object).length === 0) {
-		const beside = ['node_modules/zod', `node_modules/${manifest.name}/node_modules`].map((path) => join(nodesDir, path)).filter((path) => existsSync(path));
-		if (beside.length > 0) throw new Error(`Something was installed beside a package without dependencies: ${beside.join(', ')}`);
+		const beside = ['node_modules/zod', `node_modules/${manifest.name}/node_modules`]
+			.map((path) => join(nodesDir, path))
+			.filter((path) => existsSync(path));
+		if (beside.length > 0)
+			throw new Error(`Something was installed beside a package without dependencies: ${beside.join(', ')}`);
 	}
 	return { name: manifest.name, version: manifest.version };
 }
@@ -101,7 +105,9 @@ export async function installTarball(tarball: string, nodesDir: string): Promise
 /** Both packages as the global setup prepared them, when it did. */
 function sharedPackages(): Partial<Record<Edition, PreparedPackage>> | undefined {
 	const shared = process.env[PREPARED_PACKAGE_ENV];
-	return shared && existsSync(shared) ? (JSON.parse(readFileSync(shared, 'utf8')) as Partial<Record<Edition, PreparedPackage>>) : undefined;
+	return shared && existsSync(shared)
+		? (JSON.parse(readFileSync(shared, 'utf8')) as Partial<Record<Edition, PreparedPackage>>)
+		: undefined;
 }
 
 /** Build, pack and install into a fresh folder; reuses the global setup's result when there is one. */

@@ -71,7 +71,17 @@ export interface OutputItem {
 
 // Variables a developer's shell may carry that would point n8n somewhere else.
 // NODE_ENV=test (set by jest) makes n8n refuse to load nodes.
-const INHERITED_PREFIXES = ['NODE_ENV', 'N8N_', 'DB_', 'QUEUE_', 'EXECUTIONS_', 'WEBHOOK_', 'GENERIC_', 'NODE_OPTIONS', 'NODE_PATH'];
+const INHERITED_PREFIXES = [
+	'NODE_ENV',
+	'N8N_',
+	'DB_',
+	'QUEUE_',
+	'EXECUTIONS_',
+	'WEBHOOK_',
+	'GENERIC_',
+	'NODE_OPTIONS',
+	'NODE_PATH',
+];
 
 function baseEnvironment(): NodeJS.ProcessEnv {
 	const env: NodeJS.ProcessEnv = {};
@@ -213,7 +223,12 @@ export class N8nHome {
 
 	/** `n8n start`: resolves once the editor is accessible, which is when active webhooks answer. */
 	async start(options: { extraEnv?: Record<string, string>; name?: string } = {}): Promise<ManagedProcess> {
-		return await this.launch(options.name ?? `n8n ${this.runtime.version}`, ['start'], this.env(options.extraEnv), /Editor is now accessible via/);
+		return await this.launch(
+			options.name ?? `n8n ${this.runtime.version}`,
+			['start'],
+			this.env(options.extraEnv),
+			/Editor is now accessible via/,
+		);
 	}
 
 	/** Starts an n8n command and resolves once it prints `ready`; stops it again when it does not. */
@@ -262,7 +277,12 @@ export class N8nHome {
 			QUEUE_HEALTH_CHECK_PORT: String(healthPort),
 			N8N_WORKER_SERVER_ADDRESS: '127.0.0.1',
 		});
-		return await this.launch(options.name ?? 'n8n worker', args, env, /n8n worker is now ready|Worker ready|waiting for jobs/i);
+		return await this.launch(
+			options.name ?? 'n8n worker',
+			args,
+			env,
+			/n8n worker is now ready|Worker ready|waiting for jobs/i,
+		);
 	}
 
 	/**
@@ -270,7 +290,12 @@ export class N8nHome {
 	 * hands the executions to the workers, like the ones users put behind a load balancer.
 	 */
 	async startWebhookProcess(options: { name?: string } = {}): Promise<ManagedProcess> {
-		return await this.launch(options.name ?? 'n8n webhook', ['webhook'], this.env(), /Webhook listener waiting for requests/);
+		return await this.launch(
+			options.name ?? 'n8n webhook',
+			['webhook'],
+			this.env(),
+			/Webhook listener waiting for requests/,
+		);
 	}
 
 	/** Deletes the user folder (its SQLite database, imports and installed package). */
@@ -311,9 +336,7 @@ export class N8nRest {
 			body: JSON.stringify(owner),
 		});
 		if (!response.ok) throw new Error(`Owner setup failed: ${response.status} ${await response.text()}`);
-		const cookie = (response.headers.getSetCookie?.() ?? [])
-			.map((line) => line.split(';')[0])
-			.join('; ');
+		const cookie = (response.headers.getSetCookie?.() ?? []).map((line) => line.split(';')[0]).join('; ');
 		if (!cookie) throw new Error('Owner setup answered without a session cookie');
 		return new N8nRest(baseUrl, cookie);
 	}
@@ -329,7 +352,11 @@ export class N8nRest {
 	private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
 		const response = await fetch(`${this.baseUrl}${path}`, {
 			method,
-			headers: { cookie: this.cookie, 'browser-id': 'e2e', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+			headers: {
+				cookie: this.cookie,
+				'browser-id': 'e2e',
+				...(body === undefined ? {} : { 'content-type': 'application/json' }),
+			},
 			body: body === undefined ? undefined : JSON.stringify(body),
 		});
 		const text = await response.text();
@@ -350,6 +377,7 @@ export function parseRunOutput(stdout: string): ExecutionResult {
 /** Items of one output of a node's first run. */
 export function outputItems(result: ExecutionResult, nodeName: string, output = 0): OutputItem[] {
 	const runs = result.data.resultData.runData[nodeName];
-	if (!runs) throw new Error(`Node "${nodeName}" did not run; ran: ${Object.keys(result.data.resultData.runData).join(', ')}`);
+	if (!runs)
+		throw new Error(`Node "${nodeName}" did not run; ran: ${Object.keys(result.data.resultData.runData).join(', ')}`);
 	return runs[0]?.data?.main[output] ?? [];
 }

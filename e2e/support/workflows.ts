@@ -37,11 +37,19 @@ export function studioCredential(options: {
 	};
 }
 
-export function callbackCredential(options: { token?: string; signatureSecret?: string; redisUrl?: string }): CredentialImport {
+export function callbackCredential(options: {
+	token?: string;
+	signatureSecret?: string;
+	redisUrl?: string;
+}): CredentialImport {
 	return {
 		...CALLBACK_CREDENTIAL,
 		type: 'vonageAiStudioCallbackApi',
-		data: { token: options.token ?? '', signatureSecret: options.signatureSecret ?? '', redisUrl: options.redisUrl ?? '' },
+		data: {
+			token: options.token ?? '',
+			signatureSecret: options.signatureSecret ?? '',
+			redisUrl: options.redisUrl ?? '',
+		},
 	};
 }
 
@@ -54,7 +62,14 @@ function at(): [number, number] {
 }
 
 export function manualTrigger(name = 'Start'): Node {
-	return { id: randomUUID(), name, type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: at(), parameters: {} };
+	return {
+		id: randomUUID(),
+		name,
+		type: 'n8n-nodes-base.manualTrigger',
+		typeVersion: 1,
+		position: at(),
+		parameters: {},
+	};
 }
 
 /** A Code node that returns the given rows as items. */

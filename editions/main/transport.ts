@@ -39,7 +39,11 @@ export function n8nTransport(context: IExecuteFunctions, account: StudioAccount)
 			};
 			let response: FullResponse;
 			try {
-				response = (await context.helpers.httpRequestWithAuthentication.call(context, CREDENTIAL_TYPE, options)) as FullResponse;
+				response = (await context.helpers.httpRequestWithAuthentication.call(
+					context,
+					CREDENTIAL_TYPE,
+					options,
+				)) as FullResponse;
 			} catch (error) {
 				// n8n's helper wraps every failure; a timeout cannot say whether it was connecting or waiting for the
 				// answer, so it counts as possibly sent (never resent).

@@ -26,8 +26,12 @@ export async function testStudioCredential(data: ICredentialDataDecryptedObject)
 
 async function testStudioKey(account: StudioAccount): Promise<INodeCredentialTestResult> {
 	const host = new URL(account.baseUrl).host;
-	const result = (status: 'OK' | 'Error', message: string): INodeCredentialTestResult => ({ status, message: redact(message, account.apiKey) });
-	if (!account.apiKey) return result('Error', 'Enter the API key generated in the AI Studio canvas (user menu, Generate API Key).');
+	const result = (status: 'OK' | 'Error', message: string): INodeCredentialTestResult => ({
+		status,
+		message: redact(message, account.apiKey),
+	});
+	if (!account.apiKey)
+		return result('Error', 'Enter the API key generated in the AI Studio canvas (user menu, Generate API Key).');
 	try {
 		await postToStudio(account.baseUrl, STUDIO_PATHS.messagingConversation, CREDENTIAL_TEST_BODY, account.apiKey, {
 			connectTimeoutMs: CONNECT_TIMEOUT_MS,
@@ -40,7 +44,10 @@ async function testStudioKey(account: StudioAccount): Promise<INodeCredentialTes
 			return result(verdict.ok ? 'OK' : 'Error', verdict.message);
 		}
 		if (isError(error, 'StudioNetworkError')) {
-			return result('Error', `Could not reach ${host}: ${error.message}. Check the region, the base URL override and this machine's network.`);
+			return result(
+				'Error',
+				`Could not reach ${host}: ${error.message}. Check the region, the base URL override and this machine's network.`,
+			);
 		}
 		return result('Error', error instanceof Error ? error.message : String(error));
 	}

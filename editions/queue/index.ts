@@ -32,7 +32,10 @@ export const queueEdition: Edition = {
 		const location = `redis:${createHash('sha256').update(url, 'utf8').digest('hex')}`;
 		return accounts.get({ ...account, location }, settings, (id) => {
 			const client = getSharedRedisClient(url);
-			return { gate: new RedisRateGate({ client, account: id, ...settings }), ledger: new RedisSendLedger({ client, account: id }) };
+			return {
+				gate: new RedisRateGate({ client, account: id, ...settings }),
+				ledger: new RedisSendLedger({ client, account: id }),
+			};
 		});
 	},
 	sharedRepeats(credential) {

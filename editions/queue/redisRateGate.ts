@@ -128,7 +128,10 @@ const KEY_COUNTS: Record<keyof typeof SCRIPTS, number> = { admit: 4, penalize: 1
 
 // Named after their text: two copies of this package sharing one client never run each other's script.
 const COMMANDS = Object.fromEntries(
-	Object.entries(SCRIPTS).map(([name, lua]) => [name, `vgaiRateGate_${name}_${createHash('sha1').update(lua).digest('hex').slice(0, 8)}`]),
+	Object.entries(SCRIPTS).map(([name, lua]) => [
+		name,
+		`vgaiRateGate_${name}_${createHash('sha1').update(lua).digest('hex').slice(0, 8)}`,
+	]),
 ) as Record<keyof typeof SCRIPTS, string>;
 
 type ScriptCaller = (...args: Array<string | number>) => Promise<unknown>;
@@ -165,7 +168,8 @@ interface SharedSpacing {
 
 function decodeSpacing(reply: unknown, floorMs: number): SharedSpacing {
 	const fields = new Map<string, string>();
-	if (Array.isArray(reply)) for (let i = 0; i + 1 < reply.length; i += 2) fields.set(String(reply[i]), String(reply[i + 1]));
+	if (Array.isArray(reply))
+		for (let i = 0; i + 1 < reply.length; i += 2) fields.set(String(reply[i]), String(reply[i + 1]));
 	const number = (name: string, fallback: number) => {
 		const value = Number(fields.get(name) ?? '');
 		return fields.get(name) !== undefined && fields.get(name) !== '' && Number.isFinite(value) ? value : fallback;
@@ -183,7 +187,10 @@ function decodeSpacing(reply: unknown, floorMs: number): SharedSpacing {
 }
 
 const sameSpacing = (a: SpacingState, b: SpacingState) =>
-	a.marginMs === b.marginMs && a.failedAtMs === b.failedAtMs && a.quietSends === b.quietSends && a.widenedAt === b.widenedAt;
+	a.marginMs === b.marginMs &&
+	a.failedAtMs === b.failedAtMs &&
+	a.quietSends === b.quietSends &&
+	a.widenedAt === b.widenedAt;
 
 interface RedisAdmission {
 	member: string;
@@ -279,9 +286,11 @@ export class RedisRateGate implements RateGate {
 				// The send counts at Studio that much later: so it does in the shared log (best effort).
 				if (late > 0) {
 					const score = string(admission.startUs + late * 1000);
-					withDeadline(this.client.zadd(this.logKey, 'XX', score, admission.member), this.operationTimeoutMs, 'rate gate').catch(
-						() => undefined,
-					);
+					withDeadline(
+						this.client.zadd(this.logKey, 'XX', score, admission.member),
+						this.operationTimeoutMs,
+						'rate gate',
+					).catch(() => undefined);
 				}
 				this.link.responses.add(send.responseMs);
 			}
@@ -316,37 +325,43 @@ export class RedisRateGate implements RateGate {
 
 	/** Applies `change` to the shared spacing: compare-and-set, re-read and retried when another process won. */
 	private updateSpacing(change: (state: SpacingState) => SpacingState): void {
-		this.spacingUpdates = this.spacingUpdates.then(async () => {
-			for (let round = 0; round < 5; round++) {
-				if (!this.shared) {
-					const reply = await withDeadline(this.client.hgetall(this.spacingKey), this.operationTimeoutMs, 'rate gate');
-					this.shared = decodeSpacing(Object.entries(reply).flat(), this.floorMs);
+		this.spacingUpdates = this.spacingUpdates
+			.then(async () => {
+				for (let round = 0; round < 5; round++) {
+					if (!this.shared) {
+						const reply = await withDeadline(
+							this.client.hgetall(this.spacingKey),
+							this.operationTimeoutMs,
+							'rate gate',
+						);
+						this.shared = decodeSpacing(Object.entries(reply).flat(), this.floorMs);
+					}
+					const next = change(this.shared.state);
+					if (sameSpacing(next, this.shared.state)) return;
+					const reply = await withDeadline(
+						script(this.client, 'spacing')(
+							this.spacingKey,
+							this.shared.version,
+							string(next.marginMs),
+							string(next.failedAtMs),
+							String(next.quietSends),
+							Number.isFinite(next.widenedAt) ? string(next.widenedAt) : '',
+							SPACING_TTL_MS,
+						),
+						this.operationTimeoutMs,
+						'rate gate',
+					);
+					if (reply === 1) {
+						this.shared = { state: next, version: String((Number(this.shared.version) || 0) + 1) };
+						return;
+					}
+					this.shared = decodeSpacing(reply, this.floorMs);
 				}
-				const next = change(this.shared.state);
-				if (sameSpacing(next, this.shared.state)) return;
-				const reply = await withDeadline(
-					script(this.client, 'spacing')(
-						this.spacingKey,
-						this.shared.version,
-						string(next.marginMs),
-						string(next.failedAtMs),
-						String(next.quietSends),
-						Number.isFinite(next.widenedAt) ? string(next.widenedAt) : '',
-						SPACING_TTL_MS,
-					),
-					this.operationTimeoutMs,
-					'rate gate',
-				);
-				if (reply === 1) {
-					this.shared = { state: next, version: String((Number(this.shared.version) || 0) + 1) };
-					return;
-				}
-				this.shared = decodeSpacing(reply, this.floorMs);
-			}
-		}).catch(() => {
-			// Learning is best effort: a lost update only slows learning; Redis problems fail the next acquire.
-			this.shared = undefined;
-		});
+			})
+			.catch(() => {
+				// Learning is best effort: a lost update only slows learning; Redis problems fail the next acquire.
+				this.shared = undefined;
+			});
 	}
 
 	/** One loop per gate: the head of the local queue asks Redis; the others wait their turn (item order). */
@@ -354,7 +369,15 @@ export class RedisRateGate implements RateGate {
 		this.running = true;
 		try {
 			while (this.queue.length > 0 && !this.closed) {
-				let verdict: { admitted: boolean; waitUs: number; startUs: number; gapMs: number; askedAt: number; roundTripMs: number; member: string };
+				let verdict: {
+					admitted: boolean;
+					waitUs: number;
+					startUs: number;
+					gapMs: number;
+					askedAt: number;
+					roundTripMs: number;
+					member: string;
+				};
 				try {
 					verdict = await this.admit();
 				} catch (error) {

@@ -4,7 +4,14 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 
 import { RedisUnavailableError } from '../../core/errors';
-import { decode, hashKey, type ClaimResult, type LedgerResult, type SendLedger, type Stored } from '../../core/sendLedger';
+import {
+	decode,
+	hashKey,
+	type ClaimResult,
+	type LedgerResult,
+	type SendLedger,
+	type Stored,
+} from '../../core/sendLedger';
 import { describeRedis, withDeadline } from './redisClient';
 
 export interface RedisSendLedgerOptions {

@@ -96,6 +96,9 @@ export async function postToStudio(
 export function undiciTransport(account: StudioAccount): StudioTransport {
 	return {
 		post: (path, body, responseTimeoutMs) =>
-			postToStudio(account.baseUrl, path, body, account.apiKey, { connectTimeoutMs: CONNECT_TIMEOUT_MS, responseTimeoutMs }),
+			postToStudio(account.baseUrl, path, body, account.apiKey, {
+				connectTimeoutMs: CONNECT_TIMEOUT_MS,
+				responseTimeoutMs,
+			}),
 	};
 }

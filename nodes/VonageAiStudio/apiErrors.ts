@@ -132,7 +132,11 @@ export function toNodeApiError(node: INode, error: unknown, context: FailureCont
 		return build('', 'Not sent: another execution is sending this item right now', error.message);
 	}
 	if (isError(error, 'RedisUnavailableError')) {
-		return build('', `Not sent: the shared ${error.purpose} in Redis (${error.location}) could not be reached`, error.message);
+		return build(
+			'',
+			`Not sent: the shared ${error.purpose} in Redis (${error.location}) could not be reached`,
+			error.message,
+		);
 	}
 	if (isError(error, 'SendCancelledError')) {
 		return build('', error.message, 'Nothing was sent for this item.');

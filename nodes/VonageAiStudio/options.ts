@@ -43,7 +43,8 @@ export const optionsProperty: INodeProperties = {
 			type: 'number',
 			typeOptions: { minValue: 1 },
 			default: 30,
-			description: 'How long to wait for Studio to answer. A send that times out is never resent: it may have started a session.',
+			description:
+				'How long to wait for Studio to answer. A send that times out is never resent: it may have started a session.',
 		},
 		{
 			displayName: 'Status URL Token',

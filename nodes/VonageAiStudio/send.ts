@@ -46,7 +46,10 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
  * - else the execution, node and item (n8n's Retry On Fail re-runs the node in the same execution).
  * The content key is also recorded after each success, so that a later retry of this execution finds it.
  */
-export function ledgerKeys(request: SendRequest, context: Pick<RunContext, 'workflowId' | 'executionId' | 'node' | 'retriedExecution'>) {
+export function ledgerKeys(
+	request: SendRequest,
+	context: Pick<RunContext, 'workflowId' | 'executionId' | 'node' | 'retriedExecution'>,
+) {
 	const nodeKey = context.node.id || context.node.name;
 	const content = `content:${context.workflowId}:${nodeKey}:${request.itemIndex}:${sha256(JSON.stringify(request.prepared.body))}`;
 	if (request.idempotencyKey) return { primary: `key:${request.idempotencyKey}`, content };
@@ -108,8 +111,10 @@ export async function runSends(requests: SendRequest[], context: RunContext): Pr
 	const byIndex = new Map(requests.map((request) => [request.itemIndex, request]));
 	return outcomes.map((outcome) => {
 		const request = byIndex.get(outcome.index)!;
-		if (outcome.outcome === 'sent') return { ok: true, itemIndex: outcome.index, json: { ...outcome.result, replayed: false } };
-		if (outcome.outcome === 'replayed') return { ok: true, itemIndex: outcome.index, json: { ...outcome.result, replayed: true } };
+		if (outcome.outcome === 'sent')
+			return { ok: true, itemIndex: outcome.index, json: { ...outcome.result, replayed: false } };
+		if (outcome.outcome === 'replayed')
+			return { ok: true, itemIndex: outcome.index, json: { ...outcome.result, replayed: true } };
 		const error = toNodeApiError(context.node, outcome.error, {
 			itemIndex: outcome.index,
 			tier: account.tier,

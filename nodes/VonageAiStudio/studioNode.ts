@@ -21,7 +21,9 @@ import { runSends, type SendRequest } from './send';
 /** The name the queue edition's credential test function is registered under (`methods.credentialTest`). */
 export const STUDIO_CREDENTIAL_TEST = 'vonageAiStudioApiTest';
 
-const OPERATION_LABELS = Object.fromEntries(OPERATIONS.map((operation) => [operation.option.value, operation.option.name.toLowerCase()]));
+const OPERATION_LABELS = Object.fromEntries(
+	OPERATIONS.map((operation) => [operation.option.value, operation.option.name.toLowerCase()]),
+);
 
 /** What the node shows under its name on the canvas: the resource and the operation, e.g. "whatsapp: start outbound session". */
 export const STUDIO_NODE_SUBTITLE = `={{ $parameter["resource"] + ": " + (${JSON.stringify(OPERATION_LABELS)}[$parameter["operation"]] ?? $parameter["operation"]) }}`;
@@ -30,9 +32,13 @@ export const STUDIO_NODE_SUBTITLE = `={{ $parameter["resource"] + ": " + (${JSON
  * The description without its icon, subtitle and tool flag, which each package's node file sets (the icon names a
  * file next to that file; n8n's linter reads them there).
  */
-export function studioNodeDescription(edition: Edition): Omit<INodeTypeDescription, 'icon' | 'subtitle' | 'usableAsTool'> {
+export function studioNodeDescription(
+	edition: Edition,
+): Omit<INodeTypeDescription, 'icon' | 'subtitle' | 'usableAsTool'> {
 	// The main edition declares its test on the credential; the queue edition's runs in the node.
-	const testedBy: Partial<INodeCredentialDescription> = edition.studioCredentialTest ? { testedBy: STUDIO_CREDENTIAL_TEST } : {};
+	const testedBy: Partial<INodeCredentialDescription> = edition.studioCredentialTest
+		? { testedBy: STUDIO_CREDENTIAL_TEST }
+		: {};
 	return {
 		displayName: 'Vonage AI Studio',
 		name: NODE_NAMES.action,
@@ -57,7 +63,9 @@ export function studioNodeDescription(edition: Edition): Omit<INodeTypeDescripti
 }
 
 export function studioNodeMethods(edition: Edition) {
-	return edition.studioCredentialTest ? { credentialTest: { [STUDIO_CREDENTIAL_TEST]: edition.studioCredentialTest } } : {};
+	return edition.studioCredentialTest
+		? { credentialTest: { [STUDIO_CREDENTIAL_TEST]: edition.studioCredentialTest } }
+		: {};
 }
 
 export async function executeStudioNode(context: IExecuteFunctions, edition: Edition): Promise<INodeExecutionData[][]> {
@@ -110,7 +118,11 @@ export async function executeStudioNode(context: IExecuteFunctions, edition: Edi
 			continue;
 		}
 		if (!context.continueOnFail()) throw result.error;
-		output[result.itemIndex] = { json: { error: result.error.message }, error: result.error, pairedItem: { item: result.itemIndex } };
+		output[result.itemIndex] = {
+			json: { error: result.error.message },
+			error: result.error,
+			pairedItem: { item: result.itemIndex },
+		};
 	}
 	const sent = results.filter((result) => result.ok && !result.json.replayed).length;
 	const replayed = results.filter((result) => result.ok && result.json.replayed).length;

@@ -14,7 +14,11 @@ export interface Refusal {
 	reason: string;
 }
 
-export const refuse = (statusCode: Refusal['statusCode'], reason: string): Refusal => ({ ok: false, statusCode, reason });
+export const refuse = (statusCode: Refusal['statusCode'], reason: string): Refusal => ({
+	ok: false,
+	statusCode,
+	reason,
+});
 
 /** What the caller is told: short, and the same for every authentication failure so it teaches a forger nothing. */
 export function publicMessage(refusal: Refusal): string {
@@ -77,12 +81,15 @@ export interface SignatureCheck {
 	nowSeconds?: number;
 }
 
-const base64url = (value: Buffer) => value.toString('base64').replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
+const base64url = (value: Buffer) =>
+	value.toString('base64').replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
 
 function decodeJson(part: string): Record<string, unknown> | undefined {
 	try {
 		const value = JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as unknown;
-		return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+		return typeof value === 'object' && value !== null && !Array.isArray(value)
+			? (value as Record<string, unknown>)
+			: undefined;
 	} catch {
 		return undefined;
 	}
@@ -98,14 +105,19 @@ export function verifyHs256Jwt(
 	secret: string,
 ): { ok: true; claims: Record<string, unknown> } | { ok: false; reason: string } {
 	const parts = token.split('.');
-	if (parts.length !== 3 || parts.some((part) => !/^[A-Za-z0-9_-]*$/.test(part))) return { ok: false, reason: 'not a JWT' };
+	if (parts.length !== 3 || parts.some((part) => !/^[A-Za-z0-9_-]*$/.test(part)))
+		return { ok: false, reason: 'not a JWT' };
 	const [headerPart, payloadPart, signaturePart] = parts;
 	const header = decodeJson(headerPart);
 	if (!header) return { ok: false, reason: 'the JWT header is not JSON' };
 	if (header.alg !== 'HS256') return { ok: false, reason: `algorithm ${String(header.alg)} is not HS256` };
-	const expected = Buffer.from(base64url(createHmac('sha256', secret).update(`${headerPart}.${payloadPart}`).digest()), 'utf8');
+	const expected = Buffer.from(
+		base64url(createHmac('sha256', secret).update(`${headerPart}.${payloadPart}`).digest()),
+		'utf8',
+	);
 	const presented = Buffer.from(signaturePart, 'utf8');
-	if (expected.length !== presented.length || !timingSafeEqual(expected, presented)) return { ok: false, reason: 'invalid signature' };
+	if (expected.length !== presented.length || !timingSafeEqual(expected, presented))
+		return { ok: false, reason: 'invalid signature' };
 	const claims = decodeJson(payloadPart);
 	if (!claims) return { ok: false, reason: 'the JWT payload is not a JSON object' };
 	return { ok: true, claims };

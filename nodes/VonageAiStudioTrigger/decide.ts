@@ -1,11 +1,6 @@
 // The whole decision for one callback request: refuse it (with the status to answer), ignore it (answered 200,
 // starts nothing), or accept it (starts an execution with the normalised item).
-import {
-	checkBodySize,
-	verifyAuthenticity,
-	type AuthenticationMode,
-	type Refusal,
-} from './authenticity';
+import { checkBodySize, verifyAuthenticity, type AuthenticationMode, type Refusal } from './authenticity';
 import { isStatusSelected, normaliseCallback, parseCallbackBody, type NormalisedCallback } from './normalise';
 import type { RepeatMemory } from './repeats';
 
@@ -39,11 +34,7 @@ export type CallbackOutcome =
  * cannot make it drop a real status.
  */
 export async function decideCallback(request: CallbackRequest, settings: CallbackSettings): Promise<CallbackOutcome> {
-	const tooLarge = checkBodySize(
-		request.rawBody.length,
-		request.headers['content-length'],
-		settings.maxBodyBytes,
-	);
+	const tooLarge = checkBodySize(request.rawBody.length, request.headers['content-length'], settings.maxBodyBytes);
 	if (tooLarge) return { kind: 'refused', refusal: tooLarge };
 
 	const forged = verifyAuthenticity({
@@ -64,6 +55,7 @@ export async function decideCallback(request: CallbackRequest, settings: Callbac
 	const callback = normaliseCallback(parsed.body, request.query);
 	if (!isStatusSelected(callback.status, settings.statuses)) return { kind: 'ignored', reason: 'filtered', callback };
 
-	if (settings.repeats && (await settings.repeats.isRepeat(callback))) return { kind: 'ignored', reason: 'duplicate', callback };
+	if (settings.repeats && (await settings.repeats.isRepeat(callback)))
+		return { kind: 'ignored', reason: 'duplicate', callback };
 	return { kind: 'accepted', callback };
 }

@@ -8,7 +8,8 @@ import { ALL_STATUSES } from './normalise';
 export const CALLBACK_CREDENTIAL_TEST = 'vonageAiStudioCallbackSecrets';
 
 /** What the trigger shows under its name on the canvas: the statuses it starts on. */
-export const TRIGGER_SUBTITLE = '={{ $parameter["statuses"].includes("*") ? "All statuses" : $parameter["statuses"].join(", ") }}';
+export const TRIGGER_SUBTITLE =
+	'={{ $parameter["statuses"].includes("*") ? "All statuses" : $parameter["statuses"].join(", ") }}';
 
 /**
  * The description without its icon and subtitle, which each package's node file sets (the icon names a file next
@@ -72,8 +73,7 @@ export const triggerDescription: Omit<INodeTypeDescription, 'icon' | 'subtitle'>
 				{
 					name: 'Vonage Signed Callbacks',
 					value: 'signature',
-					description:
-						'Callbacks carry an Authorization: Bearer JWT signed with your Vonage signature secret',
+					description: 'Callbacks carry an Authorization: Bearer JWT signed with your Vonage signature secret',
 				},
 				{
 					name: 'None',
@@ -134,8 +134,7 @@ export const triggerDescription: Omit<INodeTypeDescription, 'icon' | 'subtitle'>
 				{ name: 'Undeliverable', value: 'undeliverable', description: 'The message could not be delivered' },
 			],
 			default: [ALL_STATUSES],
-			description:
-				'Which statuses start the workflow. Others are answered 200 and start nothing.',
+			description: 'Which statuses start the workflow. Others are answered 200 and start nothing.',
 		},
 		{
 			displayName: 'Drop Repeated Callbacks',
@@ -179,8 +178,7 @@ export const triggerDescription: Omit<INodeTypeDescription, 'icon' | 'subtitle'>
 					type: 'number',
 					typeOptions: { minValue: 1 },
 					default: 300,
-					description:
-						'How far the signed issue time (iat) may be from the clock of this n8n, in either direction',
+					description: 'How far the signed issue time (iat) may be from the clock of this n8n, in either direction',
 					displayOptions: {
 						show: {
 							'/authentication': ['signature'],

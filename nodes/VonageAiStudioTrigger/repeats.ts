@@ -75,7 +75,11 @@ const MAX_SCOPES = 1000;
  * for every request, so the memories live in the edition's process store, one per scope, the least recently used
  * forgotten first past 1000 scopes.
  */
-export function localMemory(store: ProcessStore, scope: string, options: Pick<DeduperOptions, 'windowMs' | 'maxEntries'>): CallbackDeduper {
+export function localMemory(
+	store: ProcessStore,
+	scope: string,
+	options: Pick<DeduperOptions, 'windowMs' | 'maxEntries'>,
+): CallbackDeduper {
 	const registry = store('trigger.repeats', () => new Map<string, CallbackDeduper>());
 	let deduper = registry.get(scope);
 	if (deduper) {

@@ -133,7 +133,10 @@ const defaultFor = (name: string) => defaultOf<number>(triggerDescription.proper
 export function triggerMethods(edition: Edition) {
 	return {
 		credentialTest: {
-			async [CALLBACK_CREDENTIAL_TEST](this: ICredentialTestFunctions, credential: ICredentialsDecrypted): Promise<INodeCredentialTestResult> {
+			async [CALLBACK_CREDENTIAL_TEST](
+				this: ICredentialTestFunctions,
+				credential: ICredentialsDecrypted,
+			): Promise<INodeCredentialTestResult> {
 				const data = credential.data ?? {};
 				const problem = checkCallbackSecrets(data);
 				if (problem) return { status: 'Error', message: problem };
@@ -170,7 +173,8 @@ export async function triggerWebhook(context: IWebhookFunctions, edition: Editio
 	const request = context.getRequestObject() as unknown as CallbackHttpRequest;
 	const rawBody = await receivedBytes(request, context.getBodyData());
 	const scope = nodeScope(context);
-	const windowMs = (context.getNodeParameter('repeatWindowMinutes', defaultFor('repeatWindowMinutes')) as number) * 60_000;
+	const windowMs =
+		(context.getNodeParameter('repeatWindowMinutes', defaultFor('repeatWindowMinutes')) as number) * 60_000;
 	const repeats = (secrets: CallbackCredential): RepeatMemory | undefined =>
 		dropRepeats
 			? repeatMemory({

@@ -28,7 +28,10 @@ export function readAccount(credentials: ICredentialDataDecryptedObject): Studio
 		region,
 		tier: (RATE_TIERS as readonly number[]).includes(tier) ? tier : 1,
 		baseUrl: resolveBaseUrl(region, text(credentials.baseUrl)),
-		floorMs: typeof credentials.safetyMarginMs === 'number' && credentials.safetyMarginMs > 0 ? credentials.safetyMarginMs : undefined,
+		floorMs:
+			typeof credentials.safetyMarginMs === 'number' && credentials.safetyMarginMs > 0
+				? credentials.safetyMarginMs
+				: undefined,
 		processes: Number.isInteger(processes) && processes >= 1 ? processes : 1,
 		redisUrl: text(credentials.redisUrl),
 	};

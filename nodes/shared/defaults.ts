@@ -5,7 +5,9 @@ import type { INodeProperties, NodeParameterValue } from 'n8n-workflow';
 function find(properties: readonly INodeProperties[], name: string): INodeProperties | undefined {
 	for (const property of properties) {
 		if (property.name === name) return property;
-		const nested = (property.options ?? []).filter((option): option is INodeProperties => 'default' in option && 'type' in option);
+		const nested = (property.options ?? []).filter(
+			(option): option is INodeProperties => 'default' in option && 'type' in option,
+		);
 		const found = find(nested, name);
 		if (found) return found;
 	}

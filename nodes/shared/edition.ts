@@ -1,7 +1,13 @@
 // What differs between the two packages built from this repository (README, "Which edition"): the nodes are
 // written once against this interface, and each package's node files pass in its own edition (editions/main,
 // editions/queue). The core behind it knows neither.
-import type { ICredentialDataDecryptedObject, ICredentialTestFunctions, ICredentialsDecrypted, IExecuteFunctions, INodeCredentialTestResult } from 'n8n-workflow';
+import type {
+	ICredentialDataDecryptedObject,
+	ICredentialTestFunctions,
+	ICredentialsDecrypted,
+	IExecuteFunctions,
+	INodeCredentialTestResult,
+} from 'n8n-workflow';
 
 import type { AccountState } from '../../core/accounts';
 import type { Clock, ProcessStore, StudioTransport } from '../../core/ports';

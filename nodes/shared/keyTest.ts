@@ -11,17 +11,30 @@ export const KEY_ACCEPTED_STATUSES: readonly number[] = [400, 422, 429];
 
 /** What an answer to the test request says about the credential. */
 export function keyTestVerdict(statusCode: number, host: string): { ok: boolean; message: string } {
-	if (statusCode === 429) return { ok: true, message: `Key accepted by ${host}; it is rate limiting this account right now.` };
+	if (statusCode === 429)
+		return { ok: true, message: `Key accepted by ${host}; it is rate limiting this account right now.` };
 	if (KEY_ACCEPTED_STATUSES.includes(statusCode)) {
-		return { ok: true, message: `Key accepted by ${host} (it refused the deliberately incomplete test request, so nothing was sent).` };
+		return {
+			ok: true,
+			message: `Key accepted by ${host} (it refused the deliberately incomplete test request, so nothing was sent).`,
+		};
 	}
 	if (statusCode === 401 || statusCode === 403) {
-		return { ok: false, message: `Studio rejected this API key (HTTP ${statusCode}). Generate a new key in the AI Studio canvas and check the region.` };
+		return {
+			ok: false,
+			message: `Studio rejected this API key (HTTP ${statusCode}). Generate a new key in the AI Studio canvas and check the region.`,
+		};
 	}
 	if (statusCode === 404) {
-		return { ok: false, message: `${host} answered HTTP 404: it is not Vonage AI Studio. Check the region or the base URL override.` };
+		return {
+			ok: false,
+			message: `${host} answered HTTP 404: it is not Vonage AI Studio. Check the region or the base URL override.`,
+		};
 	}
-	return { ok: false, message: `${host} answered HTTP ${statusCode}. Vonage AI Studio may be having trouble; try again later.` };
+	return {
+		ok: false,
+		message: `${host} answered HTTP ${statusCode}. Vonage AI Studio may be having trouble; try again later.`,
+	};
 }
 
 const FAILING_STATUSES = Array.from({ length: 300 }, (_, index) => 300 + index).filter(
@@ -53,8 +66,14 @@ export function declarativeKeyTest(): ICredentialTestRequest {
 				type: 'responseCode' as const,
 				properties: { value: status, message: keyTestVerdict(status, host).message },
 			})),
-			{ type: 'responseSuccessBody', properties: { key: 'message', value: 'Unauthorized', message: keyTestVerdict(401, host).message } },
-			{ type: 'responseSuccessBody', properties: { key: 'message', value: 'Forbidden', message: keyTestVerdict(403, host).message } },
+			{
+				type: 'responseSuccessBody',
+				properties: { key: 'message', value: 'Unauthorized', message: keyTestVerdict(401, host).message },
+			},
+			{
+				type: 'responseSuccessBody',
+				properties: { key: 'message', value: 'Forbidden', message: keyTestVerdict(403, host).message },
+			},
 		] as unknown as IAuthenticateRuleResponseCode[],
 	};
 }

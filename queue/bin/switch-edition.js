@@ -11,7 +11,9 @@ const toAt = args.indexOf('--to');
 const to = toAt >= 0 ? args[toAt + 1] : undefined;
 const files = args.filter((_, index) => index !== toAt && index !== toAt + 1);
 if ((to !== 'queue' && to !== 'main') || files.length === 0) {
-	process.stderr.write('Usage: npx n8n-nodes-vonage-ai-studio-queue switch-edition --to queue|main workflow.json [...]\n');
+	process.stderr.write(
+		'Usage: npx n8n-nodes-vonage-ai-studio-queue switch-edition --to queue|main workflow.json [...]\n',
+	);
 	process.exit(2);
 }
 for (const file of files) {

@@ -16,7 +16,8 @@ export class VonageAiStudioApi implements ICredentialType {
 		dark: 'file:../nodes/VonageAiStudio/vonageAiStudio.dark.svg',
 	};
 
-	documentationUrl = 'https://studio.docs.ai.vonage.com/whatsapp/get-started/triggering-an-outbound-whatsapp-virtual-agent';
+	documentationUrl =
+		'https://studio.docs.ai.vonage.com/whatsapp/get-started/triggering-an-outbound-whatsapp-virtual-agent';
 
 	properties: INodeProperties[] = studioApiProperties('queue');
 

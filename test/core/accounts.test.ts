@@ -16,7 +16,10 @@ function storeOf(values: Map<string, unknown>): ProcessStore {
 
 describe('AccountRegistry', () => {
 	const clock = new VirtualClock();
-	const create = () => (): AccountState => ({ gate: new LocalRateGate({ tier: 1 }, clock), ledger: new MemorySendLedger() });
+	const create = () => (): AccountState => ({
+		gate: new LocalRateGate({ tier: 1 }, clock),
+		ledger: new MemorySendLedger(),
+	});
 
 	it('gives every send for one region and API key the same gate and ledger, and another key or region its own', async () => {
 		const registry = new AccountRegistry(storeOf(new Map()));
@@ -28,7 +31,7 @@ describe('AccountRegistry', () => {
 		await registry.closeAll();
 	});
 
-	it('keeps the state in the edition\'s store, so two registries on one store share it', async () => {
+	it("keeps the state in the edition's store, so two registries on one store share it", async () => {
 		const store = storeOf(new Map());
 		const first = new AccountRegistry(store).get({ region: 'eu', apiKey: 'k' }, { tier: 1 }, create());
 		expect(new AccountRegistry(store).get({ region: 'eu', apiKey: 'k' }, { tier: 1 }, create())).toBe(first);
@@ -40,7 +43,12 @@ describe('AccountRegistry', () => {
 		const { gate } = registry.get({ region: 'eu', apiKey: 'k' }, { tier: 1 }, create());
 		registry.get({ region: 'eu', apiKey: 'k' }, { tier: 3 }, create());
 		const starts: number[] = [];
-		await clock.run([1, 2, 3].map(() => ({ at: clock.now(), action: () => void gate.acquire().then(() => starts.push(clock.now())) })));
+		await clock.run(
+			[1, 2, 3].map(() => ({
+				at: clock.now(),
+				action: () => void gate.acquire().then(() => starts.push(clock.now())),
+			})),
+		);
 		// Three starts within a second are allowed only at tier 3 (tier 1 would need more than two seconds).
 		expect(Math.max(...starts) - Math.min(...starts)).toBeLessThan(1000);
 		await registry.closeAll();

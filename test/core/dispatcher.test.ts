@@ -107,7 +107,10 @@ describe('dispatchSends pacing', () => {
 			most = Math.max(most, ++open);
 			return () => open--;
 		};
-		const results = await dispatch(jobs(sim.url, 12, track), { gate: new LocalRateGate({ tier: 10, floorMs: REAL_TIME_MARGIN_MS }, preciseClock), maxInFlight: 3 });
+		const results = await dispatch(jobs(sim.url, 12, track), {
+			gate: new LocalRateGate({ tier: 10, floorMs: REAL_TIME_MARGIN_MS }, preciseClock),
+			maxInFlight: 3,
+		});
 		expect(results.every((r) => r.outcome === 'sent')).toBe(true);
 		expect(most).toBe(3);
 	});
@@ -140,10 +143,14 @@ describe.each([
 		const tier = 10;
 		const maxTries = 4;
 		sim.configure({ tier, seed: 7, throttle: { rejectRatio: 0.3, retryAfterSeconds } });
-		const gate = new LocalRateGate({ tier, floorMs: REAL_TIME_MARGIN_MS }, preciseClock, { maxLevel: 1, recoveryMs: 1000 });
+		const gate = new LocalRateGate({ tier, floorMs: REAL_TIME_MARGIN_MS }, preciseClock, {
+			maxLevel: 1,
+			recoveryMs: 1000,
+		});
 		const results = await dispatch(jobs(sim.url, 24), {
 			gate,
-			policy: { rateLimitRetries: maxTries - 1, rateLimitMaxWaitMs: 20_000 }, rateLimitBaseDelayMs: 200,
+			policy: { rateLimitRetries: maxTries - 1, rateLimitMaxWaitMs: 20_000 },
+			rateLimitBaseDelayMs: 200,
 		});
 
 		expect(sim.tooManyRequests).toBeGreaterThan(0);
@@ -164,7 +171,12 @@ describe.each([
 		// Each attempt is one request at Studio, no more.
 		const attempts = results.reduce((sum, r) => sum + ('attempts' in r ? r.attempts : 0), 0);
 		expect(sim.requests).toHaveLength(attempts);
-		expect(maxInAnyWindow(sim.sessions.map((s) => s.arrivedAt), WINDOW_MS)).toBeLessThanOrEqual(tier);
+		expect(
+			maxInAnyWindow(
+				sim.sessions.map((s) => s.arrivedAt),
+				WINDOW_MS,
+			),
+		).toBeLessThanOrEqual(tier);
 
 		if (retryAfterSeconds !== undefined) {
 			// Retry-After honoured: a retry of the same contact never arrives sooner than it asked.
@@ -185,7 +197,8 @@ describe('dispatchSends retry policy', () => {
 		sim.configure({ tier: 5, throttle: { rejectRatio: 1 } });
 		const results = await dispatch(jobs(sim.url, 3), {
 			gate: new LocalRateGate({ tier: 5 }, preciseClock, { maxLevel: 0 }),
-			policy: { rateLimitRetries: 2 - 1, rateLimitMaxWaitMs: 5000 }, rateLimitBaseDelayMs: 50,
+			policy: { rateLimitRetries: 2 - 1, rateLimitMaxWaitMs: 5000 },
+			rateLimitBaseDelayMs: 50,
 		});
 		expect(results.map((r) => r.outcome)).toEqual(['failed', 'failed', 'failed']);
 		expect(results.map((r) => (r as { attempts: number }).attempts)).toEqual([2, 2, 2]);
@@ -207,7 +220,10 @@ describe('dispatchSends retry policy', () => {
 		const closed = await startSimulator({ apiKey: API_KEY });
 		const url = closed.url;
 		await closed.close();
-		const results = await dispatch(jobs(url, 2), { gate: new LocalRateGate({ tier: 50 }, preciseClock), notSentMaxTries: 3 });
+		const results = await dispatch(jobs(url, 2), {
+			gate: new LocalRateGate({ tier: 50 }, preciseClock),
+			notSentMaxTries: 3,
+		});
 		for (const result of results) {
 			expect(result).toMatchObject({ outcome: 'failed', attempts: 3 });
 			const error = (result as { error: StudioNetworkError }).error;
@@ -237,7 +253,10 @@ describe('dispatchSends retry policy', () => {
 			},
 		});
 		const results = await dispatch(
-			[failing(new StudioHttpError(503, '')), { ...failing(new StudioHttpError(400, { message: 'to is required' })), index: 1 }],
+			[
+				failing(new StudioHttpError(503, '')),
+				{ ...failing(new StudioHttpError(400, { message: 'to is required' })), index: 1 },
+			],
 			{ gate: new LocalRateGate({ tier: 50 }, preciseClock) },
 		);
 		expect(results.map((r) => [r.outcome, (r as { attempts: number }).attempts])).toEqual([
@@ -280,7 +299,10 @@ describe('dispatchSends cancellation', () => {
 	it('an execution stopped before it starts sends nothing', async () => {
 		const controller = new AbortController();
 		controller.abort();
-		const results = await dispatch(jobs(sim.url, 3), { gate: new LocalRateGate({ tier: 5 }, preciseClock), signal: controller.signal });
+		const results = await dispatch(jobs(sim.url, 3), {
+			gate: new LocalRateGate({ tier: 5 }, preciseClock),
+			signal: controller.signal,
+		});
 		expect(results.every((r) => r.outcome === 'failed' && r.error instanceof SendCancelledError)).toBe(true);
 		expect(sim.requests).toHaveLength(0);
 	});

@@ -107,10 +107,18 @@ describe('the gate learns its link (virtual time, random links)', () => {
 			const rand = random(seed * 7919);
 			const tier = [1, 3, 5][seed % 3];
 			const trip = randomTrip(rand);
-			outcomes.push(await campaign({ seed, tier, trip, latencyMs: Math.round(50 + rand() * 400), sends: 60 * tier + 60 }));
+			outcomes.push(
+				await campaign({ seed, tier, trip, latencyMs: Math.round(50 + rand() * 400), sends: 60 * tier + 60 }),
+			);
 		}
 		for (const outcome of outcomes) {
-			expect([outcome.label, outcome.sent, outcome.failed, outcome.duplicated, outcome.lost]).toEqual([outcome.label, outcome.sends, 0, 0, 0]);
+			expect([outcome.label, outcome.sent, outcome.failed, outcome.duplicated, outcome.lost]).toEqual([
+				outcome.label,
+				outcome.sends,
+				0,
+				0,
+				0,
+			]);
 			// The rule, exactly: the margin never goes below 0, so no second (from a start) holds more than the tier.
 			expect([outcome.label, maxInAnyWindow(outcome.starts, WINDOW_MS) <= outcome.tier]).toEqual([outcome.label, true]);
 			// Loosely: 429s rare, the rate close to what the link allows without them.
@@ -121,7 +129,7 @@ describe('the gate learns its link (virtual time, random links)', () => {
 		expect(meanRefused).toBeLessThan(0.02);
 	});
 
-	it('on the issue\'s links: no variation keeps the full tier, trips of 20–120 ms cost about what they must, rare long trips cost a retry each and not a slower gate', async () => {
+	it("on the issue's links: no variation keeps the full tier, trips of 20–120 ms cost about what they must, rare long trips cost a retry each and not a slower gate", async () => {
 		const steady = await campaign({ seed: 2, tier: 5, trip: 40, latencyMs: 150, sends: 300 });
 		expect(steady.failed + steady.lost + steady.duplicated).toBe(0);
 		expect(steady.refusedShare).toBe(0);
@@ -145,7 +153,14 @@ describe('the gate learns its link (virtual time, random links)', () => {
 	});
 
 	it('another system sending with the same key: the 429s more spacing does not cure slow the gate down, and still every contact gets one session', async () => {
-		const outcome = await campaign({ seed: 5, tier: 3, trip: { min: 30, max: 50 }, latencyMs: 150, sends: 120, foreignEveryMs: 700 });
+		const outcome = await campaign({
+			seed: 5,
+			tier: 3,
+			trip: { min: 30, max: 50 },
+			latencyMs: 150,
+			sends: 120,
+			foreignEveryMs: 700,
+		});
 		expect(outcome.maxSlowdown).toBeGreaterThanOrEqual(1);
 		expect(outcome.failed + outcome.lost + outcome.duplicated).toBe(0);
 	});

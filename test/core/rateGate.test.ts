@@ -4,12 +4,7 @@
 // account in accounts.test.ts.
 import { SendCancelledError } from '../../core/errors';
 import { preciseClock } from '../../editions/queue/clock';
-import {
-	LocalRateGate,
-	SPACING_TOLERANCE_MS,
-	WINDOW_MS,
-	type Admission,
-} from '../../core/rateGate';
+import { LocalRateGate, SPACING_TOLERANCE_MS, WINDOW_MS, type Admission } from '../../core/rateGate';
 import { SPACING_RULE } from '../../core/spacing';
 import { maxInAnyWindow } from '../../simulator/windows';
 import { VirtualClock, random } from '../support/virtualClock';
@@ -21,7 +16,6 @@ function sustainedRate(times: number[], tier: number): number {
 	for (let i = 0; i + tier < sorted.length; i++) total += sorted[i + tier] - sorted[i];
 	return (tier * 1000) / (total / (sorted.length - tier));
 }
-
 
 interface Request {
 	requestedAt: number;
@@ -131,8 +125,7 @@ describe('LocalRateGate window rule over random schedules (virtual time)', () =>
 			{ at: 0, action: () => void gate.acquire().then(() => log.push(`a@${clock.now()}`)) },
 			{
 				at: 10,
-				action: () =>
-					void gate.acquire(controller.signal).catch((e: Error) => log.push(`b-${e.name}@${clock.now()}`)),
+				action: () => void gate.acquire(controller.signal).catch((e: Error) => log.push(`b-${e.name}@${clock.now()}`)),
 			},
 			{ at: 20, action: () => void gate.acquire().then(() => log.push(`c@${clock.now()}`)) },
 			{ at: 500, action: () => controller.abort() },
@@ -242,11 +235,18 @@ describe('LocalRateGate and 429s (virtual time)', () => {
 		expect(gate.slowdownLevel).toBe(2);
 	});
 
-	it('a 429 within the trips\' variation widens the margin at once and does not slow the gate', async () => {
+	it("a 429 within the trips' variation widens the margin at once and does not slow the gate", async () => {
 		const clock = new VirtualClock();
 		const gate = new LocalRateGate({ tier: 1 }, clock);
 		// Answers in 50, 100, 150 and 200 ms: trips may vary by up to ~150 ms.
-		await starts(gate, clock, 4, 0, () => ({ kind: 'accepted' }), (index) => 50 * (index + 1));
+		await starts(
+			gate,
+			clock,
+			4,
+			0,
+			() => ({ kind: 'accepted' }),
+			(index) => 50 * (index + 1),
+		);
 		const before = gate.marginMs;
 		const [refusedAt] = await starts(gate, clock, 1, clock.now(), () => ({ kind: 'refused' }));
 		expect(gate.slowdownLevel).toBe(0);
@@ -260,14 +260,26 @@ describe('LocalRateGate and 429s (virtual time)', () => {
 		const gate = await gateWithKnownLink(1, clock);
 		const margin = gate.marginMs;
 		// One long trip: answered after 700 ms instead of 100, so it reached Studio about 600 ms late.
-		const [straggler] = await starts(gate, clock, 1, clock.now(), () => ({ kind: 'accepted' }), () => 700);
+		const [straggler] = await starts(
+			gate,
+			clock,
+			1,
+			clock.now(),
+			() => ({ kind: 'accepted' }),
+			() => 700,
+		);
 		const [next] = await starts(gate, clock, 1, clock.now());
 		expect(next - straggler).toBeCloseTo(600 + WINDOW_MS + gate.marginMs, 6);
 
 		// When its answer comes too late to hold the next start back, the 429 that follows is the straggler's
 		// doing: retried, but neither the margin nor the speed changes.
-		const slowAnswer = await starts(gate, clock, 2, clock.now(), (index) => ({ kind: index === 0 ? 'accepted' : 'refused' }), (index) =>
-			index === 0 ? 2000 : RESPONSE_MS,
+		const slowAnswer = await starts(
+			gate,
+			clock,
+			2,
+			clock.now(),
+			(index) => ({ kind: index === 0 ? 'accepted' : 'refused' }),
+			(index) => (index === 0 ? 2000 : RESPONSE_MS),
 		);
 		expect(slowAnswer).toHaveLength(2);
 		expect(gate.slowdownLevel).toBe(0);

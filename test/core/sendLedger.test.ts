@@ -84,13 +84,7 @@ function jobs(count: number, keyPrefix = 'exec-1/Send/'): Array<DispatchJob<Stud
 	return Array.from({ length: count }, (_, index) => ({
 		index,
 		ledgerKey: `${keyPrefix}${index}`,
-		send: () =>
-			postToStudio(
-				sim.url,
-				STUDIO_PATHS.messagingConversation,
-				whatsappSessionBody(contact(index)),
-				API_KEY,
-			),
+		send: () => postToStudio(sim.url, STUDIO_PATHS.messagingConversation, whatsappSessionBody(contact(index)), API_KEY),
 	}));
 }
 
@@ -180,7 +174,9 @@ describe.each(kinds)('dispatcher with the $name ledger', ({ make }) => {
 		expect(sent.map((r) => r.outcome)).toEqual(['sent', 'sent', 'sent', 'sent']);
 		const again = await dispatch(jobs(4), { gate: gate(), ledger: first });
 		expect(again.map((r) => r.outcome)).toEqual(['replayed', 'replayed', 'replayed', 'replayed']);
-		expect(again.map((r) => (r as { result: unknown }).result)).toEqual(sent.map((r) => (r as { result: unknown }).result));
+		expect(again.map((r) => (r as { result: unknown }).result)).toEqual(
+			sent.map((r) => (r as { result: unknown }).result),
+		);
 		expect(sim.sessions).toHaveLength(4);
 	});
 
@@ -235,7 +231,11 @@ describe.each(kinds)('dispatcher with the $name ledger', ({ make }) => {
 	it('a definite failure (429 after the last try) frees the key: the re-run sends it', async () => {
 		const { first } = make();
 		sim.configure({ throttle: { rejectRatio: 1 } });
-		const [refused] = await dispatch(jobs(1), { gate: gate(), ledger: first, policy: { rateLimitRetries: 1 - 1, rateLimitMaxWaitMs: 0 } });
+		const [refused] = await dispatch(jobs(1), {
+			gate: gate(),
+			ledger: first,
+			policy: { rateLimitRetries: 1 - 1, rateLimitMaxWaitMs: 0 },
+		});
 		expect((refused as { error: StudioHttpError }).error.statusCode).toBe(429);
 		sim.configure({ throttle: undefined });
 

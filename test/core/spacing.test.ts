@@ -64,8 +64,14 @@ describe('ResponseTimes', () => {
 describe('the margin', () => {
 	const link: LinkEstimate = { spreadMs: 40, outlierAboveMs: 400, usualSlowMs: 240 };
 
-	function accepted(state: SpacingState, count: number, floorMs = 0, estimate: LinkEstimate | 'unknown' = link): SpacingState {
-		for (let i = 0; i < count; i++) state = afterAccepted(state, estimate === 'unknown' ? undefined : estimate, floorMs);
+	function accepted(
+		state: SpacingState,
+		count: number,
+		floorMs = 0,
+		estimate: LinkEstimate | 'unknown' = link,
+	): SpacingState {
+		for (let i = 0; i < count; i++)
+			state = afterAccepted(state, estimate === 'unknown' ? undefined : estimate, floorMs);
 		return state;
 	}
 
@@ -111,7 +117,7 @@ describe('the margin', () => {
 		expect(afterJitterRefusal({ ...state, marginMs: 900 }, 0, 0).marginMs).toBe(SPACING_RULE.capMs);
 	});
 
-	it('narrows quickly only down to a little above the level a 429 came at, however small the trips\' spread looks', () => {
+	it("narrows quickly only down to a little above the level a 429 came at, however small the trips' spread looks", () => {
 		let state = afterJitterRefusal({ marginMs: 100, failedAtMs: 0, quietSends: 0, widenedAt: -Infinity }, 0, 0);
 		state = accepted(state, 40, 0, { ...link, spreadMs: 10 });
 		expect(state.marginMs).toBeGreaterThan(100);

@@ -9,13 +9,22 @@ import { maxInAnyWindow } from '../../simulator/windows';
 import { dispatch } from '../support/dispatch';
 import { VirtualClock, VirtualStudio, random } from '../support/virtualClock';
 
-async function processesSending(options: { processes: number; tier: number; perProcess: number; seed: number; foreignEveryMs?: number }) {
+async function processesSending(options: {
+	processes: number;
+	tier: number;
+	perProcess: number;
+	seed: number;
+	foreignEveryMs?: number;
+}) {
 	const clock = new VirtualClock();
 	const studio = new VirtualStudio(clock, options.tier, { tripMs: () => 40, latencyMs: () => 150 });
 	const rand = random(options.seed);
 	const starts: number[][] = [];
 	const refusedAt: number[] = [];
-	const gates = Array.from({ length: options.processes }, () => new TurnRateGate({ tier: options.tier, processes: options.processes }, clock, rand));
+	const gates = Array.from(
+		{ length: options.processes },
+		() => new TurnRateGate({ tier: options.tier, processes: options.processes }, clock, rand),
+	);
 	const initialTurns = gates.map((gate) => gate.schedule.turn);
 	const runs = gates.map((gate, p) => {
 		starts[p] = [];
@@ -67,7 +76,9 @@ describe('whole shares (virtual time)', () => {
 					},
 				}));
 				// The second process starts at an unrelated moment.
-				return new Promise<void>((resolve) => clock.setTimer(resolve, p * rand() * 3000)).then(() => dispatch(jobs, { gate, clock }));
+				return new Promise<void>((resolve) => clock.setTimer(resolve, p * rand() * 3000)).then(() =>
+					dispatch(jobs, { gate, clock }),
+				);
 			});
 			await clock.runUntil(Promise.all(runs));
 			expect(studio.refused).toBe(0);
@@ -82,28 +93,31 @@ describe('TurnRateGate (virtual time)', () => {
 		[2, 1],
 		[3, 1],
 		[4, 3],
-	])('%i processes at tier %i: after finding their turns, never more than the tier in a second, each at tier ÷ processes', async (processes, tier) => {
-		for (const seed of [1, 2, 3, 4, 5]) {
-			const run = await processesSending({ processes, tier, perProcess: 12 * tier, seed });
-			// Every contact exactly one session.
-			expect(run.results.flat().every((result) => result.outcome === 'sent')).toBe(true);
-			expect([...run.studio.sessionsPerContact.values()].every((count) => count === 1)).toBe(true);
-			expect(run.studio.sessionsPerContact.size).toBe(processes * 12 * tier);
-			// Clashes only while turns are found: a few refused sends (each retried), then none.
-			expect(run.refusedAt.length).toBeLessThanOrEqual(4 * processes * tier);
-			const settled = Math.max(0, ...run.refusedAt);
-			const afterwards = run.starts.flat().filter((at) => at > settled + WINDOW_MS);
-			expect(maxInAnyWindow(afterwards, WINDOW_MS + TURN_MARGIN_MS)).toBeLessThanOrEqual(tier);
-			// Distinct turns in the end.
-			expect(new Set(run.gates.map((gate) => gate.schedule.turn)).size).toBe(processes);
-			// Each process at tier ÷ processes: `tier` starts in one frame of `processes`.
-			const frame = WINDOW_MS + TURN_MARGIN_MS;
-			for (const times of run.starts) {
-				const steady = times.filter((at) => at > settled + WINDOW_MS);
-				expect(maxInAnyWindow(steady, processes * frame - 1)).toBeLessThanOrEqual(tier);
+	])(
+		'%i processes at tier %i: after finding their turns, never more than the tier in a second, each at tier ÷ processes',
+		async (processes, tier) => {
+			for (const seed of [1, 2, 3, 4, 5]) {
+				const run = await processesSending({ processes, tier, perProcess: 12 * tier, seed });
+				// Every contact exactly one session.
+				expect(run.results.flat().every((result) => result.outcome === 'sent')).toBe(true);
+				expect([...run.studio.sessionsPerContact.values()].every((count) => count === 1)).toBe(true);
+				expect(run.studio.sessionsPerContact.size).toBe(processes * 12 * tier);
+				// Clashes only while turns are found: a few refused sends (each retried), then none.
+				expect(run.refusedAt.length).toBeLessThanOrEqual(4 * processes * tier);
+				const settled = Math.max(0, ...run.refusedAt);
+				const afterwards = run.starts.flat().filter((at) => at > settled + WINDOW_MS);
+				expect(maxInAnyWindow(afterwards, WINDOW_MS + TURN_MARGIN_MS)).toBeLessThanOrEqual(tier);
+				// Distinct turns in the end.
+				expect(new Set(run.gates.map((gate) => gate.schedule.turn)).size).toBe(processes);
+				// Each process at tier ÷ processes: `tier` starts in one frame of `processes`.
+				const frame = WINDOW_MS + TURN_MARGIN_MS;
+				for (const times of run.starts) {
+					const steady = times.filter((at) => at > settled + WINDOW_MS);
+					expect(maxInAnyWindow(steady, processes * frame - 1)).toBeLessThanOrEqual(tier);
+				}
 			}
-		}
-	});
+		},
+	);
 
 	it('processes that drew different turns never clash at all', async () => {
 		let checked = 0;
@@ -119,13 +133,20 @@ describe('TurnRateGate (virtual time)', () => {
 
 	it('refusals that moving turns does not cure (another system sending) slow the process down', async () => {
 		const clock = new VirtualClock();
-		const gate = new TurnRateGate({ tier: 1, processes: 2 }, clock, random(9), { graceMs: 600_000, recoveryMs: 600_000 });
+		const gate = new TurnRateGate({ tier: 1, processes: 2 }, clock, random(9), {
+			graceMs: 600_000,
+			recoveryMs: 600_000,
+		});
 		let refusals = 0;
 		const jobs = Array.from({ length: 12 }, (_, index) => ({
 			index,
 			send: async () => {
 				refusals++;
-				throw Object.assign(new Error('Studio answered HTTP 429'), { name: 'StudioHttpError', statusCode: 429, body: {} });
+				throw Object.assign(new Error('Studio answered HTTP 429'), {
+					name: 'StudioHttpError',
+					statusCode: 429,
+					body: {},
+				});
 			},
 		}));
 		await clock.runUntil(dispatch(jobs, { gate, clock, policy: { rateLimitRetries: 1, rateLimitMaxWaitMs: 60_000 } }));

@@ -4,16 +4,28 @@
 import type { IAuthenticateGeneric, IAuthenticateRuleResponseCode } from 'n8n-workflow';
 
 import { VonageAiStudioApi } from '../../credentials/VonageAiStudioApi.credentials';
-import { API_KEY_HEADER, CREDENTIAL_TEST_BODY, CREDENTIAL_TYPE, STUDIO_HOSTS, STUDIO_PATHS } from '../../core/studioApi';
+import {
+	API_KEY_HEADER,
+	CREDENTIAL_TEST_BODY,
+	CREDENTIAL_TYPE,
+	STUDIO_HOSTS,
+	STUDIO_PATHS,
+} from '../../core/studioApi';
 import { VonageAiStudio } from '../../nodes/VonageAiStudio/VonageAiStudio.node';
 import { KEY_ACCEPTED_STATUSES, keyTestVerdict } from '../../nodes/shared/keyTest';
 
 const credential = new VonageAiStudioApi();
 
 it('sends the key as the X-Vgai-Key header through n8n, and is tested by its own declared request', () => {
-	expect((credential.authenticate as IAuthenticateGeneric).properties.headers).toEqual({ [API_KEY_HEADER]: '={{$credentials.apiKey}}' });
+	expect((credential.authenticate as IAuthenticateGeneric).properties.headers).toEqual({
+		[API_KEY_HEADER]: '={{$credentials.apiKey}}',
+	});
 	expect(new VonageAiStudio().description.credentials).toEqual([{ name: CREDENTIAL_TYPE, required: true }]);
-	expect(credential.test.request).toMatchObject({ method: 'POST', url: STUDIO_PATHS.messagingConversation, body: CREDENTIAL_TEST_BODY });
+	expect(credential.test.request).toMatchObject({
+		method: 'POST',
+		url: STUDIO_PATHS.messagingConversation,
+		body: CREDENTIAL_TEST_BODY,
+	});
 	// The region's host unless the base URL override says otherwise.
 	expect(credential.test.request.baseURL).toContain(STUDIO_HOSTS.eu);
 	expect(credential.test.request.baseURL).toContain(STUDIO_HOSTS.us);
@@ -25,7 +37,11 @@ it('throws on every status but the ones that mean the key was accepted, and name
 	for (const status of KEY_ACCEPTED_STATUSES) expect(except).not.toContain(status);
 	for (const status of [301, 401, 403, 404, 418, 500, 502, 599]) expect(except).toContain(status);
 	const rules = credential.test.rules as IAuthenticateRuleResponseCode[];
-	const byStatus = new Map(rules.filter((rule) => rule.type === 'responseCode').map((rule) => [rule.properties.value, rule.properties.message]));
+	const byStatus = new Map(
+		rules
+			.filter((rule) => rule.type === 'responseCode')
+			.map((rule) => [rule.properties.value, rule.properties.message]),
+	);
 	expect(byStatus.get(401)).toMatch(/rejected this API key \(HTTP 401\)/);
 	expect(byStatus.get(403)).toMatch(/rejected this API key \(HTTP 403\)/);
 	expect(byStatus.get(404)).toMatch(/not Vonage AI Studio/);

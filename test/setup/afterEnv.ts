@@ -2,15 +2,15 @@
 // can exit without --forceExit.
 afterAll(() => {
 	const modulePath = 'n8n-core/dist/execution-engine/ssh-clients-manager';
-	const loaded = Object.keys(require.cache).some((id) => id.includes('/n8n-core/dist/execution-engine/ssh-clients-manager'));
+	const loaded = Object.keys(require.cache).some((id) =>
+		id.includes('/n8n-core/dist/execution-engine/ssh-clients-manager'),
+	);
 	if (!loaded) return;
-	/* eslint-disable @typescript-eslint/no-require-imports */
 	const { Container } = require('@n8n/di') as typeof import('@n8n/di');
 	const { SSHClientsManager } = require(modulePath) as {
 		// eslint-disable-next-line @typescript-eslint/no-explicit-any
 		SSHClientsManager: new (...args: any[]) => { onShutdown(): void; cleanupTimer?: NodeJS.Timeout };
 	};
-	/* eslint-enable @typescript-eslint/no-require-imports */
 	if (!Container.has(SSHClientsManager)) return;
 	const manager = Container.get(SSHClientsManager) as unknown as { cleanupTimer?: NodeJS.Timeout; onShutdown(): void };
 	if (manager.cleanupTimer) clearInterval(manager.cleanupTimer);

@@ -4,7 +4,12 @@ import jwt from 'jsonwebtoken';
 import { Agent, request } from 'undici';
 import { whatsappSessionBody } from '../support/fixtures';
 import { startCallbackReceiver, waitFor, type CallbackReceiver } from '../../simulator/receiver';
-import { SIMULATOR_SENDER_NUMBER, startSimulator, type SimulatorOptions, type StudioSimulator } from '../../simulator/simulator';
+import {
+	SIMULATOR_SENDER_NUMBER,
+	startSimulator,
+	type SimulatorOptions,
+	type StudioSimulator,
+} from '../../simulator/simulator';
 
 jest.setTimeout(20_000);
 

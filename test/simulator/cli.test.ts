@@ -9,13 +9,43 @@ jest.setTimeout(60_000);
 describe('parseCliArgs', () => {
 	it('maps every flag to an option', () => {
 		const command = parseCliArgs([
-			'--port', '4010', '--tier', '3', '--latency', '150', '--api-key', 'k',
-			'--agents', 'a1,a2', '--agents', 'a3',
-			'--fail', '447700900999=undeliverable', '--fail', '447700900998=rejected',
-			'--callback-statuses', 'submitted,delivered', '--callback-delay', '5',
-			'--duplicate-callbacks', '--out-of-order-callbacks', '--signature-secret', 's', '--signature-api-key', 'acc',
-			'--throttle-ratio', '0.25', '--retry-after', '2', '--max-body-bytes', '2048', '--drop-connection-ratio', '0.1',
-			'--seed', '9', '--no-callbacks',
+			'--port',
+			'4010',
+			'--tier',
+			'3',
+			'--latency',
+			'150',
+			'--api-key',
+			'k',
+			'--agents',
+			'a1,a2',
+			'--agents',
+			'a3',
+			'--fail',
+			'447700900999=undeliverable',
+			'--fail',
+			'447700900998=rejected',
+			'--callback-statuses',
+			'submitted,delivered',
+			'--callback-delay',
+			'5',
+			'--duplicate-callbacks',
+			'--out-of-order-callbacks',
+			'--signature-secret',
+			's',
+			'--signature-api-key',
+			'acc',
+			'--throttle-ratio',
+			'0.25',
+			'--retry-after',
+			'2',
+			'--max-body-bytes',
+			'2048',
+			'--drop-connection-ratio',
+			'0.1',
+			'--seed',
+			'9',
+			'--no-callbacks',
 		]);
 		expect(command).toEqual({
 			help: false,
@@ -42,13 +72,19 @@ describe('parseCliArgs', () => {
 	});
 
 	it('reads a latency range and leaves unset options out', () => {
-		expect(parseCliArgs(['--latency', '50-200'])).toEqual({ help: false, options: { latencyMs: { min: 50, max: 200 } } });
+		expect(parseCliArgs(['--latency', '50-200'])).toEqual({
+			help: false,
+			options: { latencyMs: { min: 50, max: 200 } },
+		});
 		expect(parseCliArgs([])).toEqual({ help: false, options: {} });
 	});
 
 	it('reads the trip to the limiter: fixed, a range, or a range with rare long trips', () => {
 		expect(parseCliArgs(['--arrival-delay', '40'])).toEqual({ help: false, options: { arrivalDelayMs: 40 } });
-		expect(parseCliArgs(['--arrival-delay', '20-120'])).toEqual({ help: false, options: { arrivalDelayMs: { min: 20, max: 120 } } });
+		expect(parseCliArgs(['--arrival-delay', '20-120'])).toEqual({
+			help: false,
+			options: { arrivalDelayMs: { min: 20, max: 120 } },
+		});
 		expect(parseCliArgs(['--arrival-delay', '30-50,1%:300-400'])).toEqual({
 			help: false,
 			options: { arrivalDelayMs: { min: 30, max: 50, spikes: { share: 0.01, min: 300, max: 400 } } },
@@ -77,7 +113,9 @@ describe('simulator process', () => {
 		return spawn(tsx, [cli, ...args], { cwd: root, stdio: 'pipe' });
 	}
 
-	function exited(child: ChildProcessWithoutNullStreams): Promise<{ code: number | null; stdout: string; stderr: string }> {
+	function exited(
+		child: ChildProcessWithoutNullStreams,
+	): Promise<{ code: number | null; stdout: string; stderr: string }> {
 		let stdout = '';
 		let stderr = '';
 		child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -122,7 +160,11 @@ describe('simulator process', () => {
 			const state = await request(`${url}/_simulator/state`, { dispatcher: client });
 			const json = (await state.body.json()) as { requestCount: number; options: Record<string, unknown> };
 			expect(json.requestCount).toBe(1);
-			expect(json.options).toMatchObject({ tier: 3, apiKey: 'cli-key', failNumbers: { '447700900999': 'undeliverable' } });
+			expect(json.options).toMatchObject({
+				tier: 3,
+				apiKey: 'cli-key',
+				failNumbers: { '447700900999': 'undeliverable' },
+			});
 		} finally {
 			await client.close();
 		}

@@ -56,12 +56,26 @@ describe('control API', () => {
 		expect(configured.status).toBe(200);
 		expect(configured.json!.options).toMatchObject({ tier: 5, agents: ['agent-1'] });
 		for (let i = 0; i < 5; i++) expect((await makeCall()).status).toBe(200);
-		const ghost = await call('POST', '/telephony/make-call', { agent_id: 'ghost', to: '447700900000' }, { 'x-vgai-key': 'sim-key' });
+		const ghost = await call(
+			'POST',
+			'/telephony/make-call',
+			{ agent_id: 'ghost', to: '447700900000' },
+			{ 'x-vgai-key': 'sim-key' },
+		);
 		expect(ghost.status).toBe(404);
 		// null restores a default.
 		expect((await call('POST', CONTROL_PATHS.configure, { agents: null })).status).toBe(200);
 		sim.reset();
-		expect((await call('POST', '/telephony/make-call', { agent_id: 'ghost', to: '447700900000' }, { 'x-vgai-key': 'sim-key' })).status).toBe(200);
+		expect(
+			(
+				await call(
+					'POST',
+					'/telephony/make-call',
+					{ agent_id: 'ghost', to: '447700900000' },
+					{ 'x-vgai-key': 'sim-key' },
+				)
+			).status,
+		).toBe(200);
 	});
 
 	it('refuses an invalid patch without changing anything', async () => {

@@ -1,6 +1,11 @@
 // The simulator answers like Studio: key check, body validation per channel, agent lookup, rate tier, success.
 import { Agent, request } from 'undici';
-import { startSimulator, TOO_MANY_REQUESTS_BODY, type SimulatorOptions, type StudioSimulator } from '../../simulator/simulator';
+import {
+	startSimulator,
+	TOO_MANY_REQUESTS_BODY,
+	type SimulatorOptions,
+	type StudioSimulator,
+} from '../../simulator/simulator';
 import { maxInAnyWindow } from '../../simulator/windows';
 
 jest.setTimeout(20_000);
@@ -22,7 +27,13 @@ function whatsappBody(overrides: Record<string, unknown> = {}): Record<string, u
 		status_url: STATUS_URL,
 		components: [
 			{ type: 'header', parameters: [{ type: 'text', text: 'Hi' }] },
-			{ type: 'body', parameters: [{ type: 'text', text: 'Ana' }, { type: 'text', text: '42' }] },
+			{
+				type: 'body',
+				parameters: [
+					{ type: 'text', text: 'Ana' },
+					{ type: 'text', text: '42' },
+				],
+			},
 		],
 		session_parameters: [{ name: 'CUSTOMER_ID', value: '42' }],
 		...overrides,
@@ -176,11 +187,24 @@ describe('body validation', () => {
 			'body text over 1024',
 			'/messaging/conversation',
 			whatsappBody({
-				components: [{ type: 'body', parameters: [{ type: 'text', text: 'b'.repeat(600) }, { type: 'text', text: 'b'.repeat(425) }] }],
+				components: [
+					{
+						type: 'body',
+						parameters: [
+							{ type: 'text', text: 'b'.repeat(600) },
+							{ type: 'text', text: 'b'.repeat(425) },
+						],
+					},
+				],
 			}),
 			'body',
 		],
-		['session_parameters not a list', '/messaging/conversation', smsBody({ session_parameters: { a: '1' } }), 'session_parameters'],
+		[
+			'session_parameters not a list',
+			'/messaging/conversation',
+			smsBody({ session_parameters: { a: '1' } }),
+			'session_parameters',
+		],
 		[
 			'session parameter value not a string',
 			'/messaging/conversation',
@@ -188,7 +212,12 @@ describe('body validation', () => {
 			'session_parameters[0].value',
 		],
 		['call to an invalid number', '/telephony/make-call', callBody({ to: 'abc' }), 'to'],
-		['hangup flag not boolean', '/telephony/make-call', callBody({ hangup_on_answer_machine: 'yes' }), 'hangup_on_answer_machine'],
+		[
+			'hangup flag not boolean',
+			'/telephony/make-call',
+			callBody({ hangup_on_answer_machine: 'yes' }),
+			'hangup_on_answer_machine',
+		],
 		['call status_url not a URL', '/telephony/make-call', callBody({ status_url: 'nope' }), 'status_url'],
 	])('%s gets 400 naming the field', async (_name, path, body, field) => {
 		const sim = await simulator();
@@ -208,7 +237,11 @@ describe('body validation', () => {
 		});
 		expect((await send(sim, '/messaging/conversation', atLimits)).status).toBe(200);
 		expect((await send(sim, '/telephony/make-call', callBody({ to: 'sip:ana@example.com' }))).status).toBe(200);
-		const full = callBody({ status_url: STATUS_URL, hangup_on_answer_machine: true, session_parameters: [{ name: 'A', value: '' }] });
+		const full = callBody({
+			status_url: STATUS_URL,
+			hangup_on_answer_machine: true,
+			session_parameters: [{ name: 'A', value: '' }],
+		});
 		expect((await send(sim, '/telephony/make-call', full)).status).toBe(200);
 	});
 
@@ -251,7 +284,11 @@ describe('accepting a session', () => {
 		expect(replies.map((r) => r.status)).toEqual([200, 200, 200]);
 		expect(sim.sessions.map((s) => s.body)).toEqual(bodies);
 		expect(sim.sessions.map((s) => s.channel)).toEqual(['whatsapp', 'sms', 'voice']);
-		expect(sim.sessions.map((s) => s.path)).toEqual(['/messaging/conversation', '/messaging/conversation', '/telephony/make-call']);
+		expect(sim.sessions.map((s) => s.path)).toEqual([
+			'/messaging/conversation',
+			'/messaging/conversation',
+			'/telephony/make-call',
+		]);
 		expect(replies.map((r) => (r.json as { session_id: string }).session_id)).toEqual(sim.sessions.map((s) => s.id));
 		for (const session of sim.sessions) {
 			expect(session.arrivedAt).toBeGreaterThanOrEqual(before);
@@ -287,7 +324,11 @@ describe('the trip to the limiter', () => {
 	});
 
 	it('draws each trip from the shape: a range, and rare long trips in their share', async () => {
-		const sim = await simulator({ tier: 1000, arrivalDelayMs: { min: 20, max: 40, spikes: { share: 0.25, min: 200, max: 220 } }, seed: 7 });
+		const sim = await simulator({
+			tier: 1000,
+			arrivalDelayMs: { min: 20, max: 40, spikes: { share: 0.25, min: 200, max: 220 } },
+			seed: 7,
+		});
 		const trips: number[] = [];
 		for (let i = 0; i < 40; i++) {
 			const sentAt = performance.timeOrigin + performance.now();
@@ -305,12 +346,14 @@ describe('the trip to the limiter', () => {
 
 	it('refuses a shape that cannot be drawn', async () => {
 		await expect(simulator({ arrivalDelayMs: { min: 50, max: 10 } })).rejects.toThrow(/arrivalDelayMs/);
-		await expect(simulator({ arrivalDelayMs: { min: 1, max: 2, spikes: { share: 2, min: 1, max: 2 } } })).rejects.toThrow(/share/);
+		await expect(
+			simulator({ arrivalDelayMs: { min: 1, max: 2, spikes: { share: 2, min: 1, max: 2 } } }),
+		).rejects.toThrow(/share/);
 	});
 });
 
 describe('agents', () => {
-	it('answers an unknown agent with Studio\'s not-found text, after validation and before the tier', async () => {
+	it("answers an unknown agent with Studio's not-found text, after validation and before the tier", async () => {
 		const { clock } = manualClock();
 		const sim = await simulator({ agents: ['agent-1'], clock });
 		const unknown = await send(sim, '/telephony/make-call', callBody({ agent_id: 'ghost' }));
@@ -364,7 +407,9 @@ describe('rate tier', () => {
 		const sim = await simulator({ tier });
 		const burst = 12;
 		const replies = await Promise.all(
-			Array.from({ length: burst }, (_, i) => send(sim, '/messaging/conversation', smsBody({ to: `44770090${1000 + i}` }))),
+			Array.from({ length: burst }, (_, i) =>
+				send(sim, '/messaging/conversation', smsBody({ to: `44770090${1000 + i}` })),
+			),
 		);
 		const accepted = replies.filter((r) => r.status === 200);
 		const refused = replies.filter((r) => r.status === 429);

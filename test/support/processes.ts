@@ -92,12 +92,19 @@ export class ManagedProcess implements Stoppable {
 				if (match) return finish(() => resolve(match));
 				if (this.closed) {
 					return finish(() =>
-						reject(new Error(`${this.name} exited (${this.child.exitCode ?? this.child.signalCode}) before printing ${pattern}:\n${this.tail()}`)),
+						reject(
+							new Error(
+								`${this.name} exited (${this.child.exitCode ?? this.child.signalCode}) before printing ${pattern}:\n${this.tail()}`,
+							),
+						),
 					);
 				}
 			};
 			const timer = setTimeout(
-				() => finish(() => reject(new Error(`${this.name} did not print ${pattern} within ${timeoutMs} ms:\n${this.tail()}`))),
+				() =>
+					finish(() =>
+						reject(new Error(`${this.name} did not print ${pattern} within ${timeoutMs} ms:\n${this.tail()}`)),
+					),
 				timeoutMs,
 			);
 			const finish = (settle: () => void) => {
@@ -158,9 +165,7 @@ export async function run(
 			stderr += chunk.toString();
 			if (options.echo) process.stderr.write(chunk);
 		});
-		const timer = options.timeoutMs
-			? setTimeout(() => child.kill('SIGKILL'), options.timeoutMs)
-			: undefined;
+		const timer = options.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), options.timeoutMs) : undefined;
 		child.once('error', (error) => {
 			if (timer) clearTimeout(timer);
 			reject(error);

@@ -39,7 +39,9 @@ async function startOnce(): Promise<RedisServer | undefined> {
 	if (redis.child.pid === undefined) {
 		await redis.exited; // the spawn error is then in the output
 		await redis.stop();
-		throw new Error(`Could not start ${REDIS_BINARY} (${redis.output.trim()}). Install it: apt-get install -y redis-server`);
+		throw new Error(
+			`Could not start ${REDIS_BINARY} (${redis.output.trim()}). Install it: apt-get install -y redis-server`,
+		);
 	}
 
 	const deadline = Date.now() + 10_000;

@@ -180,7 +180,9 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 function isParsableContentType(contentType: string | undefined) {
 	if (!contentType) return false;
 	return (
-		['application/json', 'text/plain', 'application/x-www-form-urlencoded'].some((type) => contentType.startsWith(type)) ||
+		['application/json', 'text/plain', 'application/x-www-form-urlencoded'].some((type) =>
+			contentType.startsWith(type),
+		) ||
 		contentType.endsWith('/xml') ||
 		contentType.endsWith('+xml')
 	);
@@ -249,7 +251,8 @@ export async function startWebhookHarness(options: WebhookHarnessOptions = {}): 
 	const mode = options.mode ?? 'webhook';
 	const payloadSizeMax = options.payloadSizeMaxBytes ?? N8N_PAYLOAD_SIZE_MAX;
 	const { version, defaultVersion } = nodeType.description;
-	const typeVersion = options.typeVersion ?? defaultVersion ?? (Array.isArray(version) ? Math.max(...version) : version);
+	const typeVersion =
+		options.typeVersion ?? defaultVersion ?? (Array.isArray(version) ? Math.max(...version) : version);
 	let parameters = options.parameters ?? {};
 	let credentials = options.credentials ?? {};
 
@@ -347,12 +350,20 @@ export async function startWebhookHarness(options: WebhookHarnessOptions = {}): 
 			return;
 		}
 		if (result.workflowData === undefined) {
-			answer(res, 200, result.webhookResponse !== undefined ? result.webhookResponse : { message: 'Webhook call received' });
+			answer(
+				res,
+				200,
+				result.webhookResponse !== undefined ? result.webhookResponse : { message: 'Webhook call received' },
+			);
 			return;
 		}
 		record.items = result.workflowData[0] ?? [];
 		executions.push(record.items);
-		answer(res, 200, result.webhookResponse !== undefined ? result.webhookResponse : { message: 'Workflow was started' });
+		answer(
+			res,
+			200,
+			result.webhookResponse !== undefined ? result.webhookResponse : { message: 'Workflow was started' },
+		);
 	}
 
 	const server: Server = createServer((req, res) => {

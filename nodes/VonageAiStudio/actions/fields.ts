@@ -130,7 +130,10 @@ export function normalisePhoneNumber(raw: string): { ok: true; digits: string } 
 	else if (compact.startsWith('00')) digits = compact.slice(2);
 	else digits = compact;
 	if (!/^\d+$/.test(digits)) {
-		return { ok: false, reason: `"${raw}" is not a phone number: use digits with the country code, e.g. +44 7700 900000` };
+		return {
+			ok: false,
+			reason: `"${raw}" is not a phone number: use digits with the country code, e.g. +44 7700 900000`,
+		};
 	}
 	if (digits.startsWith('0')) {
 		return {
@@ -139,7 +142,10 @@ export function normalisePhoneNumber(raw: string): { ok: true; digits: string } 
 		};
 	}
 	if (digits.length < 7 || digits.length > 15) {
-		return { ok: false, reason: `"${raw}" has ${digits.length} digits; an international number has 7 to 15 with the country code` };
+		return {
+			ok: false,
+			reason: `"${raw}" has ${digits.length} digits; an international number has 7 to 15 with the country code`,
+		};
 	}
 	return { ok: true, digits };
 }
@@ -171,7 +177,10 @@ export const statusUrl = requiredText('statusUrl').superRefine((value, ctx) => {
 		return;
 	}
 	if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-		ctx.addIssue({ code: z.ZodIssueCode.custom, message: `Status URL must start with https:// or http://, not ${url.protocol}` });
+		ctx.addIssue({
+			code: z.ZodIssueCode.custom,
+			message: `Status URL must start with https:// or http://, not ${url.protocol}`,
+		});
 		return;
 	}
 	if (isVonageHost(url.hostname)) {
@@ -291,7 +300,6 @@ export function assemble(
 	};
 }
 
-
 // ---------------------------------------------------------------------------------------------------------------
 // Reading
 
@@ -308,7 +316,12 @@ export interface CommonInput {
 type FixedCollection<T> = { values?: T[] } | undefined;
 
 /** A parameter of one item; `fallback` when the field is hidden for this operation. */
-export function parameter(context: IExecuteFunctions, name: string, itemIndex: number, fallback: unknown = ''): unknown {
+export function parameter(
+	context: IExecuteFunctions,
+	name: string,
+	itemIndex: number,
+	fallback: unknown = '',
+): unknown {
 	return context.getNodeParameter(name, itemIndex, fallback) as unknown;
 }
 

@@ -3,7 +3,12 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
 
 import { queueEdition } from '../../../editions/queue';
-import { STUDIO_NODE_SUBTITLE, executeStudioNode, studioNodeDescription, studioNodeMethods } from '../../../nodes/VonageAiStudio/studioNode';
+import {
+	STUDIO_NODE_SUBTITLE,
+	executeStudioNode,
+	studioNodeDescription,
+	studioNodeMethods,
+} from '../../../nodes/VonageAiStudio/studioNode';
 
 export class VonageAiStudio implements INodeType {
 	description: INodeTypeDescription = {

@@ -5,7 +5,11 @@ import type { INodeType, INodeTypeDescription, IWebhookFunctions, IWebhookRespon
 
 import { queueEdition } from '../../../editions/queue';
 import { TRIGGER_SUBTITLE, triggerDescription } from '../../../nodes/VonageAiStudioTrigger/description';
-import { triggerMethods, triggerWebhook, triggerWebhookMethods } from '../../../nodes/VonageAiStudioTrigger/triggerNode';
+import {
+	triggerMethods,
+	triggerWebhook,
+	triggerWebhookMethods,
+} from '../../../nodes/VonageAiStudioTrigger/triggerNode';
 
 export class VonageAiStudioTrigger implements INodeType {
 	description: INodeTypeDescription = {

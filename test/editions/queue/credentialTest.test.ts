@@ -18,11 +18,18 @@ afterAll(async () => {
 	await closeAllPools();
 });
 
-const data = (extra: Record<string, string>) => ({ region: 'eu', sessionsPerSecond: 1, baseUrl: simulator.url, ...extra });
+const data = (extra: Record<string, string>) => ({
+	region: 'eu',
+	sessionsPerSecond: 1,
+	baseUrl: simulator.url,
+	...extra,
+});
 
 it('is the test n8n runs for this credential', () => {
 	const node = new VonageAiStudio();
-	expect(node.description.credentials).toEqual([{ name: 'vonageAiStudioApi', required: true, testedBy: 'vonageAiStudioApiTest' }]);
+	expect(node.description.credentials).toEqual([
+		{ name: 'vonageAiStudioApi', required: true, testedBy: 'vonageAiStudioApiTest' },
+	]);
 	expect(typeof node.methods.credentialTest?.vonageAiStudioApiTest).toBe('function');
 });
 
@@ -38,7 +45,10 @@ it('accepts a key Studio accepts: the incomplete request is refused for its body
 
 it('says the key was rejected on 401, without echoing the key', async () => {
 	const result = await testStudioCredential(data({ apiKey: 'sk-wrong-991' }));
-	expect(result).toEqual({ status: 'Error', message: expect.stringContaining('Studio rejected this API key (HTTP 401)') });
+	expect(result).toEqual({
+		status: 'Error',
+		message: expect.stringContaining('Studio rejected this API key (HTTP 401)'),
+	});
 	expect(result.message).not.toContain('sk-wrong-991');
 });
 
@@ -50,7 +60,10 @@ it('says the host is unreachable, which is not the same as a rejected key', asyn
 });
 
 it('asks for a key when there is none', async () => {
-	expect(await testStudioCredential(data({ apiKey: '' }))).toMatchObject({ status: 'Error', message: expect.stringContaining('Enter the API key') });
+	expect(await testStudioCredential(data({ apiKey: '' }))).toMatchObject({
+		status: 'Error',
+		message: expect.stringContaining('Enter the API key'),
+	});
 });
 
 describe('with a Shared Rate Gate Redis URL', () => {
@@ -68,7 +81,9 @@ describe('with a Shared Rate Gate Redis URL', () => {
 		const gone = await startRedis();
 		const port = gone.port;
 		await gone.stop();
-		const result = await testStudioCredential(data({ apiKey: API_KEY, redisUrl: `redis://:redis-pass-77@127.0.0.1:${port}` }));
+		const result = await testStudioCredential(
+			data({ apiKey: API_KEY, redisUrl: `redis://:redis-pass-77@127.0.0.1:${port}` }),
+		);
 		expect(result.status).toBe('Error');
 		expect(result.message).toContain('Key accepted');
 		expect(result.message).toContain(`Shared Rate Gate Redis URL does not work: 127.0.0.1:${port} did not answer`);

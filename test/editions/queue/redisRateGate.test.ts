@@ -81,7 +81,9 @@ describe('RedisRateGate', () => {
 		const starts: number[] = [];
 		const take = async (g: RedisRateGate, count: number) => {
 			await Promise.all(
-				Array.from({ length: count }, () => g.acquire().then(() => starts.push(performance.timeOrigin + performance.now()))),
+				Array.from({ length: count }, () =>
+					g.acquire().then(() => starts.push(performance.timeOrigin + performance.now())),
+				),
 			);
 		};
 		await Promise.all([take(a, 8), take(b, 8)]);
@@ -127,7 +129,13 @@ describe('RedisRateGate', () => {
 		const own = await startRedis();
 		const tier = 2;
 		sim.configure({ tier });
-		const gateOfAccount = sharedGate({ region: 'eu', apiKey: API_KEY, tier, redisUrl: own.url, floorMs: REAL_TIME_MARGIN_MS });
+		const gateOfAccount = sharedGate({
+			region: 'eu',
+			apiKey: API_KEY,
+			tier,
+			redisUrl: own.url,
+			floorMs: REAL_TIME_MARGIN_MS,
+		});
 		let stoppedAt = Infinity;
 		let stopped: Promise<void> | undefined;
 		const jobs = Array.from({ length: 10 }, (_, index) => ({ index, send: send(index) }));
@@ -211,7 +219,10 @@ describe('RedisRateGate', () => {
 		await warmedUp(b);
 		// Their starts were a fifth of a window apart, well beyond how much trips varied: not a jitter 429.
 		(await a.acquire()).settle({ kind: 'refused', retryAfterMs: 600 });
-		const pausedUntil = await until(() => inspect.hget(penaltyKey, 'pausedUntil'), (value) => value !== null);
+		const pausedUntil = await until(
+			() => inspect.hget(penaltyKey, 'pausedUntil'),
+			(value) => value !== null,
+		);
 		// A lone 429 pauses but does not slow the gate.
 		expect(await inspect.hget(penaltyKey, 'level')).toBeNull();
 		const admission = await b.acquire();
@@ -222,7 +233,12 @@ describe('RedisRateGate', () => {
 		// A window later, within the grace period, b meets such a 429 too: the shared level rises for both.
 		await new Promise((resolve) => setTimeout(resolve, WINDOW_MS + a.marginMs + 50));
 		admission.settle({ kind: 'refused' });
-		expect(await until(() => inspect.hget(penaltyKey, 'level'), (value) => value === '1')).toBe('1');
+		expect(
+			await until(
+				() => inspect.hget(penaltyKey, 'level'),
+				(value) => value === '1',
+			),
+		).toBe('1');
 	});
 
 	it('what one process learns about the link paces every process sharing the account', async () => {
@@ -240,13 +256,20 @@ describe('RedisRateGate', () => {
 		const before = Number(await inspect.hget(spacingKey, 'marginMs'));
 		const refused = await a.acquire();
 		setTimeout(() => refused.settle({ kind: 'refused' }), 100);
-		const widened = Number(await until(() => inspect.hget(spacingKey, 'marginMs'), (value) => Number(value) > before));
+		const widened = Number(
+			await until(
+				() => inspect.hget(spacingKey, 'marginMs'),
+				(value) => Number(value) > before,
+			),
+		);
 		expect(widened).toBeCloseTo(before * 1.5 + 20, 3);
 
 		// b, on its own connection, never saw any of it, and starts a window of a second plus that margin apart.
 		await b.acquire();
 		await b.acquire();
-		const scores = (await inspect.zrange('vgai:gate:{eu:learnt}:starts', -2, -1, 'WITHSCORES')).filter((_, at) => at % 2 === 1);
+		const scores = (await inspect.zrange('vgai:gate:{eu:learnt}:starts', -2, -1, 'WITHSCORES')).filter(
+			(_, at) => at % 2 === 1,
+		);
 		expect((Number(scores[1]) - Number(scores[0])) / 1000).toBeGreaterThanOrEqual(WINDOW_MS + widened - 1);
 	});
 
@@ -269,17 +292,21 @@ describe('RedisRateGate', () => {
 		const inspect = client();
 		const keys = await inspect.keys('*');
 		expect(keys.some((key) => key.includes(accountId('us', apiKey)))).toBe(true);
-		expect(keys.filter((key) => key.includes(accountId('us', apiKey))).map((key) => key.split(':').pop()).sort()).toEqual([
-			'next',
-			'penalty',
-			'spacing',
-			'starts',
-		]);
+		expect(
+			keys
+				.filter((key) => key.includes(accountId('us', apiKey)))
+				.map((key) => key.split(':').pop())
+				.sort(),
+		).toEqual(['next', 'penalty', 'spacing', 'starts']);
 		for (const key of keys) {
 			expect(key).not.toContain(apiKey);
 			const type = await inspect.type(key);
 			const values =
-				type === 'zset' ? await inspect.zrange(key, 0, -1) : type === 'hash' ? Object.values(await inspect.hgetall(key)) : [await inspect.get(key)];
+				type === 'zset'
+					? await inspect.zrange(key, 0, -1)
+					: type === 'hash'
+						? Object.values(await inspect.hgetall(key))
+						: [await inspect.get(key)];
 			for (const value of values) expect(value).not.toContain(apiKey);
 		}
 	});

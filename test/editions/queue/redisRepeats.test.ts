@@ -49,13 +49,15 @@ async function triggerProcesses(count: number, redisUrl: string, workflowId: str
 		}),
 	);
 	const urls: string[] = [];
-	for (const { lines } of workers) urls.push((JSON.parse((await lines.next()).value as string) as TriggerWorkerReady).statusUrl);
+	for (const { lines } of workers)
+		urls.push((JSON.parse((await lines.next()).value as string) as TriggerWorkerReady).statusUrl);
 	return {
 		urls,
 		async finish(): Promise<TriggerWorkerResult[]> {
 			for (const { child } of workers) child.stdin!.end();
 			const results: TriggerWorkerResult[] = [];
-			for (const { lines } of workers) results.push(JSON.parse((await lines.next()).value as string) as TriggerWorkerResult);
+			for (const { lines } of workers)
+				results.push(JSON.parse((await lines.next()).value as string) as TriggerWorkerResult);
 			expect(await Promise.all(workers.map((worker) => worker.exited))).toEqual(results.map(() => 0));
 			return results;
 		},
@@ -92,7 +94,9 @@ describe('three trigger processes receiving the same callbacks', () => {
 		{ message_uuid: uuid, status: 'read', to: '447700900000' },
 	]);
 	const emittedKeys = (results: TriggerWorkerResult[]) =>
-		results.flatMap((result) => result.emitted.map((item) => `${String(item.messageUuid)}/${String(item.status)}`)).sort();
+		results
+			.flatMap((result) => result.emitted.map((item) => `${String(item.messageUuid)}/${String(item.status)}`))
+			.sort();
 	const expectedKeys = callbacks.map((callback) => `${callback.message_uuid}/${callback.status}`).sort();
 
 	it('with the Redis URL: each callback starts exactly one execution across the processes', async () => {
@@ -135,12 +139,15 @@ describe('Redis out of reach', () => {
 
 describe('saving the callback credential with a Redis URL', () => {
 	const test = (data: Record<string, unknown>) =>
-		new VonageAiStudioTrigger().methods.credentialTest.vonageAiStudioCallbackSecrets.call({} as ICredentialTestFunctions, {
-			id: 'c1',
-			name: 'Callback',
-			type: 'vonageAiStudioCallbackApi',
-			data: data as never,
-		});
+		new VonageAiStudioTrigger().methods.credentialTest.vonageAiStudioCallbackSecrets.call(
+			{} as ICredentialTestFunctions,
+			{
+				id: 'c1',
+				name: 'Callback',
+				type: 'vonageAiStudioCallbackApi',
+				data: data as never,
+			},
+		);
 
 	it('checks that the Redis answers', async () => {
 		expect(await test({ token, redisUrl: redis.url })).toMatchObject({ status: 'OK' });

@@ -39,7 +39,8 @@ const credentials = (tier: number, extra: Record<string, unknown> = {}) => ({
 /** Sessions Studio accepted per recipient. */
 const sessionsPerContact = () => {
 	const counts = new Map<string, number>();
-	for (const session of simulator.sessions) counts.set(String(session.body.to), (counts.get(String(session.body.to)) ?? 0) + 1);
+	for (const session of simulator.sessions)
+		counts.set(String(session.body.to), (counts.get(String(session.body.to)) ?? 0) + 1);
 	return counts;
 };
 
@@ -78,7 +79,12 @@ describe('Retry On Fail during a 429 storm', () => {
 	});
 
 	it('a 429 storm (30 % refused, Retry-After: 0) ends with every contact sent exactly once', async () => {
-		simulator = await startSimulator({ apiKey: API_KEY, tier: 5, callbacks: false, throttle: { rejectRatio: 0.3, retryAfterSeconds: 0 } });
+		simulator = await startSimulator({
+			apiKey: API_KEY,
+			tier: 5,
+			callbacks: false,
+			throttle: { rejectRatio: 0.3, retryAfterSeconds: 0 },
+		});
 		const items = contacts(12);
 		const { outputs, error } = await runStudioNode({ parameters: parameters(), items, credentials: credentials(5) });
 		expect(error).toBeUndefined();
@@ -94,14 +100,26 @@ describe('a retried execution', () => {
 		simulator = await startSimulator({ apiKey: API_KEY, tier: 1, callbacks: false });
 		const items = contacts(6);
 		// First run: stopped part-way (a crash or the Stop button leaves the same picture).
-		const firstRun = await runStudioNode({ parameters: parameters(), items, credentials: credentials(1), workflowId: 'wf-retry', cancelAfterMs: 2200 });
+		const firstRun = await runStudioNode({
+			parameters: parameters(),
+			items,
+			credentials: credentials(1),
+			workflowId: 'wf-retry',
+			cancelAfterMs: 2200,
+		});
 		expect(firstRun.error?.message).toBe('The execution was stopped before this item was sent');
 		const firstSent = simulator.sessions.length;
 		expect(firstSent).toBeGreaterThanOrEqual(1);
 		expect(firstSent).toBeLessThan(6);
 
 		// n8n's "Retry" from the executions list: a new execution ID, mode "retry", the same items.
-		const retry = await runStudioNode({ parameters: parameters(), items, credentials: credentials(1), workflowId: 'wf-retry', mode: 'retry' });
+		const retry = await runStudioNode({
+			parameters: parameters(),
+			items,
+			credentials: credentials(1),
+			workflowId: 'wf-retry',
+			mode: 'retry',
+		});
 		expect(retry.error).toBeUndefined();
 		expect(simulator.sessions).toHaveLength(6);
 		expect([...sessionsPerContact().values()].every((count) => count === 1)).toBe(true);
@@ -112,12 +130,23 @@ describe('a retried execution', () => {
 	it('does not resend, in a retried execution, an item whose first send may have reached Studio', async () => {
 		simulator = await startSimulator({ apiKey: API_KEY, tier: 5, callbacks: false, dropConnectionRatio: 1 });
 		const items = contacts(1);
-		const first = await runStudioNode({ parameters: parameters(), items, credentials: credentials(5), workflowId: 'wf-maybe' });
+		const first = await runStudioNode({
+			parameters: parameters(),
+			items,
+			credentials: credentials(5),
+			workflowId: 'wf-maybe',
+		});
 		expect(first.error?.message).toMatch(/^No complete answer from Vonage AI Studio/);
 		expect(simulator.sessions).toHaveLength(1);
 
 		simulator.configure({ dropConnectionRatio: 0 });
-		const retry = await runStudioNode({ parameters: parameters(), items, credentials: credentials(5), workflowId: 'wf-maybe', mode: 'retry' });
+		const retry = await runStudioNode({
+			parameters: parameters(),
+			items,
+			credentials: credentials(5),
+			workflowId: 'wf-maybe',
+			mode: 'retry',
+		});
 		expect(retry.error).toMatchObject({
 			message: 'Not sent again: an earlier run may already have started this session',
 			description: expect.stringContaining('use a new idempotency key'),
@@ -185,7 +214,12 @@ describe('concurrent executions and cancellation', () => {
 	it('stopping the execution ends the wait at once and sends nothing more', async () => {
 		simulator = await startSimulator({ apiKey: API_KEY, tier: 1, callbacks: false });
 		const started = Date.now();
-		const { error } = await runStudioNode({ parameters: parameters(), items: contacts(30), credentials: credentials(1), cancelAfterMs: 1500 });
+		const { error } = await runStudioNode({
+			parameters: parameters(),
+			items: contacts(30),
+			credentials: credentials(1),
+			cancelAfterMs: 1500,
+		});
 		const sentAtStop = simulator.sessions.length;
 		// 30 items at 1 per second would take about 30 s; a stopped execution must not wait for them.
 		expect(Date.now() - started).toBeLessThan(15_000);

@@ -97,11 +97,17 @@ it('logs progress of a batch with the time left at the tier', async () => {
 	try {
 		const items = Array.from({ length: 12 }, (_, i) => ({ phone: `+4477009000${String(i).padStart(2, '0')}` }));
 		const { lines } = await captureLogs(() =>
-			runStudioNode({ parameters, items, credentials: { apiKey: API_KEY, region: 'eu', sessionsPerSecond: 5, baseUrl: simulator.url } }),
+			runStudioNode({
+				parameters,
+				items,
+				credentials: { apiKey: API_KEY, region: 'eu', sessionsPerSecond: 5, baseUrl: simulator.url },
+			}),
 		);
 		const progress = lines.filter((line) => line.startsWith('info: Vonage AI Studio:'));
 		expect(progress.length).toBeGreaterThanOrEqual(2);
-		expect(progress[0]).toMatch(/^info: Vonage AI Studio: 1\/12 items done after \d+ s, about 3 s left at 5 per second/);
+		expect(progress[0]).toMatch(
+			/^info: Vonage AI Studio: 1\/12 items done after \d+ s, about 3 s left at 5 per second/,
+		);
 		expect(progress.at(-1)).toMatch(/^info: Vonage AI Studio: 12\/12 items done after \d+ s\s*$/);
 	} finally {
 		await simulator.close();

@@ -58,7 +58,11 @@ afterEach(async () => {
 
 describe('WhatsApp over many items', () => {
 	it('sends the exact body per item from expressions, in item order, with pairedItem', async () => {
-		const { outputs, error } = await runStudioNode({ parameters: whatsAppParameters, items: contacts, credentials: credentials() });
+		const { outputs, error } = await runStudioNode({
+			parameters: whatsAppParameters,
+			items: contacts,
+			credentials: credentials(),
+		});
 		expect(error).toBeUndefined();
 		expect(simulator.sessions).toHaveLength(contacts.length);
 		const bodies = simulator.sessions.map((session) => session.body);
@@ -73,7 +77,13 @@ describe('WhatsApp over many items', () => {
 			status_url: 'https://hooks.example.com/webhook/status?vgai_ref=crm-3',
 			components: [
 				{ type: 'header', parameters: [{ type: 'text', text: 'Name 3' }] },
-				{ type: 'body', parameters: [{ type: 'text', text: 'A-1003' }, { type: 'text', text: 'tomorrow' }] },
+				{
+					type: 'body',
+					parameters: [
+						{ type: 'text', text: 'A-1003' },
+						{ type: 'text', text: 'tomorrow' },
+					],
+				},
 			],
 			session_parameters: [{ name: 'CUSTOMER_ID', value: 'crm-3' }],
 		});
@@ -99,7 +109,11 @@ describe('WhatsApp over many items', () => {
 	});
 
 	it('returns what Studio answered, and accepts any 2xx with an empty body', async () => {
-		const first = await runStudioNode({ parameters: whatsAppParameters, items: contacts.slice(0, 1), credentials: credentials() });
+		const first = await runStudioNode({
+			parameters: whatsAppParameters,
+			items: contacts.slice(0, 1),
+			credentials: credentials(),
+		});
 		expect(first.outputs[0][0].json.response).toEqual({ session_id: expect.any(String) });
 
 		// Studio's success status and body are undocumented: a 202 with no body must count as sent.
@@ -186,7 +200,11 @@ describe('bad items', () => {
 	];
 
 	it('stops before sending anything when an item is invalid and Continue On Fail is off', async () => {
-		const { error, outputs } = await runStudioNode({ parameters: whatsAppParameters, items: withBadRows, credentials: credentials() });
+		const { error, outputs } = await runStudioNode({
+			parameters: whatsAppParameters,
+			items: withBadRows,
+			credentials: credentials(),
+		});
 		expect(error).toMatchObject({
 			message: expect.stringMatching(/^Item 1: To .*national number/),
 			description: expect.stringContaining('Field "To" of item 1'),
@@ -247,7 +265,11 @@ describe('HTTP failures', () => {
 
 	it('says the agent is missing or unpublished', async () => {
 		simulator.configure({ agents: ['agent-b'] });
-		const { error } = await runStudioNode({ parameters: whatsAppParameters, items: contacts.slice(0, 1), credentials: credentials() });
+		const { error } = await runStudioNode({
+			parameters: whatsAppParameters,
+			items: contacts.slice(0, 1),
+			credentials: credentials(),
+		});
 		expect(error).toMatchObject({
 			message: 'Agent agent-a was not found or has no published version',
 			description: expect.stringContaining('publish the agent'),
@@ -256,7 +278,11 @@ describe('HTTP failures', () => {
 
 	it("surfaces Studio's own 400 message", async () => {
 		const { error } = await runStudioNode({
-			parameters: { ...whatsAppParameters, templateParameters: 'json', componentsJson: '[{"type":"body","parameters":[{"type":"text"}]}]' },
+			parameters: {
+				...whatsAppParameters,
+				templateParameters: 'json',
+				componentsJson: '[{"type":"body","parameters":[{"type":"text"}]}]',
+			},
 			items: contacts.slice(0, 1),
 			credentials: credentials(),
 		});

@@ -20,7 +20,11 @@ const base64url = (value: string | Buffer) => Buffer.from(value).toString('base6
 const bodyHash = (body: Buffer) => createHash('sha256').update(body).digest('hex');
 
 /** header.payload.HMAC-SHA256(header.payload), written out by hand. */
-function signJwt(payload: Record<string, unknown>, secret = signatureSecret, header: Record<string, unknown> = { alg: 'HS256', typ: 'JWT' }) {
+function signJwt(
+	payload: Record<string, unknown>,
+	secret = signatureSecret,
+	header: Record<string, unknown> = { alg: 'HS256', typ: 'JWT' },
+) {
 	const signingInput = `${base64url(JSON.stringify(header))}.${base64url(JSON.stringify(payload))}`;
 	return `${signingInput}.${createHmac('sha256', secret).update(signingInput).digest('base64url')}`;
 }
@@ -39,7 +43,14 @@ const vonageClaims = (overrides: Record<string, unknown> = {}) => ({
 const TOLERANCE = defaultOf<number>(triggerDescription.properties, 'signatureToleranceSeconds');
 
 const check = (authorization: string | undefined, overrides: Partial<SignatureCheck> = {}) =>
-	verifySignedCallback({ authorization, rawBody, signatureSecret, nowSeconds: now, toleranceSeconds: TOLERANCE, ...overrides });
+	verifySignedCallback({
+		authorization,
+		rawBody,
+		signatureSecret,
+		nowSeconds: now,
+		toleranceSeconds: TOLERANCE,
+		...overrides,
+	});
 
 describe('signed callbacks (Authorization: Bearer JWT, HS256)', () => {
 	it('accepts a callback signed with the secret, issued now, hashing these exact bytes', () => {
@@ -158,7 +169,9 @@ describe('choosing the check', () => {
 	const request = { headers: {}, rawBody, token: 'example-url-token', signatureSecret, toleranceSeconds: TOLERANCE };
 
 	it('token mode reads vgai_token from the query', () => {
-		expect(verifyAuthenticity({ ...request, mode: 'token', query: { vgai_token: 'example-url-token' } })).toBeUndefined();
+		expect(
+			verifyAuthenticity({ ...request, mode: 'token', query: { vgai_token: 'example-url-token' } }),
+		).toBeUndefined();
 		expect(verifyAuthenticity({ ...request, mode: 'token', query: { vgai_token: 'nope' } })).toMatchObject({
 			statusCode: 401,
 		});
@@ -167,7 +180,12 @@ describe('choosing the check', () => {
 
 	it('signature mode ignores a correct URL token', () => {
 		expect(
-			verifyAuthenticity({ ...request, mode: 'signature', query: { vgai_token: 'example-url-token' }, nowSeconds: now }),
+			verifyAuthenticity({
+				...request,
+				mode: 'signature',
+				query: { vgai_token: 'example-url-token' },
+				nowSeconds: now,
+			}),
 		).toMatchObject({ statusCode: 401 });
 		expect(
 			verifyAuthenticity({

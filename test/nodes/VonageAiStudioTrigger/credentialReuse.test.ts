@@ -22,7 +22,11 @@ function callback(status = 'delivered') {
 }
 
 async function post(url: string, body = callback(), headers: Record<string, string> = {}) {
-	const response = await request(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+	const response = await request(url, {
+		method: 'POST',
+		headers: { 'content-type': 'application/json', ...headers },
+		body,
+	});
 	await response.body.text();
 	return response.statusCode;
 }
@@ -41,7 +45,10 @@ afterEach(async () => {
 
 describe('secret token', () => {
 	beforeEach(async () => {
-		harness = await startWebhookHarness({ parameters: { authentication: 'token' }, credentials: credentialsWith({ token }) });
+		harness = await startWebhookHarness({
+			parameters: { authentication: 'token' },
+			credentials: credentialsWith({ token }),
+		});
 	});
 
 	it('reads the credential once for a burst of callbacks, sequential or 16 at once', async () => {
@@ -118,7 +125,9 @@ it('accepts a changed signature secret at once', async () => {
 
 	harness.setCredentials(credentialsWith({ signatureSecret: 'example-rotated-secret' }));
 	const second = callback();
-	expect(await post(harness.url, second, { authorization: signedAuthorization(second, 'example-rotated-secret') })).toBe(200);
+	expect(
+		await post(harness.url, second, { authorization: signedAuthorization(second, 'example-rotated-secret') }),
+	).toBe(200);
 	const third = callback();
 	expect(await post(harness.url, third, { authorization: signedAuthorization(third, signatureSecret) })).toBe(401);
 	expect(harness.executions).toHaveLength(2);
@@ -135,7 +144,10 @@ it('reads the credential for every request to the test URL', async () => {
 });
 
 it('keeps workflows apart: each reads its own credential', async () => {
-	harness = await startWebhookHarness({ parameters: { authentication: 'token' }, credentials: credentialsWith({ token }) });
+	harness = await startWebhookHarness({
+		parameters: { authentication: 'token' },
+		credentials: credentialsWith({ token }),
+	});
 	const other = await startWebhookHarness({
 		parameters: { authentication: 'token' },
 		credentials: credentialsWith({ token: newToken }),
@@ -151,7 +163,10 @@ it('keeps workflows apart: each reads its own credential', async () => {
 });
 
 it('reads no credential without authentication', async () => {
-	harness = await startWebhookHarness({ parameters: { authentication: 'none' }, credentials: credentialsWith({ token }) });
+	harness = await startWebhookHarness({
+		parameters: { authentication: 'none' },
+		credentials: credentialsWith({ token }),
+	});
 	expect(await post(harness.url)).toBe(200);
 	expect(harness.credentialReads()).toBe(0);
 });

@@ -42,18 +42,29 @@ describe('decideCallback', () => {
 		const shared = settings();
 		const forged = { rawBody, headers: { authorization: 'Bearer forged.token.value' }, query: {} };
 		expect(await decideCallback(forged, shared)).toMatchObject({ kind: 'refused', refusal: { statusCode: 401 } });
-		expect((await decideCallback({ ...forged, headers: { authorization: sign(rawBody) } }, shared)).kind).toBe('accepted');
+		expect((await decideCallback({ ...forged, headers: { authorization: sign(rawBody) } }, shared)).kind).toBe(
+			'accepted',
+		);
 	});
 
 	it('keeps filtered statuses out of the repeat memory', async () => {
 		const rawBody = payload('submitted');
 		const shared = settings({ statuses: ['read'] });
-		expect(await decideCallback({ rawBody, headers: { authorization: sign(rawBody) }, query: {} }, shared)).toMatchObject({
+		expect(
+			await decideCallback({ rawBody, headers: { authorization: sign(rawBody) }, query: {} }, shared),
+		).toMatchObject({
 			kind: 'ignored',
 			reason: 'filtered',
 		});
 		// Had it been remembered, the same status now selected would be dropped as a repeat.
-		expect((await decideCallback({ rawBody, headers: { authorization: sign(rawBody) }, query: {} }, { ...shared, statuses: ['*'] })).kind).toBe('accepted');
+		expect(
+			(
+				await decideCallback(
+					{ rawBody, headers: { authorization: sign(rawBody) }, query: {} },
+					{ ...shared, statuses: ['*'] },
+				)
+			).kind,
+		).toBe('accepted');
 	});
 
 	it('refuses an oversized body with 413 before checking anything else', async () => {
@@ -69,7 +80,9 @@ describe('decideCallback', () => {
 		expect(await decideCallback({ rawBody, headers: {}, query: {} }, settings())).toMatchObject({
 			refusal: { statusCode: 401 },
 		});
-		expect(await decideCallback({ rawBody, headers: { authorization: sign(rawBody) }, query: {} }, settings())).toMatchObject({
+		expect(
+			await decideCallback({ rawBody, headers: { authorization: sign(rawBody) }, query: {} }, settings()),
+		).toMatchObject({
 			refusal: { statusCode: 400 },
 		});
 	});

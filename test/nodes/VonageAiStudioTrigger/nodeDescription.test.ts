@@ -25,7 +25,10 @@ it('requires the credential for token and signature checks only', () => {
 });
 
 it('shows the warning only when no authentication is chosen', () => {
-	expect(property('noAuthenticationWarning')).toMatchObject({ type: 'notice', displayOptions: { show: { authentication: ['none'] } } });
+	expect(property('noAuthenticationWarning')).toMatchObject({
+		type: 'notice',
+		displayOptions: { show: { authentication: ['none'] } },
+	});
 });
 
 describe('credential test (local, nothing is contacted)', () => {
@@ -47,7 +50,13 @@ describe('credential test (local, nothing is contacted)', () => {
 			status: 'Error',
 			message: 'Set a Status URL Token, a Signature Secret, or both',
 		});
-		expect(await test({ token: 'short' })).toMatchObject({ status: 'Error', message: expect.stringContaining('at least 16') });
-		expect(await test({ token: ' example-status-url-token' })).toMatchObject({ status: 'Error', message: expect.stringContaining('space') });
+		expect(await test({ token: 'short' })).toMatchObject({
+			status: 'Error',
+			message: expect.stringContaining('at least 16'),
+		});
+		expect(await test({ token: ' example-status-url-token' })).toMatchObject({
+			status: 'Error',
+			message: expect.stringContaining('space'),
+		});
 	});
 });

@@ -54,7 +54,9 @@ describe.each([1, 1.1])('version %s', (typeVersion) => {
 		harness = await startWebhookHarness({ typeVersion, parameters: { authentication: 'token' }, credentials });
 		const json = { 'content-type': 'application/json' };
 		const wrong = await post(harness.statusUrl({ token: 'example-wrong-token1' }), raw, json);
-		const malformed = await post(harness.statusUrl({ token }), '{"status"', { 'content-type': 'application/octet-stream' });
+		const malformed = await post(harness.statusUrl({ token }), '{"status"', {
+			'content-type': 'application/octet-stream',
+		});
 		const ok = await post(harness.statusUrl({ token, reference: 'crm-1' }), raw, json);
 		expect([wrong.status, malformed.status, ok.status]).toEqual([401, 400, 200]);
 		expect(harness.emitted()).toEqual([expect.objectContaining({ reference: 'crm-1' })]);

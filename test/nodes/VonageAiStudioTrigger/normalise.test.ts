@@ -10,7 +10,8 @@ import {
 } from '../../../nodes/VonageAiStudioTrigger/normalise';
 import { deliveredWithUsage, readWithoutUsage, undeliverableNumericTitle, voiceBusy } from '../../support/fixtures';
 
-const parse = (value: unknown) => parseCallbackBody(Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)));
+const parse = (value: unknown) =>
+	parseCallbackBody(Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)));
 const body = (value: object) => value as CallbackBody;
 
 describe('parsing the raw body', () => {

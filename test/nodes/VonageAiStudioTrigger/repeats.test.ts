@@ -3,12 +3,7 @@
 // sighting across processes; a shared memory that fails lets the callback through.
 import { processWide } from '../../../editions/queue/processWide';
 import { moduleStore } from '../../../editions/main';
-import {
-	CallbackDeduper,
-	dedupeKey,
-	localMemory,
-	repeatMemory,
-} from '../../../nodes/VonageAiStudioTrigger/repeats';
+import { CallbackDeduper, dedupeKey, localMemory, repeatMemory } from '../../../nodes/VonageAiStudioTrigger/repeats';
 import type { NormalisedCallback } from '../../../nodes/VonageAiStudioTrigger/normalise';
 import type { SharedRepeats } from '../../../nodes/shared/edition';
 
@@ -44,7 +39,9 @@ describe('CallbackDeduper', () => {
 
 	it('treats another status of the same message as new', () => {
 		const deduper = new CallbackDeduper({ windowMs: 60_000 });
-		expect(deduper.isRepeat(dedupeKey({ messageUuid: 'm1', conversationUuid: null, status: 'delivered' })!)).toBe(false);
+		expect(deduper.isRepeat(dedupeKey({ messageUuid: 'm1', conversationUuid: null, status: 'delivered' })!)).toBe(
+			false,
+		);
 		expect(deduper.isRepeat(dedupeKey({ messageUuid: 'm1', conversationUuid: null, status: 'read' })!)).toBe(false);
 		expect(deduper.isRepeat(dedupeKey({ messageUuid: 'm1', conversationUuid: null, status: 'read' })!)).toBe(true);
 	});
@@ -74,13 +71,14 @@ describe('localMemory', () => {
 		expect(localMemory(moduleStore, 'wf-shared/node-2', { windowMs: 60_000 }).isRepeat('m9|read')).toBe(false);
 	});
 
-	it('in the queue edition\'s store, a second copy of the module finds the same memory', () => {
+	it("in the queue edition's store, a second copy of the module finds the same memory", () => {
 		localMemory(processWide, 'wf-global/node-1', { windowMs: 60_000 }).isRepeat('m1|read');
 		jest.isolateModules(() => {
-			// eslint-disable-next-line @typescript-eslint/no-require-imports
-			const fresh = require('../../../nodes/VonageAiStudioTrigger/repeats') as typeof import('../../../nodes/VonageAiStudioTrigger/repeats');
-			// eslint-disable-next-line @typescript-eslint/no-require-imports
-			const store = (require('../../../editions/queue/processWide') as typeof import('../../../editions/queue/processWide')).processWide;
+			const fresh =
+				require('../../../nodes/VonageAiStudioTrigger/repeats') as typeof import('../../../nodes/VonageAiStudioTrigger/repeats');
+			const store = (
+				require('../../../editions/queue/processWide') as typeof import('../../../editions/queue/processWide')
+			).processWide;
 			expect(fresh.localMemory(store, 'wf-global/node-1', { windowMs: 60_000 }).isRepeat('m1|read')).toBe(true);
 		});
 	});
@@ -105,8 +103,18 @@ describe('repeatMemory', () => {
 	it('answers from this process first, then asks the shared memory, which drops what another process saw', async () => {
 		const claims = new Map<string, boolean>();
 		const sharedMemory = shared(claims);
-		const here = repeatMemory({ scope: 's', windowMs: 60_000, local: new CallbackDeduper({ windowMs: 60_000 }), shared: sharedMemory });
-		const there = repeatMemory({ scope: 's', windowMs: 60_000, local: new CallbackDeduper({ windowMs: 60_000 }), shared: sharedMemory });
+		const here = repeatMemory({
+			scope: 's',
+			windowMs: 60_000,
+			local: new CallbackDeduper({ windowMs: 60_000 }),
+			shared: sharedMemory,
+		});
+		const there = repeatMemory({
+			scope: 's',
+			windowMs: 60_000,
+			local: new CallbackDeduper({ windowMs: 60_000 }),
+			shared: sharedMemory,
+		});
 		expect(await here.isRepeat(callback('m1', 'read'))).toBe(false);
 		expect(await here.isRepeat(callback('m1', 'read'))).toBe(true);
 		expect(sharedMemory.asked).toBe(1); // the second answer came from this process's memory

@@ -98,7 +98,10 @@ describe('callbacks from the Studio simulator', () => {
 	});
 
 	it('a call that is not picked up: busy with the conversation UUID and the reference', async () => {
-		await setUp({ parameters: { authentication: 'token', statuses: ['busy', 'unanswered'] } }, { failNumbers: { '447700900998': 'rejected' } });
+		await setUp(
+			{ parameters: { authentication: 'token', statuses: ['busy', 'unanswered'] } },
+			{ failNumbers: { '447700900998': 'rejected' } },
+		);
 		await startSession('/telephony/make-call', {
 			agent_id: 'agent-1',
 			to: '447700900998',

@@ -31,8 +31,8 @@ async function main(): Promise<void> {
 	const { startWebhookHarness } = await import('../../support/webhookHarness');
 	const { closeSharedRedisClients } = await import('../../../editions/queue/redisClient');
 	// require, not import(): the resolver above only sees require calls.
-	// eslint-disable-next-line @typescript-eslint/no-require-imports
-	const { VonageAiStudioTrigger } = require('../../../queue/nodes/VonageAiStudioTrigger/VonageAiStudioTrigger.node') as typeof import('../../../queue/nodes/VonageAiStudioTrigger/VonageAiStudioTrigger.node');
+	const { VonageAiStudioTrigger } =
+		require('../../../queue/nodes/VonageAiStudioTrigger/VonageAiStudioTrigger.node') as typeof import('../../../queue/nodes/VonageAiStudioTrigger/VonageAiStudioTrigger.node');
 	const token = process.env.TRIGGER_WORKER_TOKEN ?? '';
 	const redisUrl = process.env.TRIGGER_WORKER_REDIS_URL ?? '';
 	const harness = await startWebhookHarness({

@@ -69,7 +69,9 @@ describe('secret token in the status URL', () => {
 	});
 
 	it('refuses malformed JSON with 400 when it reaches the node (sent as text/plain)', async () => {
-		const response = await post(harness.statusUrl({ token }), '{"status": "delivered"', { 'content-type': 'text/plain' });
+		const response = await post(harness.statusUrl({ token }), '{"status": "delivered"', {
+			'content-type': 'text/plain',
+		});
 		expect(response.status).toBe(400);
 		expect(JSON.parse(response.body)).toEqual({ message: 'Callback refused: body is not valid JSON' });
 		expect(harness.handled[0].nodeRan).toBe(true);
@@ -131,7 +133,9 @@ describe('Vonage signed callbacks', () => {
 			await post(harness.url, raw),
 			await post(harness.url, raw, { authorization: signedAuthorization(raw, 'example-other-secret') }),
 			await post(harness.url, tampered, { authorization: signedAuthorization(raw, signatureSecret) }),
-			await post(harness.url, raw, { authorization: signedAuthorization(raw, signatureSecret, Math.floor(Date.now() / 1000) - 3600) }),
+			await post(harness.url, raw, {
+				authorization: signedAuthorization(raw, signatureSecret, Math.floor(Date.now() / 1000) - 3600),
+			}),
 			await post(harness.url, raw, { authorization: 'Bearer not.a.jwt' }),
 		];
 		expect(attempts.map((attempt) => attempt.status)).toEqual([401, 401, 401, 401, 401]);
@@ -148,7 +152,9 @@ describe('Vonage signed callbacks', () => {
 	it('checks the signature before parsing: unsigned garbage gets 401, signed garbage 400', async () => {
 		expect((await post(harness.url, 'not json', { 'content-type': 'text/plain' })).status).toBe(401);
 		const signed = signedAuthorization('not json', signatureSecret);
-		expect((await post(harness.url, 'not json', { 'content-type': 'text/plain', authorization: signed })).status).toBe(400);
+		expect((await post(harness.url, 'not json', { 'content-type': 'text/plain', authorization: signed })).status).toBe(
+			400,
+		);
 		expect(harness.executions).toHaveLength(0);
 	});
 });
@@ -176,7 +182,10 @@ describe('status filter', () => {
 	});
 
 	it('lets an unknown status through only with All Statuses', async () => {
-		harness = await startWebhookHarness({ parameters: { authentication: 'token', statuses: ['delivered'] }, credentials });
+		harness = await startWebhookHarness({
+			parameters: { authentication: 'token', statuses: ['delivered'] },
+			credentials,
+		});
 		await post(harness.statusUrl({ token }), { ...delivered, status: 'deleted' });
 		expect(harness.executions).toHaveLength(0);
 
@@ -205,16 +214,28 @@ describe('repeated callbacks', () => {
 	});
 
 	it('remembers across node instances of the same workflow, not across workflows', async () => {
-		harness = await startWebhookHarness({ parameters: { authentication: 'token' }, credentials, workflowId: 'wf-shared-memory' });
+		harness = await startWebhookHarness({
+			parameters: { authentication: 'token' },
+			credentials,
+			workflowId: 'wf-shared-memory',
+		});
 		await post(harness.statusUrl({ token }), delivered);
 		await harness.close();
 
-		harness = await startWebhookHarness({ parameters: { authentication: 'token' }, credentials, workflowId: 'wf-shared-memory' });
+		harness = await startWebhookHarness({
+			parameters: { authentication: 'token' },
+			credentials,
+			workflowId: 'wf-shared-memory',
+		});
 		await post(harness.statusUrl({ token }), delivered);
 		expect(harness.executions).toHaveLength(0);
 		await harness.close();
 
-		harness = await startWebhookHarness({ parameters: { authentication: 'token' }, credentials, workflowId: 'wf-other' });
+		harness = await startWebhookHarness({
+			parameters: { authentication: 'token' },
+			credentials,
+			workflowId: 'wf-other',
+		});
 		await post(harness.statusUrl({ token }), delivered);
 		expect(harness.executions).toHaveLength(1);
 	});

@@ -13,8 +13,22 @@ it('uses the region host unless the base URL is overridden, and keeps the tier, 
 		redisUrl: undefined,
 	});
 	expect(
-		readAccount({ apiKey: 'k', region: 'eu', sessionsPerSecond: 5, baseUrl: ' http://127.0.0.1:4010/ ', redisUrl: ' redis://127.0.0.1:6380 ', safetyMarginMs: 60, sendingProcesses: 3 }),
-	).toMatchObject({ baseUrl: 'http://127.0.0.1:4010', tier: 5, redisUrl: 'redis://127.0.0.1:6380', floorMs: 60, processes: 3 });
+		readAccount({
+			apiKey: 'k',
+			region: 'eu',
+			sessionsPerSecond: 5,
+			baseUrl: ' http://127.0.0.1:4010/ ',
+			redisUrl: ' redis://127.0.0.1:6380 ',
+			safetyMarginMs: 60,
+			sendingProcesses: 3,
+		}),
+	).toMatchObject({
+		baseUrl: 'http://127.0.0.1:4010',
+		tier: 5,
+		redisUrl: 'redis://127.0.0.1:6380',
+		floorMs: 60,
+		processes: 3,
+	});
 });
 
 it('never trusts a tier Vonage does not offer: anything but 1, 3 or 5 counts as the default 1', () => {

@@ -47,6 +47,10 @@ export const startSmsSession: Operation<CommonInput> = {
 
 	prepare(input: CommonInput): PreparedSend {
 		const values = parse(rules, input);
-		return assemble('sms', STUDIO_PATHS.messagingConversation, values, { to: values.to, agent_id: values.agentId, channel: 'sms' });
+		return assemble('sms', STUDIO_PATHS.messagingConversation, values, {
+			to: values.to,
+			agent_id: values.agentId,
+			channel: 'sms',
+		});
 	},
 };

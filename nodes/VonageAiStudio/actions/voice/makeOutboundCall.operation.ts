@@ -67,7 +67,8 @@ const rules = z.object({
 	...commonRules,
 	to: callTarget,
 	statusUrl: z.preprocess(
-		(value) => (value === undefined || value === null || (typeof value === 'string' && value.trim() === '') ? undefined : value),
+		(value) =>
+			value === undefined || value === null || (typeof value === 'string' && value.trim() === '') ? undefined : value,
 		statusUrl.optional(),
 	),
 	hangupOnAnswerMachine: z.preprocess(
@@ -87,7 +88,10 @@ export const makeOutboundCall: Operation<CallInput> = {
 	properties,
 
 	read(context: IExecuteFunctions, itemIndex: number): CallInput {
-		return { ...readCommon(context, itemIndex), hangupOnAnswerMachine: parameter(context, 'hangupOnAnswerMachine', itemIndex, false) };
+		return {
+			...readCommon(context, itemIndex),
+			hangupOnAnswerMachine: parameter(context, 'hangupOnAnswerMachine', itemIndex, false),
+		};
 	},
 
 	prepare(input: CallInput): PreparedSend {

@@ -77,7 +77,13 @@ const properties: INodeProperties[] = [
 		default: {},
 		description: `Values for {{1}}, {{2}} and so on in the template header, in order (up to ${HEADER_TEXT_LIMIT} characters)`,
 		displayOptions: { show: { templateParameters: ['fields'] } },
-		options: [{ displayName: 'Value', name: 'values', values: [{ displayName: 'Text', name: 'text', type: 'string', default: '' }] }],
+		options: [
+			{
+				displayName: 'Value',
+				name: 'values',
+				values: [{ displayName: 'Text', name: 'text', type: 'string', default: '' }],
+			},
+		],
 	},
 	{
 		displayName: 'Body Parameters',
@@ -88,13 +94,20 @@ const properties: INodeProperties[] = [
 		default: {},
 		description: `Values for {{1}}, {{2}} and so on in the template body, in order (up to ${BODY_TEXT_LIMIT} characters each)`,
 		displayOptions: { show: { templateParameters: ['fields'] } },
-		options: [{ displayName: 'Value', name: 'values', values: [{ displayName: 'Text', name: 'text', type: 'string', default: '' }] }],
+		options: [
+			{
+				displayName: 'Value',
+				name: 'values',
+				values: [{ displayName: 'Text', name: 'text', type: 'string', default: '' }],
+			},
+		],
 	},
 	{
 		displayName: 'Template Components (JSON)',
 		name: 'componentsJson',
 		type: 'json',
-		default: '[\n  { "type": "header", "parameters": [{ "type": "text", "text": "Ann" }] },\n  { "type": "body", "parameters": [{ "type": "text", "text": "42" }] }\n]',
+		default:
+			'[\n  { "type": "header", "parameters": [{ "type": "text", "text": "Ann" }] },\n  { "type": "body", "parameters": [{ "type": "text", "text": "42" }] }\n]',
 		description: 'The WhatsApp components array, sent as it is',
 		displayOptions: { show: { templateParameters: ['json'] } },
 	},
@@ -133,24 +146,29 @@ const templateValues = (field: 'headerParameters' | 'bodyParameters', limit: num
 // Advanced mode: the components array as WhatsApp defines it. Only header and body text parameters are
 // documented for Studio, so other component types pass through untouched; the text limits still apply.
 const componentsJson = z
-	.preprocess((value, ctx) => {
-		if (typeof value !== 'string') return value;
-		if (value.trim() === '') return [];
-		try {
-			return JSON.parse(value) as unknown;
-		} catch (error) {
-			ctx.addIssue({
-				code: z.ZodIssueCode.custom,
-				message: `Template Components (JSON) is not valid JSON: ${(error as Error).message}`,
-			});
-			return z.NEVER;
-		}
-	}, z.array(z.object({ type: z.string(), parameters: z.array(z.record(z.unknown())).optional() }).passthrough(), {
-		invalid_type_error: 'Template Components (JSON) must be an array like [{"type":"body","parameters":[{"type":"text","text":"Ann"}]}]',
-	}))
+	.preprocess(
+		(value, ctx) => {
+			if (typeof value !== 'string') return value;
+			if (value.trim() === '') return [];
+			try {
+				return JSON.parse(value) as unknown;
+			} catch (error) {
+				ctx.addIssue({
+					code: z.ZodIssueCode.custom,
+					message: `Template Components (JSON) is not valid JSON: ${(error as Error).message}`,
+				});
+				return z.NEVER;
+			}
+		},
+		z.array(z.object({ type: z.string(), parameters: z.array(z.record(z.unknown())).optional() }).passthrough(), {
+			invalid_type_error:
+				'Template Components (JSON) must be an array like [{"type":"body","parameters":[{"type":"text","text":"Ann"}]}]',
+		}),
+	)
 	.superRefine((components, ctx) => {
 		for (const component of components) {
-			const limit = component.type === 'header' ? HEADER_TEXT_LIMIT : component.type === 'body' ? BODY_TEXT_LIMIT : undefined;
+			const limit =
+				component.type === 'header' ? HEADER_TEXT_LIMIT : component.type === 'body' ? BODY_TEXT_LIMIT : undefined;
 			if (limit === undefined) continue;
 			for (const parameter of component.parameters ?? []) {
 				if (typeof parameter.text === 'string' && parameter.text.length > limit) {
@@ -175,13 +193,16 @@ const locale = requiredText('locale').transform((value, ctx) => {
 		return z.NEVER;
 	}
 	const [, language, region] = match;
-	return region ? `${language.toLowerCase()}_${region.length === 2 ? region.toUpperCase() : region}` : language.toLowerCase();
+	return region
+		? `${language.toLowerCase()}_${region.length === 2 ? region.toUpperCase() : region}`
+		: language.toLowerCase();
 });
 
 // Meta allows lowercase letters, digits and underscores in template names; anything else can only fail later
 // as an undeliverable callback (error 1022), so say it now.
 const templateName = requiredText('template').refine((value) => /^[a-z0-9_]+$/.test(value), {
-	message: 'Template Name may only hold lowercase letters, digits and underscores, as in WhatsApp Manager (e.g. order_update)',
+	message:
+		'Template Name may only hold lowercase letters, digits and underscores, as in WhatsApp Manager (e.g. order_update)',
 });
 
 const rules = z.object({
@@ -199,7 +220,8 @@ const rules = z.object({
 
 function toComponents(header: string[], body: string[]) {
 	const components: Array<{ type: 'header' | 'body'; parameters: Array<{ type: 'text'; text: string }> }> = [];
-	if (header.length) components.push({ type: 'header', parameters: header.map((value) => ({ type: 'text', text: value })) });
+	if (header.length)
+		components.push({ type: 'header', parameters: header.map((value) => ({ type: 'text', text: value })) });
 	if (body.length) components.push({ type: 'body', parameters: body.map((value) => ({ type: 'text', text: value })) });
 	return components;
 }

@@ -3,7 +3,10 @@ import { InvalidField } from '../../../../core/errors';
 import { normalisePhoneNumber } from '../../../../nodes/VonageAiStudio/actions/fields';
 import type { PreparedSend } from '../../../../nodes/VonageAiStudio/actions/operation';
 import { startSmsSession } from '../../../../nodes/VonageAiStudio/actions/sms/startOutboundSession.operation';
-import { makeOutboundCall, type CallInput } from '../../../../nodes/VonageAiStudio/actions/voice/makeOutboundCall.operation';
+import {
+	makeOutboundCall,
+	type CallInput,
+} from '../../../../nodes/VonageAiStudio/actions/voice/makeOutboundCall.operation';
 import {
 	startWhatsAppSession,
 	type WhatsAppInput,
@@ -136,13 +139,43 @@ describe('WhatsApp body', () => {
 		['missing namespace', { namespace: ' ' }, 'Namespace', /Namespace is empty/],
 		['template with spaces', { template: 'Order Update' }, 'Template Name', /lowercase letters/],
 		['bad locale', { locale: 'english' }, 'Locale', /not a WhatsApp template language code/],
-		['long header', { headerParameters: ['x'.repeat(61)] }, 'Header Parameters', /\{\{1\}\} has 61 characters; WhatsApp allows 60/],
-		['long body', { bodyParameters: ['ok', 'y'.repeat(1025)] }, 'Body Parameters', /\{\{2\}\} has 1025 characters; WhatsApp allows 1024/],
+		[
+			'long header',
+			{ headerParameters: ['x'.repeat(61)] },
+			'Header Parameters',
+			/\{\{1\}\} has 61 characters; WhatsApp allows 60/,
+		],
+		[
+			'long body',
+			{ bodyParameters: ['ok', 'y'.repeat(1025)] },
+			'Body Parameters',
+			/\{\{2\}\} has 1025 characters; WhatsApp allows 1024/,
+		],
 		['empty body value', { bodyParameters: [''] }, 'Body Parameters', /\{\{1\}\} is empty/],
 		['bad JSON', { templateParameters: 'json', componentsJson: '[{' }, 'Template Components (JSON)', /not valid JSON/],
-		['JSON not an array', { templateParameters: 'json', componentsJson: '{"type":"body"}' }, 'Template Components (JSON)', /must be an array/],
-		['nameless session parameter', { sessionParameters: [{ name: '', value: 'x' }] }, 'Session Parameters', /#1 has no name/],
-		['duplicate session parameter', { sessionParameters: [{ name: 'A', value: '1' }, { name: 'A', value: '2' }] }, 'Session Parameters', /"A" twice/],
+		[
+			'JSON not an array',
+			{ templateParameters: 'json', componentsJson: '{"type":"body"}' },
+			'Template Components (JSON)',
+			/must be an array/,
+		],
+		[
+			'nameless session parameter',
+			{ sessionParameters: [{ name: '', value: 'x' }] },
+			'Session Parameters',
+			/#1 has no name/,
+		],
+		[
+			'duplicate session parameter',
+			{
+				sessionParameters: [
+					{ name: 'A', value: '1' },
+					{ name: 'A', value: '2' },
+				],
+			},
+			'Session Parameters',
+			/"A" twice/,
+		],
 		['object as agent', { agentId: { id: 1 } }, 'Agent ID', /must be text/],
 	])('refuses %s, naming the field', (_case, overrides, field, message) => {
 		const error = invalid(whatsApp(overrides));
@@ -196,7 +229,13 @@ describe('voice call body', () => {
 	});
 
 	it('accepts a SIP address and needs no status URL', () => {
-		const prepared = prepareSend({ channel: 'voice', agentId: 'a', to: 'sip:alice@pbx.example.com', statusUrl: '', sessionParameters: [] });
+		const prepared = prepareSend({
+			channel: 'voice',
+			agentId: 'a',
+			to: 'sip:alice@pbx.example.com',
+			statusUrl: '',
+			sessionParameters: [],
+		});
 		expect(prepared.body).toEqual({ agent_id: 'a', to: 'sip:alice@pbx.example.com' });
 	});
 
