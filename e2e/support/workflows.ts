@@ -22,6 +22,8 @@ export function studioCredential(options: {
 	sessionsPerSecond: 1 | 3 | 5;
 	redisUrl?: string;
 	safetyMarginMs?: number;
+	/** Main edition: n8n processes sending with this account without a shared gate (conservative mode). */
+	sendingProcesses?: number;
 }): CredentialImport {
 	return {
 		...STUDIO_CREDENTIAL,
@@ -33,6 +35,7 @@ export function studioCredential(options: {
 			baseUrl: options.baseUrl,
 			redisUrl: options.redisUrl ?? '',
 			safetyMarginMs: options.safetyMarginMs ?? E2E_SAFETY_MARGIN_MS,
+			sendingProcesses: options.sendingProcesses ?? 1,
 		},
 	};
 }
