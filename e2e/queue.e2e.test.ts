@@ -1,18 +1,19 @@
 // Queue mode, the way users scale n8n past one process, with the queue edition (n8n-nodes-vonage-ai-studio-queue,
 // packed and installed as n8n installs it): main + 2 workers + a webhook process on one real Redis and one real
-// PostgreSQL, all on 127.0.0.1. The workflows are written for the main edition and moved with switchEdition, as a
-// user moves theirs. Twenty CRM webhook calls at once, each execution sending one WhatsApp
+// PostgreSQL, all on 127.0.0.1. The workflows are written for the main edition and moved with the queue package's
+// switch-edition command, as a user moves theirs. Twenty CRM webhook calls at once, each execution sending one WhatsApp
 // session through the credential's shared Redis gate at tier 1: all accepted, spread over both workers, no second
 // over. And statuses that reach both main and the webhook process (as repeats behind a load balancer do) start one
 // execution each, through the callback credential's shared repeat memory.
 import { startRedis } from '../test/support/redisServer';
 import { startSimulator, type StudioSimulator } from '../simulator/simulator';
 import { maxInAnyWindow } from '../simulator/windows';
-import { switchEdition } from '../core/switchEdition';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { preparePackage } from './support/communityPackage';
 import { N8nHome, N8nRest } from './support/n8n';
 import { startPostgres } from './support/postgres';
-import { Stack, type ManagedProcess } from '../test/support/processes';
+import { Stack, run, type ManagedProcess } from '../test/support/processes';
 import {
 	callbackCredential,
 	chain,
@@ -88,8 +89,21 @@ beforeAll(async () => {
 		]),
 		chain(STATUS_WORKFLOW, 'Statuses', [trigger]),
 	];
-	expect(switchEdition(workflows, 'queue')).toBe(2);
-	await main.importWorkflows(workflows);
+	// As a user moves an exported workflow: the queue package's own command, from the installed package.
+	const exported = join(main.userFolder, 'exported-workflows.json');
+	writeFileSync(exported, JSON.stringify(workflows));
+	const command = join(prepared.nodesDir, 'node_modules', prepared.name, 'bin', 'switch-edition.js');
+	const { stdout } = await run(process.execPath, [command, 'switch-edition', '--to', 'queue', exported]);
+	expect(stdout).toContain('2 nodes now use the queue edition');
+	const moved = JSON.parse(readFileSync(exported, 'utf8')) as typeof workflows;
+	expect(moved.flatMap((workflow) => workflow.nodes.map((node) => String(node.type)))).toEqual(
+		expect.arrayContaining([
+			'n8n-nodes-vonage-ai-studio-queue.vonageAiStudio',
+			'n8n-nodes-vonage-ai-studio-queue.vonageAiStudioTrigger',
+		]),
+	);
+	expect(JSON.stringify(moved)).not.toMatch(/"n8n-nodes-vonage-ai-studio\./);
+	await main.importWorkflows(moved);
 	await main.publishWorkflow('vgaiE2eQueue0001');
 	await main.publishWorkflow(STATUS_WORKFLOW);
 	const mainProcess = stack.add(await main.start({ name: 'n8n main' }));
