@@ -1,5 +1,5 @@
-// The fields of the two credentials, written once for both editions: the queue edition adds its Redis URLs, the
-// main edition its conservative multi-process setting. Field names are what saved credentials hold: never rename.
+// The fields of the two credentials, written once for both editions: the queue edition adds its Redis URLs.
+// Field names are what saved credentials hold: never rename.
 import type { INodeProperties } from 'n8n-workflow';
 
 import { MAX_FLOOR_MS } from '../../core/rateGate';
@@ -43,17 +43,18 @@ export function studioApiProperties(edition: 'main' | 'queue'): INodeProperties[
 				'The outbound rate tier Vonage approved for this account. Every node using this credential shares it: sends are paced so that no second ever holds more. Ask ai.support@vonage.com for 3 or 5.',
 		},
 	];
-	if (edition === 'main') {
-		properties.push({
-			displayName: 'Processes Sharing This Account',
-			name: 'sendingProcesses',
-			type: 'number',
-			typeOptions: { minValue: 1, numberPrecision: 0 },
-			default: 1,
-			description:
-				'Leave 1 for one n8n process. When several n8n processes send with this account (queue-mode workers, or several instances), set how many: together they then never exceed the tier. Each sends at most a whole share of it (tier 5 over 2 processes: 2 per second each), or, where there is none, they take turns by the clock (tier 1 over 2: one start every 2 seconds each). The queue edition (n8n-nodes-vonage-ai-studio-queue) shares the whole tier through Redis instead.',
-		});
-	} else {
+	properties.push({
+		displayName: 'n8n Processes Sending With This Account',
+		name: 'sendingProcesses',
+		type: 'number',
+		typeOptions: { minValue: 1, numberPrecision: 0 },
+		default: 1,
+		description:
+			edition === 'main'
+				? 'Leave 1 for one n8n process. When several n8n processes send with this account (queue-mode workers, or several instances), set how many: together they then never exceed the tier. Each sends at most a whole share of it (tier 5 over 2 processes: 2 per second each), or, where there is none, they take turns by the clock (tier 1 over 2: one start every 2 seconds each). The queue edition (n8n-nodes-vonage-ai-studio-queue) shares the whole tier through Redis instead.'
+				: 'Only without a Shared Rate Gate Redis URL: leave 1 for one n8n process, or set how many n8n processes send with this account so that together they never exceed the tier (each a whole share of it, or turns by the clock where there is none). With the Redis URL the processes share the whole tier and this is not used.',
+	});
+	if (edition === 'queue') {
 		// A Redis URL usually carries the Redis password (redis://:password@host), so it is masked like one.
 		properties.push({
 			displayName: 'Shared Rate Gate Redis URL',
