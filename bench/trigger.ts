@@ -1,6 +1,6 @@
 // Benchmark: callbacks per second through the Vonage AI Studio Trigger (signed-callback verification on, repeat
 // filter on) against n8n's built-in Webhook node, on the same real n8n instance, as a ratio (goal >= 0.9).
-//   npx tsx scripts/bench-trigger.ts [--authentication signature|token|none] [--requests 400] [--concurrency 16]
+//   npx tsx bench/trigger.ts [--authentication signature|token|none] [--requests 400] [--concurrency 16]
 //                                    [--rounds 3] [--min-ratio 0.9] [--type-version 1.1] [--n8n-version 2.41.1]
 //                                    [--lazy-isolates]
 // --type-version sets the trigger node's typeVersion in the benchmarked workflow (default: the one new nodes get),
