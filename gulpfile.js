@@ -13,4 +13,6 @@ task('build:queue-icons', () =>
 	src(['nodes/**/*.{png,svg}'], { base: '.', encoding: false }).pipe(dest('queue/dist/queue')),
 );
 task('build:queue-codex', () => src(['nodes/**/*.node.json'], { base: '.' }).pipe(dest('queue/dist/queue')));
-task('build:queue-assets', parallel('build:queue-icons', 'build:queue-codex'));
+// The queue package is published from queue/: it ships the repository's license.
+task('build:queue-license', () => src(['LICENSE']).pipe(dest('queue')));
+task('build:queue-assets', parallel('build:queue-icons', 'build:queue-codex', 'build:queue-license'));
