@@ -1,6 +1,10 @@
 // Drives a batch of prepared sends through the rate gate: bounded in-flight requests, the 429 policy, the send
 // ledger (no second session for the same item) and cancellation. Free of n8n types.
+import { randomBytes } from 'node:crypto';
+
+import { BatchStopRule, stops, type BatchStop, type StopGroups } from './batchStop';
 import {
+	BatchStoppedError,
 	PossiblySentError,
 	SendCancelledError,
 	SendInProgressError,
@@ -10,25 +14,30 @@ import {
 } from './errors';
 import { sleepOn, type Clock } from './ports';
 import type { Admission, RateGate } from './rateGate';
-import type { ClaimResult, LedgerResult, SendLedger } from './sendLedger';
+import { LEASE, type ClaimResult, type LedgerResult, type SendLedger } from './sendLedger';
 
 export interface DispatchJob<T> {
 	/** The item's index, returned as is. */
 	index: number;
-	/** Identifies this send across runs (execution + node + item, or the user's idempotency key). */
+	/** Identifies this send across runs (the user's idempotency key, the duplicate guard's content, or execution + node + item). */
 	ledgerKey?: string;
+	/** How long `ledgerKey` remembers the outcome. Default: policy.rememberForMs. */
+	ledgerTtlMs?: number;
+	/** The groups this item belongs to, so that a stop for one agent or template stops only its items. */
+	groups?: StopGroups;
 	/**
 	 * More keys to record the outcome under (accepted or possibly sent), without claiming them: a later run that
 	 * looks the send up another way (a retried execution, by item and body) then finds it too.
 	 */
-	alsoRecordAs?: readonly string[];
+	alsoRecordAs?: ReadonlyArray<string | { key: string; ttlMs?: number }>;
 	/** Starts the request. Called only after the gate admitted it; throw the errors from ./errors. */
 	send: (signal: AbortSignal) => Promise<T>;
 }
 
 export type DispatchResult<T> =
 	| { index: number; outcome: 'sent'; result: T; attempts: number }
-	| { index: number; outcome: 'replayed'; result: T }
+	/** Sent before: `at` is when the first send was accepted. */
+	| { index: number; outcome: 'replayed'; result: T; at: number }
 	| { index: number; outcome: 'failed'; error: unknown; attempts: number };
 
 /** What the user decides about sending (the node's options; their defaults live there, once). */
@@ -47,6 +56,13 @@ export interface DispatchOptions {
 	policy: SendPolicy;
 	/** How long an unfinished claim holds its key if its process dies mid-send. Default: policy.rememberForMs. */
 	claimTtlMs?: number;
+	/** How long a claim outlives this run if it stops renewing it, and how often it renews. Default: LEASE. */
+	lease?: { leaseMs: number; renewEveryMs: number };
+	/**
+	 * Stop sending the items an earlier answer shows cannot succeed (a rejected key, a missing agent, a template
+	 * every item shares refused): see batchStop.ts. Default true.
+	 */
+	stopOnBatchFailure?: boolean;
 	/** Longest wait for another execution that holds the same key right now. Default 5 min. */
 	inFlightWaitMs?: number;
 	/** Sends started but not answered, at most. Default 16. */
@@ -118,6 +134,7 @@ export async function dispatchSends<T>(
 	const notSentMaxTries = options.notSentMaxTries ?? DISPATCH_DEFAULTS.notSentMaxTries;
 	const maxInFlight = Math.max(1, Math.floor(options.maxInFlight ?? DISPATCH_DEFAULTS.maxInFlight));
 	const sendSignal = options.abortStartedSends && signal ? signal : NEVER_ABORTED;
+	const { leaseMs, renewEveryMs } = options.lease ?? LEASE;
 	const { clock } = options;
 
 	const results: Array<DispatchResult<T>> = new Array(jobs.length);
@@ -132,43 +149,86 @@ export async function dispatchSends<T>(
 		}
 	};
 
-	async function claim(key: string): Promise<Exclude<ClaimResult, { state: 'in-flight' }>> {
-		const started = Date.now();
+	// Claims are held by this run (its owner token) and renewed while it works: if the process dies, they outlive
+	// it by one lease only (sendLedger.ts).
+	const owner = randomBytes(8).toString('hex');
+	const held = new Set<string>();
+	let renewal: unknown;
+	const scheduleRenewal = () => {
+		renewal = clock.setTimer(() => {
+			if (held.size > 0) void ledger?.renew([...held], owner, leaseMs).catch(() => undefined);
+			scheduleRenewal();
+		}, renewEveryMs);
+	};
+
+	// Stops: what an answer showed about the items not sent yet (batchStop.ts).
+	const stopRule = options.stopOnBatchFailure === false ? undefined : new BatchStopRule();
+	const stopsSoFar: Array<{ stop: BatchStop; sourceIndex: number; source: unknown }> = [];
+	const running = new Map<DispatchJob<T>, AbortController>();
+	const stopFor = (job: DispatchJob<T>) => stopsSoFar.find((entry) => stops(entry.stop, job.groups));
+	const stoppedError = (job: DispatchJob<T>) => {
+		const entry = stopFor(job);
+		return entry ? new BatchStoppedError(entry.stop.reason, entry.sourceIndex, entry.source) : undefined;
+	};
+	const observe = (job: DispatchJob<T>, error: unknown) => {
+		const stop = stopRule?.observe(error, job.groups ?? {});
+		if (!stop) return;
+		stopsSoFar.push({ stop, sourceIndex: job.index, source: error });
+		for (const [other, controller] of running) if (other !== job && stops(stop, other.groups)) controller.abort();
+	};
+
+	async function claim(key: string, jobSignal: AbortSignal): Promise<Exclude<ClaimResult, { state: 'in-flight' }>> {
+		const started = clock.now();
 		for (;;) {
-			const claimed = await ledger!.claim(key, claimTtlMs);
+			const claimed = await ledger!.claim(key, owner, leaseMs, claimTtlMs);
 			if (claimed.state !== 'in-flight') return claimed;
-			const waited = Date.now() - started;
+			const waited = clock.now() - started;
 			if (waited >= inFlightWaitMs) throw new SendInProgressError(waited);
-			await sleep(clock, Math.min(DISPATCH_DEFAULTS.inFlightPollMs, inFlightWaitMs - waited), signal);
+			await sleep(clock, Math.min(DISPATCH_DEFAULTS.inFlightPollMs, inFlightWaitMs - waited), jobSignal);
 		}
 	}
 
 	async function release(key: string | undefined): Promise<void> {
-		// Best effort: a claim that cannot be released only blocks a later resend, it never causes one.
-		if (key) await ledger!.release(key).catch(() => undefined);
+		if (!key) return;
+		held.delete(key);
+		// Best effort: a claim that cannot be released only blocks a later resend until its lease ends.
+		await ledger!.release(key, owner).catch(() => undefined);
 	}
 
 	async function record(job: DispatchJob<T>, key: string | undefined, result: LedgerResult): Promise<void> {
 		if (!ledger) return;
-		const keys = [...(key === undefined ? [] : [key]), ...(job.alsoRecordAs ?? [])];
+		if (key !== undefined) held.delete(key);
+		const entries: Array<[string, number]> = [
+			...(key === undefined ? [] : [[key, job.ledgerTtlMs ?? ledgerTtlMs] as [string, number]]),
+			...(job.alsoRecordAs ?? []).map((each) =>
+				typeof each === 'string'
+					? ([each, ledgerTtlMs] as [string, number])
+					: ([each.key, each.ttlMs ?? ledgerTtlMs] as [string, number]),
+			),
+		];
 		// The session exists whether or not the ledger could write it down; the send stays 'sent'.
-		await Promise.all(keys.map(async (each) => ledger.complete(each, result, ledgerTtlMs).catch(() => undefined)));
+		await Promise.all(entries.map(async ([each, ttl]) => ledger.complete(each, result, ttl).catch(() => undefined)));
 	}
 
-	async function run(job: DispatchJob<T>): Promise<DispatchResult<T>> {
+	/** The job was interrupted while it waited: stopped by another item's answer, or the execution was cancelled. */
+	const interrupted = (job: DispatchJob<T>, caught: unknown) => stoppedError(job) ?? caught;
+
+	async function run(job: DispatchJob<T>, jobSignal: AbortSignal): Promise<DispatchResult<T>> {
 		const key = ledger && job.ledgerKey !== undefined ? job.ledgerKey : undefined;
+		const notStarted = stoppedError(job);
+		if (notStarted) return { index: job.index, outcome: 'failed', error: notStarted, attempts: 0 };
 		if (signal?.aborted) return { index: job.index, outcome: 'failed', error: new SendCancelledError(), attempts: 0 };
 		if (key !== undefined) {
 			let claimed: Exclude<ClaimResult, { state: 'in-flight' }>;
 			try {
-				claimed = await claim(key);
+				claimed = await claim(key, jobSignal);
 			} catch (error) {
-				return { index: job.index, outcome: 'failed', error, attempts: 0 };
+				return { index: job.index, outcome: 'failed', error: interrupted(job, error), attempts: 0 };
 			}
 			if (claimed.state === 'done') {
 				const earlier = claimed.result;
 				return earlier.kind === 'accepted'
-					? { index: job.index, outcome: 'replayed', result: earlier.response as T }
+					? { index: job.index, outcome: 'replayed', result: earlier.response as T, at: earlier.at }
 					: {
 							index: job.index,
 							outcome: 'failed',
@@ -176,6 +236,7 @@ export async function dispatchSends<T>(
 							attempts: 0,
 						};
 			}
+			held.add(key);
 		}
 
 		let attempts = 0;
@@ -185,17 +246,37 @@ export async function dispatchSends<T>(
 		for (;;) {
 			let admission: Admission;
 			try {
-				admission = await gate.acquire(signal);
+				admission = await gate.acquire(jobSignal);
 			} catch (error) {
 				await release(key); // every earlier attempt was refused or never left: nothing reached Studio
-				return { index: job.index, outcome: 'failed', error, attempts };
+				return { index: job.index, outcome: 'failed', error: interrupted(job, error), attempts };
+			}
+			// Stopped by another item's answer, or the claim lost (its lease ran out and another run took it): this
+			// admission goes unused and nothing is sent.
+			const stopped = stoppedError(job);
+			let mine = true;
+			if (!stopped && key !== undefined) {
+				try {
+					mine = await ledger!.mark(key, owner, 'sending', leaseMs);
+				} catch (error) {
+					admission.settle({ kind: 'other' });
+					await release(key);
+					return { index: job.index, outcome: 'failed', error, attempts };
+				}
+			}
+			if (stopped || !mine) {
+				admission.settle({ kind: 'other' });
+				if (stopped) await release(key);
+				else if (key !== undefined) held.delete(key);
+				return { index: job.index, outcome: 'failed', error: stopped ?? new SendInProgressError(0), attempts };
 			}
 			attempts++;
 			let error: unknown;
 			try {
 				const result = await job.send(sendSignal);
 				admission.settle({ kind: 'accepted' });
-				await record(job, key, { kind: 'accepted', response: result, at: Date.now() });
+				observe(job, undefined);
+				await record(job, key, { kind: 'accepted', response: result, at: clock.wallNow() });
 				return { index: job.index, outcome: 'sent', result, attempts };
 			} catch (caught) {
 				error = caught;
@@ -205,6 +286,7 @@ export async function dispatchSends<T>(
 					? { kind: 'refused', retryAfterMs: (error as StudioHttpError).retryAfterMs }
 					: { kind: 'other' },
 			);
+			observe(job, error);
 
 			const verdict = classify(error, options.isDefinitelyNotSent);
 			let delayMs: number | undefined;
@@ -227,7 +309,7 @@ export async function dispatchSends<T>(
 				}
 			} else if (verdict === 'maybe-sent') {
 				// Keep the key taken: a re-run must not start a second session that Studio may already have.
-				await record(job, key, { kind: 'maybe-sent', reason: describe(error), at: Date.now() });
+				await record(job, key, { kind: 'maybe-sent', reason: describe(error), at: clock.wallNow() });
 				return { index: job.index, outcome: 'failed', error, attempts };
 			}
 
@@ -235,11 +317,13 @@ export async function dispatchSends<T>(
 				await release(key);
 				return { index: job.index, outcome: 'failed', error, attempts };
 			}
+			// Nothing started: if this run dies while it waits to try again, a re-run may send the item.
+			if (key !== undefined) await ledger!.mark(key, owner, 'waiting', leaseMs).catch(() => undefined);
 			try {
-				await sleep(clock, delayMs, signal);
+				await sleep(clock, delayMs, jobSignal);
 			} catch (cancelled) {
 				await release(key);
-				return { index: job.index, outcome: 'failed', error: cancelled, attempts };
+				return { index: job.index, outcome: 'failed', error: interrupted(job, cancelled), attempts };
 			}
 			waitedMs += delayMs;
 		}
@@ -249,7 +333,15 @@ export async function dispatchSends<T>(
 	async function worker(): Promise<void> {
 		while (next < jobs.length) {
 			const position = next++;
-			finish(position, await run(jobs[position]));
+			const job = jobs[position];
+			const controller = new AbortController();
+			const jobSignal = signal ? AbortSignal.any([signal, controller.signal]) : controller.signal;
+			running.set(job, controller);
+			try {
+				finish(position, await run(job, jobSignal));
+			} finally {
+				running.delete(job);
+			}
 		}
 	}
 
@@ -267,10 +359,12 @@ export async function dispatchSends<T>(
 	};
 	if (signal?.aborted) onAbort();
 	else signal?.addEventListener('abort', onAbort, { once: true });
+	if (ledger) scheduleRenewal();
 	try {
 		await Promise.all(Array.from({ length: Math.min(maxInFlight, jobs.length) }, () => worker()));
 	} finally {
 		signal?.removeEventListener('abort', onAbort);
+		if (renewal !== undefined) clock.clearTimer(renewal);
 	}
 	return results;
 }

@@ -67,6 +67,24 @@ export class SendInProgressError extends Error {
 	}
 }
 
+/**
+ * Not sent: an earlier item's answer showed that this one could not succeed either (the key was rejected, the agent
+ * does not exist, or the template every item shares was refused), so it was not tried.
+ */
+export class BatchStoppedError extends Error {
+	readonly name = 'BatchStoppedError';
+	constructor(
+		/** What the earlier item met, in a user's words: "Studio rejected the API key". */
+		readonly reason: string,
+		/** The item whose answer stopped the batch. */
+		readonly sourceIndex: number,
+		/** That item's error, for its HTTP status and Studio's own words. */
+		readonly source: unknown,
+	) {
+		super(`Not sent: ${reason} for item ${sourceIndex}, so this item was not tried`);
+	}
+}
+
 /** A store shared between n8n processes (Redis) could not be used; the item was not sent. */
 export class RedisUnavailableError extends Error {
 	readonly name = 'RedisUnavailableError';
@@ -103,6 +121,7 @@ const ERRORS = {
 	SendCancelledError,
 	PossiblySentError,
 	SendInProgressError,
+	BatchStoppedError,
 	RedisUnavailableError,
 	InvalidField,
 };

@@ -62,3 +62,26 @@ export function networkFailure(reason: string, code: string | undefined): Studio
 	const notSent = code !== undefined && NOT_SENT_CODES.has(code);
 	return new StudioNetworkError(`${reason}${code && !reason.includes(code) ? ` (${code})` : ''}`, code, !notSent);
 }
+
+/** The text of Studio's error body (its fields are not documented: the first of the usual ones), at most 500 characters. */
+export function studioMessage(body: unknown): string | undefined {
+	if (typeof body === 'string') return body.trim() === '' ? undefined : body.slice(0, 500);
+	if (!body || typeof body !== 'object') return undefined;
+	const record = body as Record<string, unknown>;
+	for (const key of ['message', 'detail', 'error', 'title', 'description']) {
+		const value = record[key];
+		if (typeof value === 'string' && value.trim() !== '') return value;
+		if (value && typeof value === 'object') {
+			const nested = studioMessage(value);
+			if (nested) return nested;
+		}
+	}
+	return undefined;
+}
+
+/** Studio's words when the agent ID names no agent or the agent has no published version (docs/studio-api.md). */
+const AGENT_MISSING = /not an ID to any agent|published version|agent .*not found/i;
+
+export function isAgentMissing(statusCode: number, said: string | undefined): boolean {
+	return statusCode === 404 || (said !== undefined && AGENT_MISSING.test(said));
+}

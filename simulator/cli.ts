@@ -16,6 +16,7 @@ Options:
   --arrival-delay SHAPE         the trip to the rate limiter, drawn per request: MS, MIN-MAX, or
                                 MIN-MAX,SHARE%:MIN-MAX for rare long trips (e.g. 30-50,1%:300-400)
   --agents ID[,ID...]           known agent ids; others get Studio's not-found answer (repeatable)
+  --templates NAME[,NAME...]    known WhatsApp template names; others get a 400 naming the template (repeatable)
   --fail NUMBER=STATUS          callbacks for this "to" end in rejected or undeliverable (repeatable)
   --no-callbacks                do not post status callbacks
   --callback-statuses S[,S...]  statuses to post (default submitted,delivered,read)
@@ -62,6 +63,7 @@ export function parseCliArgs(argv: string[]): CliCommand {
 			latency: { type: 'string' },
 			'arrival-delay': { type: 'string' },
 			agents: { type: 'string', multiple: true },
+			templates: { type: 'string', multiple: true },
 			fail: { type: 'string', multiple: true },
 			'no-callbacks': { type: 'boolean' },
 			'callback-statuses': { type: 'string', multiple: true },
@@ -96,6 +98,7 @@ export function parseCliArgs(argv: string[]): CliCommand {
 		}
 	}
 	options.agents = list(values.agents);
+	options.templates = list(values.templates);
 	if (values.fail) {
 		const failNumbers: Record<string, FailStatus> = {};
 		for (const entry of values.fail) {

@@ -29,6 +29,8 @@ export interface SimulatorOptions {
 	arrivalDelayMs?: DelayShape;
 	/** When set, other agent_id values get Studio's "not found" answer. Default: any agent accepted. */
 	agents?: string[];
+	/** When set, WhatsApp requests for other template names get a 400 naming the template. Default: any accepted. */
+	templates?: string[];
 	/** `to` numbers whose sessions fail: callbacks end in that status with an error object. */
 	failNumbers?: Record<string, FailStatus>;
 	/** Post status callbacks to status_url, default true. */
@@ -220,6 +222,12 @@ function validateOptions(options: Partial<SimulatorOptions>): void {
 		!(Array.isArray(options.agents) && options.agents.every((a) => typeof a === 'string'))
 	) {
 		throw new TypeError('agents must be a list of strings');
+	}
+	if (
+		options.templates !== undefined &&
+		!(Array.isArray(options.templates) && options.templates.every((t) => typeof t === 'string'))
+	) {
+		throw new TypeError('templates must be a list of strings');
 	}
 	if (
 		options.callbackStatuses !== undefined &&
@@ -557,6 +565,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<St
 		// Studio's status code for an unknown or unpublished agent is undocumented; 404 is our choice, the text is real.
 		if (settings.agents && !settings.agents.includes(agentId)) {
 			return json(404, { message: `ID ${agentId} is not an ID to any agent or published version` });
+		}
+		// Studio's text for a template it does not know is undocumented; this one names the field, as WhatsApp's does.
+		if (settings.templates && body.channel === 'whatsapp' && !settings.templates.includes(body.template as string)) {
+			return json(400, {
+				message: `template ${String(body.template)} does not exist in namespace ${String(body.namespace)}`,
+			});
 		}
 
 		if (acceptedInWindowEndingAt(arrivedAt) >= settings.tier) return tooManyRequests();

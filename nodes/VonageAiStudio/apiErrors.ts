@@ -2,6 +2,7 @@
 import { NodeApiError, type INode, type JsonObject } from 'n8n-workflow';
 
 import { isError } from '../../core/errors';
+import { isAgentMissing, studioMessage } from '../../core/studioHttp';
 
 export interface FailureContext {
 	itemIndex: number;
@@ -31,28 +32,11 @@ function redactDeep(value: unknown, apiKey: string): unknown {
 }
 
 /** Studio's own words from an error body: its message, detail or error text when present. */
-export function studioMessage(body: unknown): string | undefined {
-	if (typeof body === 'string') return body.trim() === '' ? undefined : body.slice(0, 500);
-	if (!body || typeof body !== 'object') return undefined;
-	const record = body as Record<string, unknown>;
-	for (const key of ['message', 'detail', 'error', 'title', 'description']) {
-		const value = record[key];
-		if (typeof value === 'string' && value.trim() !== '') return value;
-		if (value && typeof value === 'object') {
-			const nested = studioMessage(value);
-			if (nested) return nested;
-		}
-	}
-	return undefined;
-}
-
 // The code goes in the description: n8n replaces any message that contains a code like ECONNREFUSED with a
 // generic text of its own.
 function connectionProblem(code: string | undefined): string {
 	return code ? `Connection problem: ${code}. ` : '';
 }
-
-const AGENT_MISSING = /not an ID to any agent|published version|agent .*not found/i;
 
 export function toNodeApiError(node: INode, error: unknown, context: FailureContext): NodeApiError {
 	const { itemIndex, tier, agentId, host, apiKey } = context;
@@ -86,7 +70,7 @@ export function toNodeApiError(node: INode, error: unknown, context: FailureCont
 				error.body,
 			);
 		}
-		if (error.statusCode === 404 || (said !== undefined && AGENT_MISSING.test(said))) {
+		if (isAgentMissing(error.statusCode, said)) {
 			return build(
 				code,
 				`Agent ${agentId} was not found or has no published version`,
@@ -136,6 +120,16 @@ export function toNodeApiError(node: INode, error: unknown, context: FailureCont
 			'',
 			`Not sent: the shared ${error.purpose} in Redis (${error.location}) could not be reached`,
 			error.message,
+		);
+	}
+	if (isError(error, 'BatchStoppedError')) {
+		const source = error.source;
+		const code = isError(source, 'StudioHttpError') ? String(source.statusCode) : '';
+		const said = isError(source, 'StudioHttpError') ? studioMessage(source.body) : undefined;
+		return build(
+			code,
+			error.message,
+			`Nothing was sent for this item, and it is not recorded as sent: run it again once the cause is fixed.${said ? ` Studio said: "${said}"` : ''}`,
 		);
 	}
 	if (isError(error, 'SendCancelledError')) {

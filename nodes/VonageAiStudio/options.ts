@@ -12,6 +12,23 @@ export const optionsProperty: INodeProperties = {
 	default: {},
 	options: [
 		{
+			displayName: 'Duplicate Guard',
+			name: 'duplicateGuard',
+			type: 'boolean',
+			default: true,
+			description:
+				'Whether to skip a session identical to one this credential started within the Duplicate Guard Window: same agent, channel, recipient, template, parameters and session parameters (the status URL and reference aside). Catches a CRM posting its webhook twice and a campaign run again. Switch off to send identical sessions on purpose.',
+		},
+		{
+			displayName: 'Duplicate Guard Window (Hours)',
+			name: 'duplicateGuardHours',
+			type: 'number',
+			typeOptions: { minValue: 0.1 },
+			default: 12,
+			description:
+				'How long an identical session is skipped after the first one: CRM retries come within minutes and re-runs after a failure within hours, while a daily reminder with the same text still goes the next day',
+		},
+		{
 			displayName: 'Rate Limit Max Wait (Seconds)',
 			name: 'rateLimitMaxWaitSeconds',
 			type: 'number',
@@ -60,6 +77,8 @@ export const optionsProperty: INodeProperties = {
 
 export interface SendSettings extends SendPolicy {
 	responseTimeoutMs: number;
+	/** Milliseconds an identical session is skipped for; undefined when the guard is off. */
+	duplicateGuardMs?: number;
 }
 
 /** The options of the node, each option left out at its default. */
@@ -74,5 +93,9 @@ export function readSettings(context: IExecuteFunctions): SendSettings {
 		rateLimitRetries: number('rateLimitRetries'),
 		rateLimitMaxWaitMs: number('rateLimitMaxWaitSeconds') * 1000,
 		responseTimeoutMs: number('responseTimeoutSeconds') * 1000,
+		duplicateGuardMs:
+			(options.duplicateGuard ?? defaultOf<boolean>([optionsProperty], 'duplicateGuard')) === false
+				? undefined
+				: number('duplicateGuardHours') * 3_600_000,
 	};
 }

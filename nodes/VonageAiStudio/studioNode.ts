@@ -15,8 +15,8 @@ import { CREDENTIAL_TYPE, NODE_NAMES } from '../../core/studioApi';
 import { readAccount } from '../shared/account';
 import type { Edition } from '../shared/edition';
 import { OPERATIONS, operationFor, operationProperties } from './actions/router';
-import { optionsProperty, readSettings } from './options';
-import { runSends, type SendRequest } from './send';
+import { optionsProperty, readSettings, type SendSettings } from './options';
+import { runSends, type SendRequest, type SendResult } from './send';
 
 /** The name the queue edition's credential test function is registered under (`methods.credentialTest`). */
 export const STUDIO_CREDENTIAL_TEST = 'vonageAiStudioApiTest';
@@ -112,33 +112,61 @@ export async function executeStudioNode(context: IExecuteFunctions, edition: Edi
 		log: context.logger,
 	});
 
+	if (!context.continueOnFail()) {
+		// Fail with the cause: the item whose answer stopped the others, not one of those it stopped.
+		const failures = results.filter((result) => !result.ok);
+		const cause = failures.find((result) => result.stoppedBy === undefined) ?? failures[0];
+		if (cause) throw cause.error;
+	}
 	for (const result of results) {
 		if (result.ok) {
 			output[result.itemIndex] = { json: result.json, pairedItem: { item: result.itemIndex } };
 			continue;
 		}
-		if (!context.continueOnFail()) throw result.error;
 		output[result.itemIndex] = {
 			json: { error: result.error.message },
 			error: result.error,
 			pairedItem: { item: result.itemIndex },
 		};
 	}
-	const sent = results.filter((result) => result.ok && !result.json.replayed).length;
-	const replayed = results.filter((result) => result.ok && result.json.replayed).length;
-	if (replayed > 0) {
-		context.addExecutionHints({
-			message: `${replayed} item${replayed === 1 ? ' was' : 's were'} sent before (same execution and item, or same idempotency key) and not sent again; the earlier result is shown.`,
-			type: 'info',
-			location: 'outputPane',
-		});
-	}
-	if (sent > account.tier * 10) {
-		context.addExecutionHints({
-			message: `${sent} sessions were paced at ${account.tier} per second (the credential's tier).`,
-			type: 'info',
-			location: 'outputPane',
-		});
-	}
+	addHints(context, results, requests, settings, account.tier);
 	return [output];
+}
+
+/** What the user should know about this run, beside the items: repeats skipped, unprotected sends, long pacing. */
+function addHints(
+	context: IExecuteFunctions,
+	results: SendResult[],
+	requests: SendRequest[],
+	settings: SendSettings,
+	tier: number,
+): void {
+	const sent = results.filter((result) => result.ok && !result.json.replayed);
+	const replayed = results.filter((result) => result.ok && result.json.replayed);
+	if (replayed.length > 0) {
+		const first = replayed[0] as Extract<SendResult, { ok: true }>;
+		context.addExecutionHints({
+			message: `${replayed.length} item${replayed.length === 1 ? ' was' : 's were'} not sent again (item ${first.itemIndex}: ${String(first.json.replayedReason)})`,
+			type: 'info',
+			location: 'outputPane',
+		});
+	}
+	// A production execution sent sessions that nothing recognises when the CRM posts again or the workflow is re-run.
+	const unprotected = sent.filter(
+		(result) => !requests.find((request) => request.itemIndex === result.itemIndex)?.idempotencyKey,
+	);
+	if (settings.duplicateGuardMs === undefined && unprotected.length > 0 && context.getMode() !== 'manual') {
+		context.addExecutionHints({
+			message: `${unprotected.length} session${unprotected.length === 1 ? ' was' : 's were'} sent without protection against a repeat: if the CRM posts the same contact again or the workflow is run again, the contact gets a second session. Switch Duplicate Guard on in the node's options, or set an Idempotency Key such as the contact's ID.`,
+			type: 'warning',
+			location: 'outputPane',
+		});
+	}
+	if (sent.length > tier * 10) {
+		context.addExecutionHints({
+			message: `${sent.length} sessions were paced at ${tier} per second (the credential's tier).`,
+			type: 'info',
+			location: 'outputPane',
+		});
+	}
 }

@@ -9,7 +9,7 @@ import { accountId } from '../../core/accounts';
 import { LocalRateGate } from '../../core/rateGate';
 import { createRedisClient } from '../../editions/queue/redisClient';
 import { RedisSendLedger } from '../../editions/queue/redisSendLedger';
-import { MemorySendLedger, type SendLedger } from '../../core/sendLedger';
+import { LOST_SENDER_REASON, MemorySendLedger, type SendLedger } from '../../core/sendLedger';
 import { PossiblySentError, RedisUnavailableError, StudioHttpError } from '../../core/errors';
 import { queueEdition } from '../../editions/queue';
 import { studioAccount } from '../support/accounts';
@@ -94,32 +94,75 @@ function sessionsFor(index: number): number {
 
 const gate = () => new LocalRateGate({ tier: 50 }, preciseClock);
 
+const LEASE_MS = 60_000;
+
 describe.each(kinds)('$name ledger on its own', ({ make }) => {
 	it('claims once, reports in-flight to others, replays the stored result, and releases only its own claim', async () => {
 		const { first, another } = make();
 		const second = another();
-		expect(await first.claim('k', HOUR)).toEqual({ state: 'claimed' });
-		expect(await second.claim('k', HOUR)).toEqual({ state: 'in-flight' });
-		if (second !== first) {
-			await second.release('k'); // not its claim: must not free it
-			expect(await first.claim('k', HOUR)).toEqual({ state: 'in-flight' });
-		}
+		expect(await first.claim('k', 'run-a', LEASE_MS, HOUR)).toEqual({ state: 'claimed' });
+		expect(await second.claim('k', 'run-b', LEASE_MS, HOUR)).toEqual({ state: 'in-flight' });
+		await second.release('k', 'run-b'); // not its claim: must not free it
+		expect(await second.claim('k', 'run-b', LEASE_MS, HOUR)).toEqual({ state: 'in-flight' });
 		const result = { kind: 'accepted' as const, response: { statusCode: 200, body: { session_id: 's1' } }, at: 1 };
 		await first.complete('k', result, HOUR);
-		expect(await second.claim('k', HOUR)).toEqual({ state: 'done', result });
+		expect(await second.claim('k', 'run-b', LEASE_MS, HOUR)).toEqual({ state: 'done', result });
 
-		expect(await first.claim('other', HOUR)).toEqual({ state: 'claimed' });
-		await first.release('other');
-		expect(await second.claim('other', HOUR)).toEqual({ state: 'claimed' });
+		expect(await first.claim('other', 'run-a', LEASE_MS, HOUR)).toEqual({ state: 'claimed' });
+		await first.release('other', 'run-a');
+		expect(await second.claim('other', 'run-b', LEASE_MS, HOUR)).toEqual({ state: 'claimed' });
 	});
 
 	it('forgets entries after their time to live', async () => {
 		const { first } = make();
-		await first.claim('short', 80);
+		await first.claim('short', 'run-a', LEASE_MS, 80);
 		await first.complete('done-short', { kind: 'accepted', response: 1, at: 1 }, 80);
 		await new Promise((resolve) => setTimeout(resolve, 200));
-		expect(await first.claim('short', HOUR)).toEqual({ state: 'claimed' });
-		expect(await first.claim('done-short', HOUR)).toEqual({ state: 'claimed' });
+		expect(await first.claim('short', 'run-b', LEASE_MS, HOUR)).toEqual({ state: 'claimed' });
+		expect(await first.claim('done-short', 'run-b', LEASE_MS, HOUR)).toEqual({ state: 'claimed' });
+	});
+
+	it('a claim whose owner stops renewing it: free again when it was waiting, possibly sent when it was sending', async () => {
+		const { first, another } = make();
+		const second = another();
+		const lease = 150;
+		await first.claim('waiting', 'dead-run', lease, HOUR);
+		await first.claim('sending', 'dead-run', lease, HOUR);
+		expect(await first.mark('sending', 'dead-run', 'sending', lease)).toBe(true);
+		// Within the lease both are still held.
+		expect(await second.claim('waiting', 'rerun', lease, HOUR)).toEqual({ state: 'in-flight' });
+		expect(await second.claim('sending', 'rerun', lease, HOUR)).toEqual({ state: 'in-flight' });
+		await new Promise((resolve) => setTimeout(resolve, lease + 100));
+		expect(await second.claim('waiting', 'rerun', lease, HOUR)).toEqual({ state: 'claimed' });
+		expect(await second.claim('sending', 'rerun', lease, HOUR)).toEqual({
+			state: 'done',
+			result: { kind: 'maybe-sent', reason: LOST_SENDER_REASON, at: expect.any(Number) },
+		});
+		// The dead owner cannot take either back, and what it would write no longer frees anything.
+		expect(await first.mark('waiting', 'dead-run', 'sending', lease)).toBe(false);
+		await first.release('waiting', 'dead-run');
+		expect(await first.claim('waiting', 'third', lease, HOUR)).toEqual({ state: 'in-flight' });
+	});
+
+	it('a live owner keeps its claims by renewing them, and a 429 puts a sending claim back to waiting', async () => {
+		const { first, another } = make();
+		const second = another();
+		const lease = 150;
+		await first.claim('kept', 'live-run', lease, HOUR);
+		await first.claim('refused', 'live-run', lease, HOUR);
+		await first.mark('refused', 'live-run', 'sending', lease);
+		await first.mark('refused', 'live-run', 'waiting', lease);
+		for (let i = 0; i < 4; i++) {
+			await new Promise((resolve) => setTimeout(resolve, lease / 2));
+			await first.renew(['kept', 'refused'], 'live-run', lease);
+		}
+		expect(await second.claim('kept', 'rerun', lease, HOUR)).toEqual({ state: 'in-flight' });
+		// Someone else's renewal does nothing for it.
+		await second.renew(['kept'], 'rerun', lease);
+		await new Promise((resolve) => setTimeout(resolve, lease + 100));
+		expect(await second.claim('kept', 'rerun', lease, HOUR)).toEqual({ state: 'claimed' });
+		// The 429 started nothing: when its owner is gone, the item is free, not "possibly sent".
+		expect(await second.claim('refused', 'rerun', lease, HOUR)).toEqual({ state: 'claimed' });
 	});
 });
 
@@ -132,8 +175,8 @@ describe('memory ledger bounds', () => {
 			await ledger.complete(`key-${i}`, { kind: 'accepted', response: i, at: now }, HOUR);
 		}
 		expect(ledger.size).toBeLessThanOrEqual(100);
-		expect(await ledger.claim('key-249', HOUR)).toMatchObject({ state: 'done' });
-		expect(await ledger.claim('key-0', HOUR)).toEqual({ state: 'claimed' });
+		expect(await ledger.claim('key-249', 'run', LEASE_MS, HOUR)).toMatchObject({ state: 'done' });
+		expect(await ledger.claim('key-0', 'run', LEASE_MS, HOUR)).toEqual({ state: 'claimed' });
 	});
 });
 
@@ -142,7 +185,7 @@ describe('redis ledger storage', () => {
 		const apiKey = 'secret-api-key-for-ledger';
 		try {
 			const { ledger } = queueEdition.accountState(studioAccount({ apiKey, redisUrl: redis.url }));
-			await ledger.claim('execution-77/Send WhatsApp/3', HOUR);
+			await ledger.claim('execution-77/Send WhatsApp/3', 'run', LEASE_MS, HOUR);
 			const keys = await redisClient().keys(`vgai:ledger:{${accountId('eu', apiKey)}}:*`);
 			expect(keys).toHaveLength(1);
 			expect(keys[0]).toMatch(/^vgai:ledger:\{eu:[0-9a-f]{32}\}:[0-9a-f]{64}$/);

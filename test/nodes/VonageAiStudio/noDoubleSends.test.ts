@@ -154,11 +154,12 @@ describe('a retried execution', () => {
 		expect(simulator.sessions).toHaveLength(1);
 	});
 
-	it('a new manual execution of the same items does send again (only retries are recognised)', async () => {
+	it('with Duplicate Guard off, a new execution of the same items does send again (only retries are recognised)', async () => {
 		simulator = await startSimulator({ apiKey: API_KEY, tier: 5, callbacks: false });
 		const items = contacts(2);
-		await runStudioNode({ parameters: parameters(), items, credentials: credentials(5), workflowId: 'wf-again' });
-		await runStudioNode({ parameters: parameters(), items, credentials: credentials(5), workflowId: 'wf-again' });
+		const guardOff = parameters({ options: { duplicateGuard: false } });
+		await runStudioNode({ parameters: guardOff, items, credentials: credentials(5), workflowId: 'wf-again' });
+		await runStudioNode({ parameters: guardOff, items, credentials: credentials(5), workflowId: 'wf-again' });
 		expect(simulator.sessions).toHaveLength(4);
 	});
 });
