@@ -268,7 +268,7 @@ export async function dispatchSends<T>(
 				admission.settle({ kind: 'other' });
 				if (stopped) await release(key);
 				else if (key !== undefined) held.delete(key);
-				return { index: job.index, outcome: 'failed', error: stopped ?? new SendInProgressError(0), attempts };
+				return { index: job.index, outcome: 'failed', error: stopped ?? new SendInProgressError(), attempts };
 			}
 			attempts++;
 			let error: unknown;

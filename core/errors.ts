@@ -59,10 +59,13 @@ export class PossiblySentError extends Error {
 /** Another execution held the same key for longer than the wait allows; nothing was sent to avoid a duplicate. */
 export class SendInProgressError extends Error {
 	readonly name = 'SendInProgressError';
-	constructor(waitedMs: number) {
+	/** `waitedMs`: how long this item waited for the other execution; undefined when its own claim was taken over. */
+	constructor(waitedMs?: number) {
 		super(
-			`Another execution has been sending this item (same idempotency key) for over ${Math.round(waitedMs / 1000)} s, ` +
-				'or stopped while sending it. It was not sent again, to avoid a second session for the same contact.',
+			waitedMs === undefined
+				? 'Another execution took over this item while this one was held up for longer than its claim lasts. It was not sent here, to avoid a second session for the same contact.'
+				: `Another execution has been sending this item (the same idempotency key, or an identical session) for over ${Math.round(waitedMs / 1000)} s, ` +
+						'or stopped while sending it. It was not sent again, to avoid a second session for the same contact.',
 		);
 	}
 }
