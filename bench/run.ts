@@ -18,9 +18,9 @@ import { MemorySendLedger, type SendLedger } from '../core/sendLedger';
 import { STUDIO_PATHS } from '../core/studioApi';
 import { postToStudio } from '../editions/queue/transport';
 import type { StudioResponse } from '../core/ports';
-import { request } from 'undici';
 import { delaySpreadMs, describeDelayShape, parseDelayShape, type DelayShape } from '../simulator/delayShape';
-import type { AcceptedSession, SimulatorOptions } from '../simulator/simulator';
+import type { SimulatorOptions } from '../simulator/simulator';
+import { startSimulatorsProcess, type RemoteSimulator, type SimulatorState } from '../simulator/ownProcess';
 import { maxInAnyWindow } from '../simulator/windows';
 import { startRedis } from '../test/support/redisServer';
 import type { GateWorkerResult } from '../test/editions/queue/gateWorker';
@@ -456,65 +456,16 @@ async function redisProcesses(
 	}
 }
 
-interface SimulatorState {
-	sessions: AcceptedSession[];
-	requestCount: number;
-	requests: Array<{ arrivedAt: number; status: number }>;
-	tooManyRequests: number;
-}
-
-interface RemoteSimulator {
-	url: string;
-	apiKey: string;
-	state(): Promise<SimulatorState>;
-}
-
 type SimulatorConfig = SimulatorOptions & { apiKey: string; tier: number };
 
 /**
- * The simulators in one process of their own, as Studio is another machine: arrival times are stamped on that
- * process's event loop, not skewed by this process's work or pauses, and this process's CPU is only the sender's.
+ * The simulators in one process of their own (simulator/ownProcess.ts), as Studio is another machine; the benchmark
+ * rows post no callbacks.
  */
 async function simulatorsProcess(
 	configs: SimulatorConfig[],
 ): Promise<{ simulators: RemoteSimulator[]; stop(): Promise<void> }> {
-	const child = spawn(TSX, [join(ROOT, 'bench', 'simulators.ts'), JSON.stringify(configs)], {
-		cwd: ROOT,
-		stdio: ['ignore', 'pipe', 'inherit'],
-	});
-	const exited = new Promise((resolve) => child.once('exit', resolve));
-	const first = (await createInterface({ input: child.stdout! })[Symbol.asyncIterator]().next()).value as
-		string | undefined;
-	let urls: string[];
-	try {
-		urls = JSON.parse(first ?? '') as string[];
-	} catch {
-		child.kill();
-		throw new Error(`the simulators did not start: ${first}`);
-	}
-	const simulators = urls.map((url, at) => ({
-		url,
-		apiKey: configs[at].apiKey,
-		state: async () => {
-			const response = await request(`${url}/_simulator/state`);
-			return (await response.body.json()) as SimulatorState;
-		},
-	}));
-	// A fresh server stamps its first arrivals late (cold code paths), which would crowd the next second at
-	// arrival; a real Studio is warm. One accepted request each through the same client, then a reset.
-	await Promise.all(
-		simulators.map(async (sim) => {
-			await postToStudio(sim.url, STUDIO_PATHS.messagingConversation, whatsappBody(), sim.apiKey);
-			await (await request(`${sim.url}/_simulator/reset`, { method: 'POST' })).body.dump();
-		}),
-	);
-	return {
-		simulators,
-		stop: async () => {
-			if (child.exitCode === null) child.kill('SIGTERM');
-			await exited;
-		},
-	};
+	return await startSimulatorsProcess(configs.map((config) => ({ callbacks: false, ...config })));
 }
 
 async function cpuAndMemory(items: number): Promise<void> {

@@ -7,7 +7,7 @@ import { preparePackage, removePreparedPackage } from '../e2e/support/communityP
 import { DEMO_OWNER, N8nHome, N8nRest, type WorkflowImport } from '../e2e/support/n8n';
 import { freePort, Stack } from '../test/support/processes';
 import { DEFAULT_N8N_VERSION, ensureRuntime, REPO_ROOT } from '../e2e/support/runtime';
-import { startSimulator, type StudioSimulator } from '../simulator/simulator';
+import { startSimulatorsProcess, type RemoteSimulator } from '../simulator/ownProcess';
 import { maxInAnyWindow } from '../simulator/windows';
 
 const USAGE = `Usage: npm run demo -- [--headless] [--tier 1|3|5] [--port N] [--keep]
@@ -32,8 +32,12 @@ const CAMPAIGN_SIZE = 25;
  * how much spacing that needs, as it would against the real Studio.
  */
 const DEMO_TRIP = { min: 20, max: 80 };
-/** A handful of 429s while the gate learns is retried safely; more than this share of sends fails the demo. */
-const MOST_429_SHARE = 0.02;
+/**
+ * A 429 is retried safely (it started nothing), and over a varying path a few are the price of pacing near the
+ * tier: the benchmark measures 0.7 % of sends for trips of 20-120 ms. More than two, or than 2 % of the sends of a
+ * bigger run, fails the demo (with 0.7 %, two or fewer in 30 sends happens in 99.9 % of runs).
+ */
+const MOST_429 = (sends: number) => Math.max(2, Math.floor(0.02 * sends));
 /** Campaign numbers the simulator reports undeliverable, so the follow-up workflow has something to do. */
 const UNDELIVERABLE = ['447700900103', '447700900111', '447700900119'];
 const CRM_CONTACT = { contactId: 'crm-0042', phone: '+44 7700 900042', firstName: 'Sam', orderId: 'ORD-42' };
@@ -89,21 +93,32 @@ async function executions(rest: N8nRest, workflowId: string): Promise<ExecutionS
 	return answer.data.results;
 }
 
-async function runHeadless(home: N8nHome, rest: N8nRest, simulator: StudioSimulator, tier: number): Promise<boolean> {
+async function runHeadless(home: N8nHome, rest: N8nRest, simulator: RemoteSimulator, tier: number): Promise<boolean> {
 	const problems: string[] = [];
-	const whatsapp = () => simulator.sessions.filter((session) => session.channel === 'whatsapp');
-	const sms = () => simulator.sessions.filter((session) => session.channel === 'sms');
+	let state = await simulator.state();
+	const refresh = async () => (state = await simulator.state());
+	const whatsapp = () => state.sessions.filter((session) => session.channel === 'whatsapp');
+	const sms = () => state.sessions.filter((session) => session.channel === 'sms');
 
-	let done = step('1/3 CRM webhook: posting one contact');
-	const crmAnswer = await fetch(home.webhookUrl('crm-contact'), {
-		method: 'POST',
-		headers: { 'content-type': 'application/json' },
-		body: JSON.stringify(CRM_CONTACT),
-	});
+	let done = step('1/3 CRM webhook: posting one contact, then the same one again (as a CRM retries)');
+	const postContact = () =>
+		fetch(home.webhookUrl('crm-contact'), {
+			method: 'POST',
+			headers: { 'content-type': 'application/json' },
+			body: JSON.stringify(CRM_CONTACT),
+		});
+	const crmAnswer = await postContact();
+	const crmRetry = await postContact();
 	done();
-	if (crmAnswer.status !== 200)
-		problems.push(`the CRM webhook answered ${crmAnswer.status}: ${await crmAnswer.text()}`);
-	const crmSession = whatsapp().find((session) => session.body.to === '447700900042');
+	for (const answer of [crmAnswer, crmRetry]) {
+		if (answer.status !== 200) problems.push(`the CRM webhook answered ${answer.status}: ${await answer.text()}`);
+	}
+	const retried = (await crmRetry.json().catch(() => ({}))) as { replayed?: unknown };
+	if (retried.replayed !== true) problems.push('the repeated CRM post was not recognised as a repeat');
+	await refresh();
+	const crmSessions = whatsapp().filter((session) => session.body.to === '447700900042');
+	if (crmSessions.length !== 1) problems.push(`the CRM contact got ${crmSessions.length} sessions, expected 1`);
+	const crmSession = crmSessions[0];
 	if (!crmSession) problems.push('the CRM contact did not start a WhatsApp session');
 	else {
 		const components = JSON.stringify(crmSession.body.components);
@@ -131,6 +146,7 @@ async function runHeadless(home: N8nHome, rest: N8nRest, simulator: StudioSimula
 	const campaignSeconds = (Date.now() - campaignStarted) / 1000;
 	done();
 	const campaignRuns = await executions(rest, EXAMPLES.campaign);
+	await refresh();
 	if (campaignRuns[0]?.status !== 'success') problems.push(`the campaign execution ended "${campaignRuns[0]?.status}"`);
 	const campaignSessions = whatsapp().slice(before);
 	const campaignContacts = new Set(campaignSessions.map((session) => String(session.body.to)));
@@ -141,16 +157,18 @@ async function runHeadless(home: N8nHome, rest: N8nRest, simulator: StudioSimula
 	}
 
 	done = step('3/3 Follow-up: waiting for the statuses and the SMS follow-ups');
-	await waitUntil('the follow-up SMS sessions', () => sms().length >= UNDELIVERABLE.length, 60_000).catch(
-		(error: Error) => problems.push(error.message),
-	);
+	await waitUntil(
+		'the follow-up SMS sessions',
+		async () => (await refresh()) && sms().length >= UNDELIVERABLE.length,
+		60_000,
+	).catch((error: Error) => problems.push(error.message));
 	// Callbacks of the last sessions (and of the SMS follow-ups) trail by a few hundred ms.
 	await waitUntil(
 		'the last status callbacks',
 		// submitted, delivered, read for each session; submitted, undeliverable for the failing numbers
-		() =>
-			simulator.callbacksSent.length >=
-			simulator.sessions.reduce((sum, session) => sum + (UNDELIVERABLE.includes(String(session.body.to)) ? 2 : 3), 0),
+		async () =>
+			(await refresh()).callbacksSent.length >=
+			state.sessions.reduce((sum, session) => sum + (UNDELIVERABLE.includes(String(session.body.to)) ? 2 : 3), 0),
 		30_000,
 	).catch((error: Error) => problems.push(error.message));
 	await waitUntil(
@@ -162,6 +180,7 @@ async function runHeadless(home: N8nHome, rest: N8nRest, simulator: StudioSimula
 		30_000,
 	).catch((error: Error) => problems.push(error.message));
 	done();
+	await refresh();
 
 	const followUps = sms();
 	const followUpNumbers = followUps.map((session) => String(session.body.to)).sort();
@@ -171,23 +190,23 @@ async function runHeadless(home: N8nHome, rest: N8nRest, simulator: StudioSimula
 		);
 	}
 	const statusCounts = new Map<string, number>();
-	for (const callback of simulator.callbacksSent) {
+	for (const callback of state.callbacksSent) {
 		const status = String((callback.body as { status?: unknown }).status);
 		statusCounts.set(status, (statusCounts.get(status) ?? 0) + 1);
 	}
-	const refusedCallbacks = simulator.callbacksSent.filter((callback) => callback.status !== 200);
+	const refusedCallbacks = state.callbacksSent.filter((callback) => callback.status !== 200);
 	if (refusedCallbacks.length > 0) problems.push(`${refusedCallbacks.length} status callbacks were not answered 200`);
 	const followUpRuns = await executions(rest, EXAMPLES.followUp);
 	const failedFollowUps = followUpRuns.filter((execution) => execution.status !== 'success');
 	if (failedFollowUps.length > 0) problems.push(`${failedFollowUps.length} follow-up executions did not succeed`);
 
-	const arrivals = simulator.sessions.map((session) => session.arrivedAt);
+	const arrivals = state.sessions.map((session) => session.arrivedAt);
 	const busiest = maxInAnyWindow(arrivals, 1000);
 	if (busiest > tier) problems.push(`${busiest} sessions reached Studio within one second, over the tier of ${tier}`);
-	const sends = simulator.sessions.length;
-	if (simulator.tooManyRequests > MOST_429_SHARE * sends) {
+	const sends = state.sessions.length;
+	if (state.tooManyRequests > MOST_429(sends)) {
 		problems.push(
-			`Studio answered 429 ${simulator.tooManyRequests} times for ${sends} sessions (more than ${MOST_429_SHARE * 100} %)`,
+			`Studio answered 429 ${state.tooManyRequests} times for ${sends} sessions (more than ${MOST_429(sends)})`,
 		);
 	}
 	const campaignArrivals = campaignSessions.map((session) => session.arrivedAt);
@@ -196,12 +215,14 @@ async function runHeadless(home: N8nHome, rest: N8nRest, simulator: StudioSimula
 
 	say();
 	say('Report');
-	say(`  WhatsApp sessions started   ${whatsapp().length} (1 CRM contact + ${campaignSessions.length} campaign)`);
+	say(
+		`  WhatsApp sessions started   ${whatsapp().length} (1 CRM contact, posted twice: the repeat was not sent again; ${campaignSessions.length} campaign)`,
+	);
 	say(
 		`  Rate achieved               ${campaignRate.toFixed(2)} sessions/s over the campaign (tier ${tier}/s), busiest second held ${busiest}`,
 	);
 	say(
-		`  429 answers from Studio     ${simulator.tooManyRequests} for ${sends} sessions (trips to Studio varying ${DEMO_TRIP.min}–${DEMO_TRIP.max} ms; each 429 retried, none sent twice)`,
+		`  429 answers from Studio     ${state.tooManyRequests} for ${sends} sessions (trips to Studio varying ${DEMO_TRIP.min}–${DEMO_TRIP.max} ms; each 429 retried, none sent twice)`,
 	);
 	say(
 		`  Statuses received           ${[...statusCounts.entries()].map(([status, count]) => `${status} ${count}`).join(', ')} (all answered 200: ${refusedCallbacks.length === 0 ? 'yes' : 'no'})`,
@@ -258,15 +279,19 @@ async function main(): Promise<number> {
 		done = step(
 			`Starting the Studio simulator (tier ${tier}/s, trips to it varying ${DEMO_TRIP.min}–${DEMO_TRIP.max} ms)`,
 		);
-		const simulator = await startSimulator({
-			tier,
-			apiKey: 'demo-studio-key',
-			failNumbers: Object.fromEntries(UNDELIVERABLE.map((number) => [number, 'undeliverable' as const])),
-			callbackDelayMs: 150,
-			latencyMs: { min: 30, max: 120 },
-			arrivalDelayMs: DEMO_TRIP,
-		});
-		stack.defer('simulator', () => simulator.close());
+		// In a process of its own, as Studio is another machine (simulator/ownProcess.ts).
+		const simulatorProcess = await startSimulatorsProcess([
+			{
+				tier,
+				apiKey: 'demo-studio-key',
+				failNumbers: Object.fromEntries(UNDELIVERABLE.map((number) => [number, 'undeliverable' as const])),
+				callbackDelayMs: 150,
+				latencyMs: { min: 30, max: 120 },
+				arrivalDelayMs: DEMO_TRIP,
+			},
+		]);
+		const simulator = simulatorProcess.simulators[0];
+		stack.defer('simulator', () => simulatorProcess.stop());
 		done();
 
 		const port = await portFor(values.port ? Number(values.port) : undefined);

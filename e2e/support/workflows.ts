@@ -87,8 +87,23 @@ export function rowsNode(rows: Array<Record<string, unknown>>, name = 'Contacts'
 	};
 }
 
-/** A Webhook node (production URL /webhook/<path>), answering when the last node has finished. */
-export function webhookNode(path: string, name = 'Webhook'): Node {
+/** A Code node that turns the list posted to a Webhook node (`{"contacts": [...]}`) into one item per contact. */
+export function contactsFromWebhookNode(name = 'Contacts'): Node {
+	return {
+		id: randomUUID(),
+		name,
+		type: 'n8n-nodes-base.code',
+		typeVersion: 2,
+		position: at(),
+		parameters: { jsCode: 'return $input.first().json.body.contacts.map((json) => ({ json }));' },
+	};
+}
+
+/**
+ * A Webhook node (production URL /webhook/<path>), answering when the last node has finished: with its first item,
+ * or with all of them (`allEntries`).
+ */
+export function webhookNode(path: string, name = 'Webhook', responseData?: 'allEntries'): Node {
 	return {
 		id: randomUUID(),
 		name,
@@ -96,7 +111,13 @@ export function webhookNode(path: string, name = 'Webhook'): Node {
 		typeVersion: 2,
 		position: at(),
 		webhookId: randomUUID(),
-		parameters: { httpMethod: 'POST', path, responseMode: 'lastNode', options: {} },
+		parameters: {
+			httpMethod: 'POST',
+			path,
+			responseMode: 'lastNode',
+			...(responseData ? { responseData } : {}),
+			options: {},
+		},
 	};
 }
 
@@ -112,6 +133,10 @@ export function whatsAppNode(options: {
 	agentId?: string;
 	/** Where the row is inside each item's JSON, e.g. 'body' for a Webhook node's items. */
 	rowPath?: string;
+	/** More of the node's options (Duplicate Guard, retries...). */
+	options?: Record<string, unknown>;
+	/** Another Studio credential than the default one. */
+	credential?: { id: string; name: string };
 }): Node {
 	const field = (name: string) => `={{ $json${options.rowPath ? `.${options.rowPath}` : ''}.${name} }}`;
 	return {
@@ -121,7 +146,7 @@ export function whatsAppNode(options: {
 		typeVersion: 1,
 		position: at(),
 		...(options.continueOnFail ? { onError: 'continueRegularOutput' } : {}),
-		credentials: { vonageAiStudioApi: STUDIO_CREDENTIAL },
+		credentials: { vonageAiStudioApi: options.credential ?? STUDIO_CREDENTIAL },
 		parameters: {
 			resource: 'whatsapp',
 			operation: 'startOutboundSession',
@@ -136,7 +161,7 @@ export function whatsAppNode(options: {
 			headerParameters: { values: [{ text: field('name') }] },
 			bodyParameters: { values: [{ text: field('order') }] },
 			sessionParameters: { values: [{ name: 'ORDER', value: field('order') }] },
-			options: options.statusUrlToken ? { statusUrlToken: options.statusUrlToken } : {},
+			options: { ...(options.statusUrlToken ? { statusUrlToken: options.statusUrlToken } : {}), ...options.options },
 		},
 	};
 }

@@ -131,6 +131,12 @@ export class ManagedProcess implements Stoppable {
 		}
 	}
 
+	/** Kills the process (group) at once, as the kernel's OOM killer or a lost machine would, and waits for it. */
+	async kill(): Promise<void> {
+		this.signal('SIGKILL');
+		await this.exited;
+	}
+
 	/** Asks the process (group) to stop, waits, and kills it after graceMs. */
 	stop(graceMs = 20_000): Promise<void> {
 		return (this.stopping ??= (async () => {

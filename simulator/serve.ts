@@ -1,12 +1,12 @@
-// Runs several Studio simulators in one process for the benchmark, standing in for Studio on another machine:
-// one server process next to the sending process, so arrival times are stamped on their own event loop.
-// Usage: tsx bench/simulators.ts '<JSON list of SimulatorOptions>'; prints one JSON line of URLs, stops on SIGTERM.
-import { startSimulator, type SimulatorOptions, type StudioSimulator } from '../simulator/simulator';
+// Runs several Studio simulators in one process of their own, standing in for Studio on another machine (the
+// benchmark and the demo start it through ownProcess.ts): arrival times are stamped on their own event loop.
+// Usage: tsx simulator/serve.ts '<JSON list of SimulatorOptions>'; prints one JSON line of URLs, stops on SIGTERM.
+import { startSimulator, type SimulatorOptions, type StudioSimulator } from './simulator';
 
 async function main(): Promise<void> {
 	const configs = JSON.parse(process.argv[2] ?? '[]') as SimulatorOptions[];
 	const simulators: StudioSimulator[] = [];
-	for (const config of configs) simulators.push(await startSimulator({ callbacks: false, ...config }));
+	for (const config of configs) simulators.push(await startSimulator(config));
 	process.stdout.write(`${JSON.stringify(simulators.map((sim) => sim.url))}\n`);
 	const stop = () => {
 		Promise.all(simulators.map((sim) => sim.close())).then(
