@@ -39,8 +39,7 @@ export async function startSimulatorsProcess(
 	});
 	const exited = new Promise((resolve) => child.once('exit', resolve));
 	const first = (await createInterface({ input: child.stdout! })[Symbol.asyncIterator]().next()).value as
-		| string
-		| undefined;
+		string | undefined;
 	let urls: string[];
 	try {
 		urls = JSON.parse(first ?? '') as string[];
