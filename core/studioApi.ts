@@ -41,3 +41,9 @@ export function resolveBaseUrl(region: StudioRegion, baseUrlOverride?: string): 
 	const override = baseUrlOverride?.trim();
 	return (override ? override : STUDIO_HOSTS[region]).replace(/\/+$/, '');
 }
+
+/** Whether requests go to Vonage's own Studio hosts (no base-URL override: the simulator, a proxy). */
+export function isStudioHost(baseUrl: string): boolean {
+	const host = new URL(baseUrl).host;
+	return Object.values(STUDIO_HOSTS).some((each) => new URL(each).host === host);
+}

@@ -11,12 +11,17 @@ import {
 } from 'n8n-workflow';
 
 import { isError } from '../../core/errors';
-import { CREDENTIAL_TYPE, NODE_NAMES } from '../../core/studioApi';
-import { readAccount } from '../shared/account';
+import { CREDENTIAL_TYPE, NODE_NAMES, isStudioHost } from '../../core/studioApi';
+import { isLocalAddress } from '../../core/waitForStatus';
+import { readAccount, type StudioAccount } from '../shared/account';
 import type { Edition } from '../shared/edition';
+import { isWaiting } from './actions/operation';
 import { OPERATIONS, operationFor, operationProperties } from './actions/router';
 import { optionsProperty, readSettings, type SendSettings } from './options';
 import { runSends, type SendRequest, type SendResult } from './send';
+import { STUDIO_NODE_OUTPUTS, executeWait, waitWebhook } from './waitForStatus';
+
+export { waitWebhook as studioNodeWebhook };
 
 /** The name the queue edition's credential test function is registered under (`methods.credentialTest`). */
 export const STUDIO_CREDENTIAL_TEST = 'vonageAiStudioApiTest';
@@ -47,8 +52,24 @@ export function studioNodeDescription(
 		description: 'Start Vonage AI Studio outbound WhatsApp, SMS and voice sessions, paced to your rate tier',
 		defaults: { name: 'Vonage AI Studio' },
 		inputs: [NodeConnectionTypes.Main],
-		outputs: [NodeConnectionTypes.Main],
+		// One output; three (Reached, Failed, Timed Out) for the operations that wait, unless set to one.
+		outputs: STUDIO_NODE_OUTPUTS,
 		credentials: [{ name: CREDENTIAL_TYPE, required: true, ...testedBy }],
+		// Where Studio posts the statuses of a session the execution waits for: the execution's resume URL with this
+		// node's ID as suffix (waitForStatus.ts). n8n never registers it as a live webhook.
+		webhooks: [
+			{
+				name: 'default',
+				httpMethod: 'POST',
+				path: '={{ $nodeId }}',
+				restartWebhook: true,
+				isFullPath: true,
+				responseMode: 'onReceived',
+				responseData: '',
+			},
+		],
+		waitingNodeTooltip:
+			'={{ "Waiting for the session\'s status from Vonage AI Studio, at most until the time limit. Statuses go to " + $execution.resumeUrl }}',
 		hints: [
 			{
 				message:
@@ -77,6 +98,7 @@ export async function executeStudioNode(context: IExecuteFunctions, edition: Edi
 	if (!operation) throw new NodeOperationError(node, `Unknown operation "${operationName}" for resource "${resource}"`);
 	const account = readAccount(await context.getCredentials(CREDENTIAL_TYPE));
 	const settings = readSettings(context);
+	if (isWaiting(operation)) return await executeWait(context, edition, operation, account, settings);
 
 	// Validate every item before anything is sent, so a bad row never leaves half a batch behind.
 	const requests: SendRequest[] = [];
@@ -129,7 +151,7 @@ export async function executeStudioNode(context: IExecuteFunctions, edition: Edi
 			pairedItem: { item: result.itemIndex },
 		};
 	}
-	addHints(context, results, requests, settings, account.tier);
+	addHints(context, results, requests, settings, account);
 	return [output];
 }
 
@@ -139,8 +161,20 @@ function addHints(
 	results: SendResult[],
 	requests: SendRequest[],
 	settings: SendSettings,
-	tier: number,
+	account: StudioAccount,
 ): void {
+	const tier = account.tier;
+	// A status URL on an address Studio, on the internet, cannot reach: its statuses would never arrive.
+	const local = requests
+		.map((request) => request.prepared.summary.statusUrl)
+		.find((url) => url !== undefined && isLocalAddress(new URL(url).hostname));
+	if (local && isStudioHost(account.baseUrl)) {
+		context.addExecutionHints({
+			message: `The Status URL is on ${new URL(local).host}, an address Vonage AI Studio on the internet cannot reach: its statuses will never arrive. If it is this n8n's own webhook URL, set WEBHOOK_URL to the public address of this n8n (without it, n8n builds its URLs on localhost).`,
+			type: 'warning',
+			location: 'outputPane',
+		});
+	}
 	const sent = results.filter((result) => result.ok && !result.json.replayed);
 	const replayed = results.filter((result) => result.ok && result.json.replayed);
 	if (replayed.length > 0) {

@@ -4,6 +4,7 @@
 import type { IExecuteFunctions, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 
 import type { StudioChannel } from '../../../core/studioApi';
+import type { AwaitedStatus } from '../../../core/waitForStatus';
 
 /** A validated send: Studio's path and exact body, and what the output shows of it. */
 export interface PreparedSend {
@@ -33,4 +34,25 @@ export interface Operation<Values = unknown> {
 	read(context: IExecuteFunctions, itemIndex: number): Values;
 	/** Validates the values and builds Studio's request. Throws InvalidField naming the field. */
 	prepare(values: Values): PreparedSend;
+}
+
+/** How a waiting operation's item continues: three outputs, or one with an `outcome` field (any n8n version). */
+export type WaitOutputs = 'branches' | 'single';
+
+export interface WaitSettings {
+	awaited: AwaitedStatus;
+	limitMs: number;
+	outputs: WaitOutputs;
+}
+
+/** An operation that starts a session and waits for its status (actions/wait.ts builds them from a start operation). */
+export interface WaitingOperation<Values = unknown> extends Operation<Values> {
+	wait: {
+		/** The wait's settings for the item, validated. Throws InvalidField naming the field. */
+		read(context: IExecuteFunctions, itemIndex: number): WaitSettings;
+	};
+}
+
+export function isWaiting(operation: Operation): operation is WaitingOperation {
+	return 'wait' in operation && operation.wait !== undefined;
 }

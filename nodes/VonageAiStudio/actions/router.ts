@@ -3,11 +3,21 @@ import type { INodeProperties } from 'n8n-workflow';
 
 import type { Operation } from './operation';
 import { startSmsSession } from './sms/startOutboundSession.operation';
+import { startSmsSessionAndWait } from './sms/startSessionAndWait.operation';
+import { makeCallAndWait } from './voice/makeCallAndWait.operation';
 import { makeOutboundCall } from './voice/makeOutboundCall.operation';
 import { startWhatsAppSession } from './whatsapp/startOutboundSession.operation';
+import { startWhatsAppSessionAndWait } from './whatsapp/startSessionAndWait.operation';
 
 /** Every operation of the node, in menu order. */
-export const OPERATIONS: ReadonlyArray<Operation> = [startWhatsAppSession, startSmsSession, makeOutboundCall];
+export const OPERATIONS: ReadonlyArray<Operation> = [
+	startWhatsAppSession,
+	startWhatsAppSessionAndWait,
+	startSmsSession,
+	startSmsSessionAndWait,
+	makeOutboundCall,
+	makeCallAndWait,
+];
 
 const RESOURCES = [
 	{ name: 'WhatsApp', value: 'whatsapp' },

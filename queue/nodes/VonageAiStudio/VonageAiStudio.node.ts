@@ -1,6 +1,13 @@
 // The Vonage AI Studio node of the queue-mode package: the node written in nodes/VonageAiStudio/studioNode.ts,
 // with undici, punctual timers and the Redis-backed rate gate and send ledger (editions/queue).
-import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
+import type {
+	IExecuteFunctions,
+	INodeExecutionData,
+	INodeType,
+	INodeTypeDescription,
+	IWebhookFunctions,
+	IWebhookResponseData,
+} from 'n8n-workflow';
 
 import { queueEdition } from '../../../editions/queue';
 import {
@@ -8,6 +15,7 @@ import {
 	executeStudioNode,
 	studioNodeDescription,
 	studioNodeMethods,
+	studioNodeWebhook,
 } from '../../../nodes/VonageAiStudio/studioNode';
 
 export class VonageAiStudio implements INodeType {
@@ -23,5 +31,10 @@ export class VonageAiStudio implements INodeType {
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		return await executeStudioNode(this, queueEdition);
+	}
+
+	/** Statuses of a session an execution waits for (Start Session and Wait for Status, Make Call and Wait). */
+	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
+		return await studioNodeWebhook(this, queueEdition);
 	}
 }

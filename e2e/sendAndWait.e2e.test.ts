@@ -1,0 +1,370 @@
+// Start a session and wait for its status, in real n8n (`n8n start`, the main edition), the way a CRM-triggered
+// workflow uses it: Webhook → Vonage AI Studio (start and wait) → one branch per outcome.
+// - n8n 2.41.1 (three outputs): a read WhatsApp continues by Reached, an undeliverable one by Failed (with Studio's
+//   error), an answered call by Timed Out when the limit passes, an unanswered one by Failed; two executions waiting
+//   at once each resume with their own contact; a forged callback gets 401, an intermediate or repeated one keeps the
+//   execution waiting, a late one starts nothing; with Vonage's hosts and a localhost resume URL nothing is sent.
+// - n8n 2.8.4 (Node 20), which continues a waiting node by its first output only: the one-output mode with an
+//   "outcome" field works; the three-output mode is refused before anything is sent.
+import { randomUUID } from 'node:crypto';
+import { startSimulator, type StudioSimulator } from '../simulator/simulator';
+import { preparePackage } from './support/communityPackage';
+import { N8nHome, N8nRest, type WorkflowImport } from './support/n8n';
+import { startRecorder, type Recorder } from './support/recorder';
+import { Stack } from '../test/support/processes';
+import { DEFAULT_N8N_VERSION, NODE20_N8N_VERSION } from './support/runtime';
+import { ACTION_NODE_TYPE, STUDIO_CREDENTIAL, studioCredential } from './support/workflows';
+
+const VONAGE_CREDENTIAL = { id: 'vgaiStudioVonage', name: 'Studio at Vonage' };
+
+type Node = Record<string, unknown> & { name: string };
+
+let x = 0;
+const at = (): [number, number] => [(x += 220), 300];
+
+function webhook(path: string): Node {
+	return {
+		id: randomUUID(),
+		name: 'CRM contact',
+		type: 'n8n-nodes-base.webhook',
+		typeVersion: 2,
+		position: at(),
+		webhookId: randomUUID(),
+		parameters: { httpMethod: 'POST', path, responseMode: 'onReceived', options: {} },
+	};
+}
+
+function waitNode(options: {
+	resource: 'whatsapp' | 'voice';
+	outputs: 'branches' | 'single';
+	minutes: number;
+	credential?: { id: string; name: string };
+}): Node {
+	const common = {
+		agentId: 'agent-wait',
+		to: '={{ $json.body.to }}',
+		reference: '={{ $json.body.ref }}',
+		timeLimitAmount: options.minutes,
+		timeLimitUnit: 'minutes',
+		waitOutputs: options.outputs,
+		options: {},
+	};
+	return {
+		id: randomUUID(),
+		name: 'Start and wait',
+		type: ACTION_NODE_TYPE,
+		typeVersion: 1,
+		position: at(),
+		credentials: { vonageAiStudioApi: options.credential ?? STUDIO_CREDENTIAL },
+		parameters:
+			options.resource === 'whatsapp'
+				? {
+						resource: 'whatsapp',
+						operation: 'startSessionAndWait',
+						namespace: 'ns-wait',
+						template: 'appointment',
+						locale: 'en_GB',
+						waitFor: 'read',
+						templateParameters: 'fields',
+						bodyParameters: { values: [{ text: '={{ $json.body.ref }}' }] },
+						...common,
+					}
+				: { resource: 'voice', operation: 'makeCallAndWait', ...common },
+	};
+}
+
+function record(url: string, branch: string): Node {
+	return {
+		id: randomUUID(),
+		name: `Record ${branch}`,
+		type: 'n8n-nodes-base.httpRequest',
+		typeVersion: 4.2,
+		position: at(),
+		parameters: {
+			method: 'POST',
+			url,
+			sendBody: true,
+			specifyBody: 'json',
+			jsonBody: `={{ JSON.stringify({ branch: ${JSON.stringify(branch)}, ...$json }) }}`,
+			options: {},
+		},
+	};
+}
+
+function waitWorkflow(id: string, path: string, wait: Node, recorderUrl: string, branches: string[]): WorkflowImport {
+	const recorders = branches.map((branch) => record(recorderUrl, branch));
+	return {
+		id,
+		name: id,
+		nodes: [webhook(path), wait, ...recorders],
+		connections: {
+			'CRM contact': { main: [[{ node: wait.name, type: 'main', index: 0 }]] },
+			[wait.name]: { main: recorders.map((node) => [{ node: node.name, type: 'main', index: 0 }]) },
+		},
+		settings: { executionOrder: 'v1' },
+	};
+}
+
+async function post(home: N8nHome, path: string, body: unknown): Promise<number> {
+	const response = await fetch(home.webhookUrl(path), {
+		method: 'POST',
+		headers: { 'content-type': 'application/json' },
+		body: JSON.stringify(body),
+	});
+	await response.arrayBuffer();
+	return response.status;
+}
+
+async function until<T>(what: string, probe: () => T | undefined, timeoutMs: number): Promise<T> {
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		const value = probe();
+		if (value !== undefined) return value;
+		if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+		await new Promise((resolve) => setTimeout(resolve, 100));
+	}
+}
+
+const stack = new Stack();
+afterAll(() => stack.stopAll());
+
+async function setUp(version: string, workflows: (recorderUrl: string) => WorkflowImport[]) {
+	// Statuses a second and a half apart: the first arrives after n8n has saved the execution as waiting.
+	const simulator: StudioSimulator = await startSimulator({
+		tier: 5,
+		apiKey: 'e2e-key',
+		callbackDelayMs: 1_500,
+		failNumbers: { '447700970002': 'undeliverable', '447700970004': 'rejected' },
+	});
+	stack.defer(`simulator ${version}`, () => simulator.close());
+	const recorder: Recorder = await startRecorder();
+	stack.defer(`recorder ${version}`, () => recorder.close());
+	const home = await N8nHome.create({ version, package: await preparePackage() });
+	stack.defer(`n8n ${version} user folder`, () => home.remove());
+	await home.importCredentials([
+		studioCredential({ baseUrl: simulator.url, apiKey: 'e2e-key', sessionsPerSecond: 5 }),
+		{ ...studioCredential({ baseUrl: '', apiKey: 'real-looking-key', sessionsPerSecond: 1 }), ...VONAGE_CREDENTIAL },
+	]);
+	const all = workflows(recorder.url);
+	await home.importWorkflows(all);
+	for (const workflow of all) await home.publishWorkflow(workflow.id);
+	const n8n = stack.add(await home.start({ name: `n8n ${version}` }));
+	const paths = all.map((workflow) => String((workflow.nodes[0].parameters as { path: string }).path));
+	await home.waitForWebhooks(
+		paths.map((path) => home.webhookUrl(path)),
+		60_000,
+		n8n,
+	);
+	const rest = await N8nRest.setupOwner(home.baseUrl);
+	return { simulator, recorder, home, rest };
+}
+
+const statusUrlOf = (simulator: StudioSimulator, to: string) =>
+	simulator.sessions.find((session) => session.body.to === to)?.body.status_url as string | undefined;
+
+async function executionsOf(rest: N8nRest, workflowId: string) {
+	const answer = await rest.get<{ data: { results: Array<{ id: string; status: string }> } }>(
+		`/rest/executions?filter=${encodeURIComponent(JSON.stringify({ workflowId }))}`,
+	);
+	return answer.data.results;
+}
+
+describe(`n8n ${DEFAULT_N8N_VERSION}: three outputs`, () => {
+	const BRANCHES = ['reached', 'failed', 'timedOut'];
+	let env: Awaited<ReturnType<typeof setUp>>;
+
+	beforeAll(async () => {
+		env = await setUp(DEFAULT_N8N_VERSION, (url) => [
+			waitWorkflow(
+				'vgaiE2eWaitWa001',
+				'wait-whatsapp',
+				waitNode({ resource: 'whatsapp', outputs: 'branches', minutes: 5 }),
+				url,
+				BRANCHES,
+			),
+			waitWorkflow(
+				'vgaiE2eWaitCall1',
+				'wait-call',
+				waitNode({ resource: 'voice', outputs: 'branches', minutes: 1 }),
+				url,
+				BRANCHES,
+			),
+			waitWorkflow(
+				'vgaiE2eWaitVng01',
+				'wait-vonage',
+				waitNode({ resource: 'whatsapp', outputs: 'branches', minutes: 5, credential: VONAGE_CREDENTIAL }),
+				url,
+				BRANCHES,
+			),
+		]);
+	}, 5 * 60_000);
+
+	test(
+		'read, undeliverable, answered and unanswered calls each continue by their branch; two waits at once keep their own contact',
+		async () => {
+			const { home, simulator, recorder } = env;
+			const contacts = {
+				readA: { to: '447700970001', ref: 'crm-a' },
+				readB: { to: '447700970003', ref: 'crm-b' },
+				undeliverable: { to: '447700970002', ref: 'crm-u' },
+				answered: { to: '447700970005', ref: 'crm-c' },
+				unanswered: { to: '447700970004', ref: 'crm-n' },
+			};
+			const started = Date.now();
+			for (const each of [contacts.readA, contacts.readB, contacts.undeliverable]) {
+				expect(await post(home, 'wait-whatsapp', each)).toBe(200);
+			}
+			for (const each of [contacts.answered, contacts.unanswered])
+				expect(await post(home, 'wait-call', each)).toBe(200);
+
+			// The answered call is waiting: what is not its awaited status, or not for it, does not resume it.
+			const callUrl = await until('the answered call', () => statusUrlOf(simulator, contacts.answered.to), 30_000);
+			const forged = new URL(callUrl);
+			forged.searchParams.set('vgai_wait', 'forged');
+			const callback = (url: string, status: string) =>
+				fetch(url, {
+					method: 'POST',
+					headers: { 'content-type': 'application/json' },
+					body: JSON.stringify({ to: contacts.answered.to, conversation_uuid: 'c-1', status }),
+				});
+			expect((await callback(forged.toString(), 'busy')).status).toBe(401);
+			const withoutSignature = new URL(callUrl);
+			withoutSignature.searchParams.delete('signature');
+			expect((await callback(withoutSignature.toString(), 'busy')).status).toBe(401);
+			for (let i = 0; i < 2; i++) expect((await callback(callUrl, 'started')).status).toBe(200);
+
+			await recorder.waitFor(4, 60_000);
+			const byTo = (to: string) => recorder.bodies.filter((body) => body.to === to);
+			expect(byTo(contacts.readA.to)).toEqual([
+				expect.objectContaining({ branch: 'reached', outcome: 'reached', status: 'read', reference: 'crm-a' }),
+			]);
+			expect(byTo(contacts.readB.to)).toEqual([
+				expect.objectContaining({ branch: 'reached', outcome: 'reached', status: 'read', reference: 'crm-b' }),
+			]);
+			const reached = byTo(contacts.readA.to)[0];
+			expect((reached.statuses as Array<{ status: string }>).map((each) => each.status)).toEqual([
+				'submitted',
+				'delivered',
+				'read',
+			]);
+			expect(byTo(contacts.undeliverable.to)).toEqual([
+				expect.objectContaining({
+					branch: 'failed',
+					outcome: 'failed',
+					status: 'undeliverable',
+					errorCode: expect.any(String),
+				}),
+			]);
+			expect(byTo(contacts.unanswered.to)).toEqual([
+				expect.objectContaining({ branch: 'failed', outcome: 'failed', status: 'busy', channel: 'voice' }),
+			]);
+
+			// A late repeat of the read status, after the execution went on: nothing new starts.
+			const readUrl = statusUrlOf(simulator, contacts.readA.to)!;
+			const late = await fetch(readUrl, {
+				method: 'POST',
+				headers: { 'content-type': 'application/json' },
+				body: JSON.stringify({ to: contacts.readA.to, message_uuid: 'm-late', status: 'read' }),
+			});
+			expect(late.status).toBeGreaterThanOrEqual(400);
+
+			// The answered call continues by Timed Out when its minute is over (n8n checks waits once a minute).
+			await recorder.waitFor(5, 3 * 60_000);
+			expect(byTo(contacts.answered.to)).toEqual([
+				expect.objectContaining({
+					branch: 'timedOut',
+					outcome: 'timedOut',
+					to: contacts.answered.to,
+					reference: 'crm-c',
+				}),
+			]);
+			expect(Date.now() - started).toBeGreaterThan(55_000);
+			await new Promise((resolve) => setTimeout(resolve, 1_000));
+			expect(recorder.bodies).toHaveLength(5);
+			// One session each: a resumed execution never sends again.
+			for (const each of Object.values(contacts)) {
+				expect(simulator.sessions.filter((session) => session.body.to === each.to)).toHaveLength(1);
+			}
+		},
+		5 * 60_000,
+	);
+
+	test("with Vonage's hosts and a resume URL on 127.0.0.1 (no WEBHOOK_URL), nothing is sent and the error says why", async () => {
+		const { home, simulator, rest } = env;
+		const before = simulator.requests.length;
+		expect(await post(home, 'wait-vonage', { to: '447700970009', ref: 'crm-v' })).toBe(200);
+		let execution: { id: string; status: string } | undefined;
+		for (let i = 0; i < 100 && !execution; i++) {
+			execution = (await executionsOf(rest, 'vgaiE2eWaitVng01')).find((each) => each.status === 'error');
+			if (!execution) await new Promise((resolve) => setTimeout(resolve, 200));
+		}
+		expect(execution).toBeDefined();
+		const details = JSON.stringify(await rest.get(`/rest/executions/${execution!.id}`));
+		expect(details).toContain('Studio could never reach this n8n');
+		expect(details).toContain('WEBHOOK_URL');
+		expect(simulator.requests.length).toBe(before);
+	});
+});
+
+describe(`n8n ${NODE20_N8N_VERSION} (Node 20): one output with an outcome field`, () => {
+	let env: Awaited<ReturnType<typeof setUp>>;
+
+	beforeAll(async () => {
+		env = await setUp(NODE20_N8N_VERSION, (url) => [
+			waitWorkflow(
+				'vgaiE2eWait28Wa1',
+				'wait-single',
+				waitNode({ resource: 'whatsapp', outputs: 'single', minutes: 1 }),
+				url,
+				['single'],
+			),
+			waitWorkflow(
+				'vgaiE2eWait28Br1',
+				'wait-branches',
+				waitNode({ resource: 'whatsapp', outputs: 'branches', minutes: 1 }),
+				url,
+				['reached', 'failed', 'timedOut'],
+			),
+		]);
+	}, 5 * 60_000);
+
+	test(
+		'read, undeliverable and a silent contact continue by the one output, each with its outcome',
+		async () => {
+			const { home, simulator, recorder } = env;
+			expect(await post(home, 'wait-single', { to: '447700970011', ref: 'n20-read' })).toBe(200);
+			expect(await post(home, 'wait-single', { to: '447700970002', ref: 'n20-undeliverable' })).toBe(200);
+			await recorder.waitFor(2, 60_000);
+			const byRef = (ref: string) => recorder.bodies.filter((body) => body.reference === ref);
+			expect(byRef('n20-read')).toEqual([
+				expect.objectContaining({ branch: 'single', outcome: 'reached', status: 'read' }),
+			]);
+			expect(byRef('n20-undeliverable')).toEqual([
+				expect.objectContaining({ branch: 'single', outcome: 'failed', status: 'undeliverable' }),
+			]);
+
+			// A contact whose statuses never come.
+			simulator.configure({ callbacks: false });
+			expect(await post(home, 'wait-single', { to: '447700970012', ref: 'n20-silent' })).toBe(200);
+			await recorder.waitFor(3, 3 * 60_000);
+			expect(byRef('n20-silent')).toEqual([expect.objectContaining({ branch: 'single', outcome: 'timedOut' })]);
+		},
+		5 * 60_000,
+	);
+
+	test('three outputs are refused before anything is sent: this n8n would drop Failed and Timed Out', async () => {
+		const { home, simulator, rest } = env;
+		const before = simulator.requests.length;
+		expect(await post(home, 'wait-branches', { to: '447700970013', ref: 'n20-branches' })).toBe(200);
+		let execution: { id: string; status: string } | undefined;
+		for (let i = 0; i < 100 && !execution; i++) {
+			execution = (await executionsOf(rest, 'vgaiE2eWait28Br1')).find((each) => each.status === 'error');
+			if (!execution) await new Promise((resolve) => setTimeout(resolve, 200));
+		}
+		expect(execution).toBeDefined();
+		expect(JSON.stringify(await rest.get(`/rest/executions/${execution!.id}`))).toContain(
+			'passes on only the first output of a node that waited',
+		);
+		expect(simulator.requests.length).toBe(before);
+	});
+});
