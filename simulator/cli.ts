@@ -18,6 +18,7 @@ Options:
   --agents ID[,ID...]           known agent ids; others get Studio's not-found answer (repeatable)
   --templates NAME[,NAME...]    known WhatsApp template names; others get a 400 naming the template (repeatable)
   --fail NUMBER=STATUS          callbacks for this "to" end in rejected or undeliverable (repeatable)
+  --silent NUMBER[,NUMBER...]   no callbacks at all for this "to" (repeatable)
   --no-callbacks                do not post status callbacks
   --callback-statuses S[,S...]  statuses to post (default submitted,delivered,read)
   --callback-delay MS           pause before each callback of a session (default 20)
@@ -64,6 +65,7 @@ export function parseCliArgs(argv: string[]): CliCommand {
 			'arrival-delay': { type: 'string' },
 			agents: { type: 'string', multiple: true },
 			templates: { type: 'string', multiple: true },
+			silent: { type: 'string', multiple: true },
 			fail: { type: 'string', multiple: true },
 			'no-callbacks': { type: 'boolean' },
 			'callback-statuses': { type: 'string', multiple: true },
@@ -99,6 +101,7 @@ export function parseCliArgs(argv: string[]): CliCommand {
 	}
 	options.agents = list(values.agents);
 	options.templates = list(values.templates);
+	options.silentNumbers = list(values.silent);
 	if (values.fail) {
 		const failNumbers: Record<string, FailStatus> = {};
 		for (const entry of values.fail) {

@@ -33,6 +33,8 @@ export interface SimulatorOptions {
 	templates?: string[];
 	/** `to` numbers whose sessions fail: callbacks end in that status with an error object. */
 	failNumbers?: Record<string, FailStatus>;
+	/** `to` numbers whose sessions get no callbacks at all (a contact who never answers, a phone that is off). */
+	silentNumbers?: string[];
 	/** Post status callbacks to status_url, default true. */
 	callbacks?: boolean;
 	/** Default ['submitted', 'delivered', 'read']. */
@@ -222,6 +224,12 @@ function validateOptions(options: Partial<SimulatorOptions>): void {
 		!(Array.isArray(options.agents) && options.agents.every((a) => typeof a === 'string'))
 	) {
 		throw new TypeError('agents must be a list of strings');
+	}
+	if (
+		options.silentNumbers !== undefined &&
+		!(Array.isArray(options.silentNumbers) && options.silentNumbers.every((n) => typeof n === 'string'))
+	) {
+		throw new TypeError('silentNumbers must be a list of strings');
 	}
 	if (
 		options.templates !== undefined &&
@@ -669,6 +677,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<St
 		const statusUrl = body.status_url;
 		if (!settings.callbacks || typeof statusUrl !== 'string') return [];
 		const to = body.to as string;
+		if (settings.silentNumbers?.some((number) => normaliseNumber(number) === normaliseNumber(to))) return [];
 		const failure = failNumbers.get(normaliseNumber(to));
 		if (session.channel === 'voice') {
 			// Studio calls a call's status_url only when the callee does not pick up.

@@ -196,6 +196,19 @@ describe('status callbacks', () => {
 		expect(sim.callbacksSent).toHaveLength(0);
 	});
 
+	it('sends nothing for a silent number, and the usual statuses for the others', async () => {
+		const sim = await simulator({ silentNumbers: ['+44 7700 900001'] });
+		await post(sim, '/messaging/conversation', whatsapp('447700900001'));
+		await post(sim, '/messaging/conversation', whatsapp('447700900002'));
+		await waitFor(() => receiver.received.length >= 3, 'three callbacks', 5_000);
+		await new Promise((resolve) => setTimeout(resolve, 100));
+		expect(receiver.received.map((callback) => (callback.body as { to: string }).to)).toEqual([
+			'447700900002',
+			'447700900002',
+			'447700900002',
+		]);
+	});
+
 	it('retries a callback once after a 5xx', async () => {
 		receiver.answer = (index) => (index === 0 ? 503 : 200);
 		const sim = await simulator({ callbackStatuses: ['submitted'] });

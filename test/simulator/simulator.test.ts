@@ -368,6 +368,20 @@ describe('agents', () => {
 	});
 });
 
+describe('templates', () => {
+	it('answers a WhatsApp template it does not know with a 400 naming the template; SMS has none to check', async () => {
+		const sim = await simulator({ templates: ['welcome'] });
+		const unknown = await send(
+			sim,
+			'/messaging/conversation',
+			whatsappBody({ template: 'promo_v2', namespace: 'ns-1' }),
+		);
+		expect(unknown.status).toBe(400);
+		expect(unknown.json).toEqual({ message: 'template promo_v2 does not exist in namespace ns-1' });
+		expect((await send(sim, '/messaging/conversation', whatsappBody({ template: 'welcome' }))).status).toBe(200);
+	});
+});
+
 describe('rate tier', () => {
 	it('uses a sliding second (now - 1000, now] and does not count refusals', async () => {
 		const time = manualClock();
