@@ -85,7 +85,7 @@ function record(url: string, branch: string): Node {
 			url,
 			sendBody: true,
 			specifyBody: 'json',
-			jsonBody: `={{ JSON.stringify({ branch: ${JSON.stringify(branch)}, ...$json }) }}`,
+			jsonBody: `={{ JSON.stringify(Object.assign({ branch: ${JSON.stringify(branch)} }, $json)) }}`,
 			options: {},
 		},
 	};

@@ -1,4 +1,4 @@
-// `npm run demo`: the Studio simulator and a real n8n with this package and the three example workflows, on
+// `npm run demo`: the Studio simulator and a real n8n with this package and the four example workflows, on
 // 127.0.0.1, state in a throw-away folder. `npm run demo -- --headless` runs the examples end to end and reports.
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ import { maxInAnyWindow } from '../simulator/windows';
 
 const USAGE = `Usage: npm run demo -- [--headless] [--tier 1|3|5] [--port N] [--keep]
 
-  --headless   run the three example workflows end to end, print a report, exit (non-zero on failure)
+  --headless   run the four example workflows end to end, print a report, exit (non-zero on failure)
   --tier N     the sessions per second of the demo credential and the simulator (default 1)
   --port N     n8n's port (default 5678 when free, else a free one)
   --keep       keep the throw-away n8n folder after exit (its path is printed)
@@ -25,7 +25,17 @@ const EXAMPLES = {
 	crm: 'vgaiDemoCrm00001',
 	campaign: 'vgaiDemoCampaign',
 	followUp: 'vgaiDemoFollowUp',
+	wait: 'vgaiDemoWaitRead',
 };
+/** The wait example's time limit in the demo (24 hours in the example itself). */
+const DEMO_WAIT_MINUTES = 1;
+/** Three CRM contacts for the wait example: one reads, one is undeliverable, one never answers. */
+const WAIT_CONTACTS = {
+	reads: { contactId: 'crm-0201', phone: '+44 7700 900201', firstName: 'Ada', appointment: 'Tue 10:00' },
+	undeliverable: { contactId: 'crm-0202', phone: '+44 7700 900202', firstName: 'Ben', appointment: 'Tue 11:00' },
+	silent: { contactId: 'crm-0203', phone: '+44 7700 900203', firstName: 'Cy', appointment: 'Tue 12:00' },
+};
+const digits = (phone: string) => phone.replace(/\D/g, '');
 const CAMPAIGN_SIZE = 25;
 /**
  * The trip to Studio's limiter varies as over an ordinary internet path (and a busy n8n): the gate has to learn
@@ -67,10 +77,20 @@ function loadExamples(baseUrl: string): WorkflowImport[] {
 	const dir = join(REPO_ROOT, 'examples');
 	return readdirSync(dir)
 		.filter((name) => name.endsWith('.json'))
-		.map(
-			(name) =>
-				JSON.parse(readFileSync(join(dir, name), 'utf8').split(EXAMPLES_BASE_URL).join(baseUrl)) as WorkflowImport,
-		);
+		.map((name) => {
+			const workflow = JSON.parse(
+				readFileSync(join(dir, name), 'utf8').split(EXAMPLES_BASE_URL).join(baseUrl),
+			) as WorkflowImport;
+			// The demo does not wait a day for the wait example's Timed Out branch.
+			for (const node of workflow.nodes) {
+				const parameters = node.parameters as Record<string, unknown>;
+				if (parameters.operation === 'startSessionAndWait') {
+					parameters.timeLimitAmount = DEMO_WAIT_MINUTES;
+					parameters.timeLimitUnit = 'minutes';
+				}
+			}
+			return workflow;
+		});
 }
 
 async function waitUntil(what: string, condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
@@ -100,7 +120,7 @@ async function runHeadless(home: N8nHome, rest: N8nRest, simulator: RemoteSimula
 	const whatsapp = () => state.sessions.filter((session) => session.channel === 'whatsapp');
 	const sms = () => state.sessions.filter((session) => session.channel === 'sms');
 
-	let done = step('1/3 CRM webhook: posting one contact, then the same one again (as a CRM retries)');
+	let done = step('1/4 CRM webhook: posting one contact, then the same one again (as a CRM retries)');
 	const postContact = () =>
 		fetch(home.webhookUrl('crm-contact'), {
 			method: 'POST',
@@ -129,7 +149,7 @@ async function runHeadless(home: N8nHome, rest: N8nRest, simulator: RemoteSimula
 	}
 
 	done = step(
-		`2/3 Campaign: ${CAMPAIGN_SIZE} contacts at ${tier} per second (about ${Math.ceil(CAMPAIGN_SIZE / tier)} s)`,
+		`2/4 Campaign: ${CAMPAIGN_SIZE} contacts at ${tier} per second (about ${Math.ceil(CAMPAIGN_SIZE / tier)} s)`,
 	);
 	const before = whatsapp().length;
 	const campaignStarted = Date.now();
@@ -156,7 +176,7 @@ async function runHeadless(home: N8nHome, rest: N8nRest, simulator: RemoteSimula
 		problems.push(`${campaignSessions.length - campaignContacts.size} campaign contacts got a second session`);
 	}
 
-	done = step('3/3 Follow-up: waiting for the statuses and the SMS follow-ups');
+	done = step('3/4 Follow-up: waiting for the statuses and the SMS follow-ups');
 	await waitUntil(
 		'the follow-up SMS sessions',
 		async () => (await refresh()) && sms().length >= UNDELIVERABLE.length,
@@ -189,6 +209,51 @@ async function runHeadless(home: N8nHome, rest: N8nRest, simulator: RemoteSimula
 			`follow-up SMS sessions went to [${followUpNumbers.join(', ')}], expected [${UNDELIVERABLE.join(', ')}]`,
 		);
 	}
+	done = step(
+		`4/4 Start and wait until read: 3 CRM contacts (one reads, one is undeliverable, one never answers; limit ${DEMO_WAIT_MINUTES} min)`,
+	);
+	const waitStarted = Date.now();
+	for (const contact of Object.values(WAIT_CONTACTS)) {
+		const answer = await fetch(home.webhookUrl('crm-contact-wait'), {
+			method: 'POST',
+			headers: { 'content-type': 'application/json' },
+			body: JSON.stringify(contact),
+		});
+		if (answer.status !== 200) problems.push(`the wait example's webhook answered ${answer.status}`);
+	}
+	await waitUntil(
+		'the three waiting executions to continue and finish',
+		async () => {
+			const runs = await executions(rest, EXAMPLES.wait);
+			return runs.length >= 3 && runs.every((run) => run.status === 'success' || run.status === 'error');
+		},
+		(DEMO_WAIT_MINUTES * 60 + 150) * 1000,
+	).catch((error: Error) => problems.push(error.message));
+	const waitSeconds = (Date.now() - waitStarted) / 1000;
+	done();
+	await refresh();
+	const waitRuns = await executions(rest, EXAMPLES.wait);
+	if (waitRuns.filter((run) => run.status === 'success').length !== 3) {
+		problems.push(`the wait example's executions ended [${waitRuns.map((run) => run.status).join(', ')}]`);
+	}
+	const sessionsTo = (phone: string) => state.sessions.filter((session) => session.body.to === digits(phone));
+	const templatesTo = (phone: string) =>
+		sessionsTo(phone).map((session) => String(session.body.template ?? session.channel));
+	const expectedWait: Record<keyof typeof WAIT_CONTACTS, string[]> = {
+		reads: ['appointment_confirmation'],
+		undeliverable: ['appointment_confirmation', 'sms'],
+		silent: ['appointment_confirmation', 'appointment_reminder'],
+	};
+	for (const [name, contact] of Object.entries(WAIT_CONTACTS) as Array<
+		[keyof typeof WAIT_CONTACTS, { phone: string }]
+	>) {
+		if (JSON.stringify(templatesTo(contact.phone)) !== JSON.stringify(expectedWait[name])) {
+			problems.push(
+				`the contact who ${name === 'reads' ? 'reads' : name === 'silent' ? 'never answers' : 'is undeliverable'} got [${templatesTo(contact.phone).join(', ')}], expected [${expectedWait[name].join(', ')}]`,
+			);
+		}
+	}
+
 	const statusCounts = new Map<string, number>();
 	for (const callback of state.callbacksSent) {
 		const status = String((callback.body as { status?: unknown }).status);
@@ -231,6 +296,9 @@ async function runHeadless(home: N8nHome, rest: N8nRest, simulator: RemoteSimula
 	say(`  Marked done (read)          ${statusCounts.get('read') ?? 0}`);
 	say(`  Follow-up SMS sessions      ${followUps.length} to ${followUpNumbers.join(', ')}`);
 	say(`  Campaign execution took     ${campaignSeconds.toFixed(1)} s`);
+	say(
+		`  Start and wait until read   read → Reached (marked done); undeliverable → Failed → SMS; no answer → Timed Out → reminder, ${waitSeconds.toFixed(0)} s for all three`,
+	);
 	say();
 	if (problems.length > 0) {
 		say('FAILED:');
@@ -284,7 +352,13 @@ async function main(): Promise<number> {
 			{
 				tier,
 				apiKey: 'demo-studio-key',
-				failNumbers: Object.fromEntries(UNDELIVERABLE.map((number) => [number, 'undeliverable' as const])),
+				failNumbers: Object.fromEntries(
+					[...UNDELIVERABLE, digits(WAIT_CONTACTS.undeliverable.phone)].map((number) => [
+						number,
+						'undeliverable' as const,
+					]),
+				),
+				silentNumbers: [digits(WAIT_CONTACTS.silent.phone)],
 				callbackDelayMs: 150,
 				latencyMs: { min: 30, max: 120 },
 				arrivalDelayMs: DEMO_TRIP,
@@ -298,7 +372,7 @@ async function main(): Promise<number> {
 		const home = await N8nHome.create({ runtime, package: prepared, port });
 		if (!values.keep) stack.defer('n8n folder', () => home.remove());
 
-		done = step('Importing the demo credentials and the three example workflows');
+		done = step('Importing the demo credentials and the four example workflows');
 		await home.importCredentials([
 			{
 				id: 'vgaiDemoStudio01',
@@ -322,12 +396,13 @@ async function main(): Promise<number> {
 		await home.importWorkflows(loadExamples(home.baseUrl));
 		await home.publishWorkflow(EXAMPLES.crm);
 		await home.publishWorkflow(EXAMPLES.followUp);
+		await home.publishWorkflow(EXAMPLES.wait);
 		done();
 
 		done = step(`Starting n8n on ${home.baseUrl}`);
 		const n8n = stack.add(await home.start());
 		const rest = await N8nRest.setupOwner(home.baseUrl);
-		await home.waitForWebhooks([home.webhookUrl('crm-contact')], 60_000, n8n);
+		await home.waitForWebhooks([home.webhookUrl('crm-contact'), home.webhookUrl('crm-contact-wait')], 60_000, n8n);
 		done();
 		if (values.keep) say(`  n8n user folder (kept): ${home.userFolder}`);
 
@@ -350,6 +425,13 @@ async function main(): Promise<number> {
 		say(`  3. "Vonage AI Studio: CRM contact → WhatsApp session" (active): post a contact to it:`);
 		say(`     curl -X POST ${home.webhookUrl('crm-contact')} -H 'content-type: application/json' \\`);
 		say(`       -d '${JSON.stringify(CRM_CONTACT)}'`);
+		say(`  4. "Vonage AI Studio: CRM contact → wait until read → branches" (active): post a contact and watch its`);
+		say(`     execution wait, then continue by Reached, Failed or (after ${DEMO_WAIT_MINUTES} min) Timed Out:`);
+		say(`     curl -X POST ${home.webhookUrl('crm-contact-wait')} -H 'content-type: application/json' \\`);
+		say(
+			`       -d '${JSON.stringify(WAIT_CONTACTS.reads)}'   (${digits(WAIT_CONTACTS.undeliverable.phone)} is undeliverable,`,
+		);
+		say(`       ${digits(WAIT_CONTACTS.silent.phone)} never answers)`);
 		say();
 		say('Press Ctrl+C to stop n8n and the simulator.');
 		await Promise.race([interruption, n8n.exited]);
