@@ -14,6 +14,7 @@ export default [
 			'**/dist/**',
 			'**/node_modules/**',
 			'coverage/**',
+			'.tmp/**',
 			'e2e/runtime/**',
 			'**/*.js',
 			'**/*.mjs',

@@ -230,6 +230,7 @@ async function runHeadless(home: N8nHome, rest: N8nRest, simulator: RemoteSimula
 		(DEMO_WAIT_MINUTES * 60 + 150) * 1000,
 	).catch((error: Error) => problems.push(error.message));
 	const waitSeconds = (Date.now() - waitStarted) / 1000;
+	let waitWhatsApp = 0;
 	done();
 	await refresh();
 	const waitRuns = await executions(rest, EXAMPLES.wait);
@@ -239,6 +240,9 @@ async function runHeadless(home: N8nHome, rest: N8nRest, simulator: RemoteSimula
 	const sessionsTo = (phone: string) => state.sessions.filter((session) => session.body.to === digits(phone));
 	const templatesTo = (phone: string) =>
 		sessionsTo(phone).map((session) => String(session.body.template ?? session.channel));
+	waitWhatsApp = Object.values(WAIT_CONTACTS)
+		.flatMap((contact) => sessionsTo(contact.phone))
+		.filter((session) => session.channel === 'whatsapp').length;
 	const expectedWait: Record<keyof typeof WAIT_CONTACTS, string[]> = {
 		reads: ['appointment_confirmation'],
 		undeliverable: ['appointment_confirmation', 'sms'],
@@ -281,7 +285,7 @@ async function runHeadless(home: N8nHome, rest: N8nRest, simulator: RemoteSimula
 	say();
 	say('Report');
 	say(
-		`  WhatsApp sessions started   ${whatsapp().length} (1 CRM contact, posted twice: the repeat was not sent again; ${campaignSessions.length} campaign)`,
+		`  WhatsApp sessions started   ${whatsapp().length} (1 CRM contact, posted twice: the repeat was not sent again; ${campaignSessions.length} campaign; ${waitWhatsApp} start and wait, reminder included)`,
 	);
 	say(
 		`  Rate achieved               ${campaignRate.toFixed(2)} sessions/s over the campaign (tier ${tier}/s), busiest second held ${busiest}`,
