@@ -5,14 +5,13 @@
 // session through the credential's shared Redis gate at tier 1: all accepted, spread over both workers, no second
 // over. And statuses that reach both main and the webhook process (as repeats behind a load balancer do) start one
 // execution each, through the callback credential's shared repeat memory.
-import { startRedis } from '../test/support/redisServer';
 import { startSimulator, type StudioSimulator } from '../simulator/simulator';
 import { maxInAnyWindow } from '../simulator/windows';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { preparePackage } from './support/communityPackage';
 import { N8nHome, N8nRest } from './support/n8n';
-import { startPostgres } from './support/postgres';
+import { prepareQueueMode } from './support/queueMode';
 import { Stack, run, type ManagedProcess } from '../test/support/processes';
 import {
 	callbackCredential,
@@ -47,25 +46,11 @@ let statusPath: string;
 beforeAll(async () => {
 	simulator = await startSimulator({ tier: 1, apiKey: 'e2e-key', callbacks: false, latencyMs: { min: 20, max: 150 } });
 	stack.defer('simulator', () => simulator.close());
-	const postgres = stack.add(await startPostgres());
-	const redis = await startRedis();
-	stack.defer('redis', () => redis.stop());
-
 	const prepared = await preparePackage({ edition: 'queue' });
-	const queueEnv = {
-		...postgres.n8nEnv,
-		EXECUTIONS_MODE: 'queue',
-		QUEUE_BULL_REDIS_HOST: '127.0.0.1',
-		QUEUE_BULL_REDIS_PORT: String(redis.port),
-	};
-	main = await N8nHome.create({ package: prepared, env: queueEnv });
-	stack.defer('main user folder', () => main.remove());
-	const workerHomes = await Promise.all(
-		[1, 2].map(() => N8nHome.create({ package: prepared, env: queueEnv, encryptionKey: main.encryptionKey })),
-	);
-	for (const home of workerHomes) stack.defer('worker user folder', () => home.remove());
-	webhookHome = await N8nHome.create({ package: prepared, env: queueEnv, encryptionKey: main.encryptionKey });
-	stack.defer('webhook process user folder', () => webhookHome.remove());
+	const queue = await prepareQueueMode(stack, prepared, { workers: 2, webhookProcess: true });
+	const { redis, workerHomes } = queue;
+	main = queue.main;
+	webhookHome = queue.webhookHome!;
 	const trigger = triggerNode({ authentication: 'token', statuses: ['delivered', 'read'] });
 	statusPath = triggerPath(trigger);
 

@@ -13,7 +13,7 @@ import { N8nHome, N8nRest, type WorkflowImport } from './support/n8n';
 import { startRecorder, type Recorder } from './support/recorder';
 import { Stack } from '../test/support/processes';
 import { DEFAULT_N8N_VERSION, NODE20_N8N_VERSION } from './support/runtime';
-import { ACTION_NODE_TYPE, STUDIO_CREDENTIAL, studioCredential } from './support/workflows';
+import { ACTION_NODE_TYPE, STUDIO_CREDENTIAL, postItemNode, studioCredential } from './support/workflows';
 
 const VONAGE_CREDENTIAL = { id: 'vgaiStudioVonage', name: 'Studio at Vonage' };
 
@@ -73,26 +73,8 @@ function waitNode(options: {
 	};
 }
 
-function record(url: string, branch: string): Node {
-	return {
-		id: randomUUID(),
-		name: `Record ${branch}`,
-		type: 'n8n-nodes-base.httpRequest',
-		typeVersion: 4.2,
-		position: at(),
-		parameters: {
-			method: 'POST',
-			url,
-			sendBody: true,
-			specifyBody: 'json',
-			jsonBody: `={{ JSON.stringify(Object.assign({ branch: ${JSON.stringify(branch)} }, $json)) }}`,
-			options: {},
-		},
-	};
-}
-
 function waitWorkflow(id: string, path: string, wait: Node, recorderUrl: string, branches: string[]): WorkflowImport {
-	const recorders = branches.map((branch) => record(recorderUrl, branch));
+	const recorders = branches.map((branch) => postItemNode(recorderUrl, `Record ${branch}`, { branch }));
 	return {
 		id,
 		name: id,
@@ -162,11 +144,17 @@ async function setUp(version: string, workflows: (recorderUrl: string) => Workfl
 const statusUrlOf = (simulator: StudioSimulator, to: string) =>
 	simulator.sessions.find((session) => session.body.to === to)?.body.status_url as string | undefined;
 
-async function executionsOf(rest: N8nRest, workflowId: string) {
-	const answer = await rest.get<{ data: { results: Array<{ id: string; status: string }> } }>(
-		`/rest/executions?filter=${encodeURIComponent(JSON.stringify({ workflowId }))}`,
-	);
-	return answer.data.results;
+/** The first failed execution of a workflow, as n8n's REST API shows it (its data as text), within 20 s. */
+async function failedExecution(rest: N8nRest, workflowId: string): Promise<string> {
+	for (let i = 0; i < 100; i++) {
+		const answer = await rest.get<{ data: { results: Array<{ id: string; status: string }> } }>(
+			`/rest/executions?filter=${encodeURIComponent(JSON.stringify({ workflowId }))}`,
+		);
+		const failed = answer.data.results.find((each) => each.status === 'error');
+		if (failed) return JSON.stringify(await rest.get(`/rest/executions/${failed.id}`));
+		await new Promise((resolve) => setTimeout(resolve, 200));
+	}
+	throw new Error(`No failed execution of ${workflowId}`);
 }
 
 describe(`n8n ${DEFAULT_N8N_VERSION}: three outputs`, () => {
@@ -293,13 +281,7 @@ describe(`n8n ${DEFAULT_N8N_VERSION}: three outputs`, () => {
 		const { home, simulator, rest } = env;
 		const before = simulator.requests.length;
 		expect(await post(home, 'wait-vonage', { to: '447700970009', ref: 'crm-v' })).toBe(200);
-		let execution: { id: string; status: string } | undefined;
-		for (let i = 0; i < 100 && !execution; i++) {
-			execution = (await executionsOf(rest, 'vgaiE2eWaitVng01')).find((each) => each.status === 'error');
-			if (!execution) await new Promise((resolve) => setTimeout(resolve, 200));
-		}
-		expect(execution).toBeDefined();
-		const details = JSON.stringify(await rest.get(`/rest/executions/${execution!.id}`));
+		const details = await failedExecution(rest, 'vgaiE2eWaitVng01');
 		expect(details).toContain('Studio could never reach this n8n');
 		expect(details).toContain('WEBHOOK_URL');
 		expect(simulator.requests.length).toBe(before);
@@ -356,13 +338,7 @@ describe(`n8n ${NODE20_N8N_VERSION} (Node 20): one output with an outcome field`
 		const { home, simulator, rest } = env;
 		const before = simulator.requests.length;
 		expect(await post(home, 'wait-branches', { to: '447700970013', ref: 'n20-branches' })).toBe(200);
-		let execution: { id: string; status: string } | undefined;
-		for (let i = 0; i < 100 && !execution; i++) {
-			execution = (await executionsOf(rest, 'vgaiE2eWait28Br1')).find((each) => each.status === 'error');
-			if (!execution) await new Promise((resolve) => setTimeout(resolve, 200));
-		}
-		expect(execution).toBeDefined();
-		expect(JSON.stringify(await rest.get(`/rest/executions/${execution!.id}`))).toContain(
+		expect(await failedExecution(rest, 'vgaiE2eWait28Br1')).toContain(
 			'passes on only the first output of a node that waited',
 		);
 		expect(simulator.requests.length).toBe(before);

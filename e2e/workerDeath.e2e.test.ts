@@ -3,13 +3,12 @@
 // worker: every contact gets exactly one session, except at most the one or two whose request was on the wire at the
 // kill, which fail at once as "may already have started" (never a second session); the re-run is not held up by
 // the dead worker's claims beyond their lease, and finishes within a minute and a half of the kill.
-import { startRedis } from '../test/support/redisServer';
 import { startSimulator, type StudioSimulator } from '../simulator/simulator';
 import { maxInAnyWindow } from '../simulator/windows';
 import { switchEdition } from '../core/switchEdition';
 import { preparePackage } from './support/communityPackage';
 import { N8nHome } from './support/n8n';
-import { startPostgres } from './support/postgres';
+import { prepareQueueMode } from './support/queueMode';
 import { Stack, type ManagedProcess } from '../test/support/processes';
 import { chain, contactsFromWebhookNode, studioCredential, webhookNode, whatsAppNode } from './support/workflows';
 
@@ -31,23 +30,11 @@ let firstWorker: ManagedProcess;
 beforeAll(async () => {
 	simulator = await startSimulator({ tier: 1, apiKey: 'e2e-key', callbacks: false, latencyMs: { min: 20, max: 150 } });
 	stack.defer('simulator', () => simulator.close());
-	const postgres = stack.add(await startPostgres());
-	const redis = await startRedis();
-	stack.defer('redis', () => redis.stop());
-
 	const prepared = await preparePackage({ edition: 'queue' });
-	const queueEnv = {
-		...postgres.n8nEnv,
-		EXECUTIONS_MODE: 'queue',
-		QUEUE_BULL_REDIS_HOST: '127.0.0.1',
-		QUEUE_BULL_REDIS_PORT: String(redis.port),
-	};
-	main = await N8nHome.create({ package: prepared, env: queueEnv });
-	stack.defer('main user folder', () => main.remove());
-	workerHomes = await Promise.all(
-		[1, 2].map(() => N8nHome.create({ package: prepared, env: queueEnv, encryptionKey: main.encryptionKey })),
-	);
-	for (const home of workerHomes) stack.defer('worker user folder', () => home.remove());
+	const queue = await prepareQueueMode(stack, prepared, { workers: 2 });
+	const { redis } = queue;
+	main = queue.main;
+	workerHomes = queue.workerHomes;
 
 	await main.importCredentials([
 		studioCredential({

@@ -207,7 +207,11 @@ export function triggerPath(trigger: Node): string {
 }
 
 /** An HTTP Request node posting each item's JSON to a URL (the tests' recorder). */
-export function postItemNode(url: string, name = 'Record'): Node {
+/**
+ * An HTTP Request node posting each item's JSON to `url` (a recorder), with `extra` fields added (written with
+ * Object.assign: n8n 2.8's expressions do not know object spread).
+ */
+export function postItemNode(url: string, name = 'Record', extra: Record<string, unknown> = {}): Node {
 	return {
 		id: randomUUID(),
 		name,
@@ -219,7 +223,7 @@ export function postItemNode(url: string, name = 'Record'): Node {
 			url,
 			sendBody: true,
 			specifyBody: 'json',
-			jsonBody: '={{ JSON.stringify($json) }}',
+			jsonBody: `={{ JSON.stringify(Object.assign(${JSON.stringify(extra)}, $json)) }}`,
 			options: {},
 		},
 	};

@@ -2,7 +2,7 @@
 // and turns each outcome into an output json or a NodeApiError.
 import { createHash } from 'node:crypto';
 
-import type { IDataObject, INode, Logger, NodeApiError } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INode, Logger, NodeApiError } from 'n8n-workflow';
 
 import type { StopGroups } from '../../core/batchStop';
 import { dispatchSends, type DispatchJob } from '../../core/dispatcher';
@@ -37,6 +37,27 @@ export interface RunContext {
 	retriedExecution: boolean;
 	signal?: AbortSignal;
 	log?: Logger;
+}
+
+/** What a send needs from the execution that runs it. */
+export function runContextOf(
+	context: IExecuteFunctions,
+	edition: Edition,
+	account: StudioAccount,
+	settings: SendSettings,
+): RunContext {
+	return {
+		edition,
+		account,
+		transport: edition.studioTransport(context, account),
+		settings,
+		node: context.getNode(),
+		workflowId: String(context.getWorkflow().id ?? ''),
+		executionId: context.getExecutionId(),
+		retriedExecution: context.getMode() === 'retry',
+		signal: context.getExecutionCancelSignal(),
+		log: context.logger,
+	};
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');

@@ -18,7 +18,7 @@ import type { Edition } from '../shared/edition';
 import { isWaiting } from './actions/operation';
 import { OPERATIONS, operationFor, operationProperties } from './actions/router';
 import { optionsProperty, readSettings, type SendSettings } from './options';
-import { runSends, type SendRequest, type SendResult } from './send';
+import { runContextOf, runSends, type SendRequest, type SendResult } from './send';
 import { STUDIO_NODE_OUTPUTS, executeWait, waitWebhook } from './waitForStatus';
 
 export { waitWebhook as studioNodeWebhook };
@@ -121,18 +121,7 @@ export async function executeStudioNode(context: IExecuteFunctions, edition: Edi
 		}
 	}
 
-	const results = await runSends(requests, {
-		edition,
-		account,
-		transport: edition.studioTransport(context, account),
-		settings,
-		node,
-		workflowId: String(context.getWorkflow().id ?? ''),
-		executionId: context.getExecutionId(),
-		retriedExecution: context.getMode() === 'retry',
-		signal: context.getExecutionCancelSignal(),
-		log: context.logger,
-	});
+	const results = await runSends(requests, runContextOf(context, edition, account, settings));
 
 	if (!context.continueOnFail()) {
 		// Fail with the cause: the item whose answer stopped the others, not one of those it stopped.

@@ -34,7 +34,7 @@ import { normaliseCallback, type CallbackBody } from '../VonageAiStudioTrigger/n
 import { WAIT_OUTPUT_NAMES } from './actions/wait';
 import type { WaitOutputs, WaitingOperation } from './actions/operation';
 import type { SendSettings } from './options';
-import { runSends } from './send';
+import { runContextOf, runSends } from './send';
 import { waitHistory } from './waitHistory';
 
 /** The outcome a waiting item leaves by; `notSent` when the session could not be started at all. */
@@ -172,18 +172,10 @@ export async function executeWait(
 	const prepared = validated(node, () => operation.prepare({ ...input, statusUrl, statusUrlToken: undefined }));
 	const idempotencyKey = String(context.getNodeParameter('idempotencyKey', 0, '') ?? '').trim() || undefined;
 
-	const [result] = await runSends([{ itemIndex: 0, prepared, idempotencyKey }], {
-		edition,
-		account,
-		transport: edition.studioTransport(context, account),
-		settings,
-		node,
-		workflowId: String(context.getWorkflow().id ?? ''),
-		executionId,
-		retriedExecution: context.getMode() === 'retry',
-		signal: context.getExecutionCancelSignal(),
-		log: context.logger,
-	});
+	const [result] = await runSends(
+		[{ itemIndex: 0, prepared, idempotencyKey }],
+		runContextOf(context, edition, account, settings),
+	);
 
 	if (!result.ok) {
 		if (!context.continueOnFail()) throw result.error;

@@ -1,0 +1,41 @@
+// n8n in queue mode for the e2e tests: one PostgreSQL and one Redis, a user folder for main, each worker and an
+// optional `n8n webhook` process, all with the same package, database, queue and encryption key.
+import { startRedis, type RedisServer } from '../../test/support/redisServer';
+import type { Stack } from '../../test/support/processes';
+import type { PreparedPackage } from './communityPackage';
+import { N8nHome } from './n8n';
+import { startPostgres } from './postgres';
+
+export interface QueueMode {
+	redis: RedisServer;
+	main: N8nHome;
+	workerHomes: N8nHome[];
+	webhookHome?: N8nHome;
+}
+
+/** Starts the servers and prepares the user folders (stopped and removed by `stack`); starts no n8n process. */
+export async function prepareQueueMode(
+	stack: Stack,
+	prepared: PreparedPackage,
+	options: { workers: number; webhookProcess?: boolean },
+): Promise<QueueMode> {
+	const postgres = stack.add(await startPostgres());
+	const redis = await startRedis();
+	stack.defer('redis', () => redis.stop());
+	const env = {
+		...postgres.n8nEnv,
+		EXECUTIONS_MODE: 'queue',
+		QUEUE_BULL_REDIS_HOST: '127.0.0.1',
+		QUEUE_BULL_REDIS_PORT: String(redis.port),
+	};
+	const main = await N8nHome.create({ package: prepared, env });
+	stack.defer('main user folder', () => main.remove());
+	const sibling = async (what: string) => {
+		const home = await N8nHome.create({ package: prepared, env, encryptionKey: main.encryptionKey });
+		stack.defer(`${what} user folder`, () => home.remove());
+		return home;
+	};
+	const workerHomes = await Promise.all(Array.from({ length: options.workers }, () => sibling('worker')));
+	const webhookHome = options.webhookProcess ? await sibling('webhook process') : undefined;
+	return { redis, main, workerHomes, webhookHome };
+}
