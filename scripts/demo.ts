@@ -44,10 +44,9 @@ const CAMPAIGN_SIZE = 25;
 const DEMO_TRIP = { min: 20, max: 80 };
 /**
  * A 429 is retried safely (it started nothing), and over a varying path a few are the price of pacing near the
- * tier: the benchmark measures 0.7 % of sends for trips of 20-120 ms. More than two, or than 2 % of the sends of a
- * bigger run, fails the demo (with 0.7 %, two or fewer in 30 sends happens in 99.9 % of runs).
+ * tier (the benchmark measures 0.7 % of sends for trips of 20-120 ms); more than 2 % of the sends fails the demo.
  */
-const MOST_429 = (sends: number) => Math.max(2, Math.floor(0.02 * sends));
+const MOST_429 = (sends: number) => Math.floor(0.02 * sends);
 /** Campaign numbers the simulator reports undeliverable, so the follow-up workflow has something to do. */
 const UNDELIVERABLE = ['447700900103', '447700900111', '447700900119'];
 const CRM_CONTACT = { contactId: 'crm-0042', phone: '+44 7700 900042', firstName: 'Sam', orderId: 'ORD-42' };
@@ -274,9 +273,7 @@ async function runHeadless(home: N8nHome, rest: N8nRest, simulator: RemoteSimula
 	if (busiest > tier) problems.push(`${busiest} sessions reached Studio within one second, over the tier of ${tier}`);
 	const sends = state.sessions.length;
 	if (state.tooManyRequests > MOST_429(sends)) {
-		problems.push(
-			`Studio answered 429 ${state.tooManyRequests} times for ${sends} sessions (more than ${MOST_429(sends)})`,
-		);
+		problems.push(`Studio answered 429 ${state.tooManyRequests} times for ${sends} sessions (more than 2 % of them)`);
 	}
 	const campaignArrivals = campaignSessions.map((session) => session.arrivedAt);
 	const campaignSpan = (Math.max(...campaignArrivals) - Math.min(...campaignArrivals)) / 1000;
