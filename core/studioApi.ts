@@ -17,6 +17,17 @@ export const API_KEY_HEADER = 'X-Vgai-Key';
 
 export type StudioChannel = 'whatsapp' | 'sms' | 'voice';
 
+/** What an item's output shows of a send: never the key, never the status URL's check value. */
+export interface SendSummary {
+	channel: StudioChannel;
+	to: string;
+	agentId: string;
+	template?: string;
+	locale?: string;
+	reference?: string;
+	statusUrl?: string;
+}
+
 /** Sessions per second Studio allows an account: 1 by default, 3 or 5 after approval. */
 export const RATE_TIERS = [1, 3, 5] as const;
 export type RateTier = (typeof RATE_TIERS)[number];

@@ -9,7 +9,7 @@
 // refused.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
-import type { StudioChannel } from './studioApi';
+import type { SendSummary } from './studioApi';
 
 /** What a wait can be for. Voice waits for a failure only: Studio calls back only when the callee does not pick up. */
 export type AwaitedStatus = 'delivered' | 'read' | 'call-not-answered';
@@ -35,13 +35,7 @@ export type TimeUnit = keyof typeof TIME_UNITS;
 export const MAX_WAIT_MS = 31 * TIME_UNITS.days;
 
 /** What the resumed item says about the session, carried in the resume URL (vgai_sent). */
-export interface WaitingSession {
-	channel: StudioChannel;
-	to: string;
-	agentId: string;
-	template?: string;
-	locale?: string;
-	reference?: string;
+export interface WaitingSession extends Omit<SendSummary, 'statusUrl'> {
 	/** ISO time the request to Studio started. */
 	sentAt: string;
 	awaited: AwaitedStatus;

@@ -3,7 +3,7 @@
 // one per item; adding a field to an operation touches its file only.
 import type { IExecuteFunctions, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 
-import type { StudioChannel } from '../../../core/studioApi';
+import type { SendSummary, StudioChannel } from '../../../core/studioApi';
 import type { AwaitedStatus } from '../../../core/waitForStatus';
 
 /** A validated send: Studio's path and exact body, and what the output shows of it. */
@@ -11,16 +11,7 @@ export interface PreparedSend {
 	channel: StudioChannel;
 	path: string;
 	body: Record<string, unknown>;
-	/** What the output shows of the send: never the key, never the status URL token. */
-	summary: {
-		channel: StudioChannel;
-		to: string;
-		agentId: string;
-		template?: string;
-		locale?: string;
-		reference?: string;
-		statusUrl?: string;
-	};
+	summary: SendSummary;
 }
 
 export interface Operation<Values = unknown> {

@@ -2,7 +2,6 @@
 // tier 1 sends one request and fails within seconds with the key message; with Continue On Fail every item says it was
 // not sent and why, nothing is recorded as possibly sent, and the key accepted, a re-run then sends all 50. A template Studio
 // does not know stops after three refusals in a row; an unknown agent stops only that agent's items.
-import { closeAllPools } from '../../../editions/queue/transport';
 import { startSimulator, type StudioSimulator } from '../../../simulator/simulator';
 import { resetNodeState, runStudioNode } from '../../support/engine';
 
@@ -38,7 +37,6 @@ const credentials = (apiKey: string, tier = 1) => ({
 
 afterEach(async () => {
 	await simulator.close();
-	await closeAllPools();
 	await resetNodeState();
 });
 

@@ -3,7 +3,6 @@
 // the reference and the order of object keys do not count; another order number does), the off switch, the
 // Idempotency Key winning where set, the hint for production executions without protection. Real engine, real HTTP.
 import { canonicalJson, duplicateGuardKey, ledgerKeys } from '../../../nodes/VonageAiStudio/send';
-import { closeAllPools } from '../../../editions/queue/transport';
 import { startSimulator, type StudioSimulator } from '../../../simulator/simulator';
 import { resetNodeState, runStudioNode, NODE_NAME } from '../../support/engine';
 
@@ -38,7 +37,6 @@ beforeEach(async () => {
 
 afterEach(async () => {
 	await simulator.close();
-	await closeAllPools();
 	await resetNodeState();
 });
 

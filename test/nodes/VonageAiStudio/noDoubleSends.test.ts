@@ -2,7 +2,6 @@
 // retried execution, two executions with the same idempotency key, a stopped execution. Also: concurrent
 // executions share the credential's tier. Real engine, real HTTP, a real redis-server for the shared store.
 import { resetNodeState } from '../../support/engine';
-import { closeAllPools } from '../../../editions/queue/transport';
 import { startSimulator, type StudioSimulator } from '../../../simulator/simulator';
 import { maxInAnyWindow } from '../../../simulator/windows';
 import { runStudioNode } from '../../support/engine';
@@ -48,7 +47,6 @@ const arrivals = () => simulator.sessions.map((session) => session.arrivedAt);
 
 afterEach(async () => {
 	await simulator.close();
-	await closeAllPools();
 	await resetNodeState();
 });
 

@@ -7,7 +7,6 @@ import { Logger } from '@n8n/backend-common';
 import { Container } from '@n8n/di';
 
 import { resetNodeState } from '../../support/engine';
-import { closeAllPools } from '../../../editions/queue/transport';
 import { startSimulator } from '../../../simulator/simulator';
 import { runStudioNode } from '../../support/engine';
 
@@ -38,7 +37,6 @@ async function captureLogs<T>(action: () => Promise<T>): Promise<{ result: T; li
 }
 
 afterEach(async () => {
-	await closeAllPools();
 	await resetNodeState();
 });
 

@@ -1,7 +1,6 @@
 // Start Session and Wait for Status in n8n's engine (n8n-core 2.8): the send goes out once with the execution's resume
 // URL as status URL, and the execution waits until the time limit; what cannot work is refused before anything is
 // sent (several items, three outputs on an n8n that passes on only the first, a resume URL Studio could never reach).
-import { closeAllPools } from '../../../editions/queue/transport';
 import { startSimulator, type StudioSimulator } from '../../../simulator/simulator';
 import { WAIT_PARAMS, decodeSession, verifyWaitToken, waitToken } from '../../../core/waitForStatus';
 import { TEST_INSTANCE_URLS, resetNodeState, runStudioNode } from '../../support/engine';
@@ -40,7 +39,6 @@ beforeEach(async () => {
 
 afterEach(async () => {
 	await simulator.close();
-	await closeAllPools();
 	await resetNodeState();
 });
 

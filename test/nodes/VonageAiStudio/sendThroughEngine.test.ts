@@ -52,7 +52,6 @@ beforeEach(async () => {
 
 afterEach(async () => {
 	await simulator.close();
-	await closeAllPools();
 	await resetNodeState();
 });
 

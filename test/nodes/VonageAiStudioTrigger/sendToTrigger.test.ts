@@ -2,7 +2,6 @@
 // Token; the simulator posts Studio's callbacks to that status URL; the trigger emits items carrying each
 // item's reference, filtered and deduplicated as configured.
 import { resetNodeState } from '../../support/engine';
-import { closeAllPools } from '../../../editions/queue/transport';
 import { startSimulator, type StudioSimulator } from '../../../simulator/simulator';
 import { runStudioNode } from '../../support/engine';
 import { startWebhookHarness, type WebhookHarness } from '../../support/webhookHarness';
@@ -30,7 +29,6 @@ beforeEach(async () => {
 afterEach(async () => {
 	await simulator.close();
 	await trigger.close();
-	await closeAllPools();
 	await resetNodeState();
 });
 
