@@ -4,7 +4,9 @@
 // switch-edition command, as a user moves theirs. Twenty CRM webhook calls at once, each execution sending one WhatsApp
 // session through the credential's shared Redis gate at tier 1: all accepted, spread over both workers, no second
 // over. And statuses that reach both main and the webhook process (as repeats behind a load balancer do) start one
-// execution each, through the callback credential's shared repeat memory.
+// execution each, through the callback credential's shared repeat memory. And a CRM contact started with Start
+// Session and Wait for Status: the worker builds the resume URL on WEBHOOK_URL (the webhook process, as behind a load
+// balancer), the statuses reach the webhook process, and the execution resumes on a worker by Reached.
 import { startSimulator, type StudioSimulator } from '../simulator/simulator';
 import { maxInAnyWindow } from '../simulator/windows';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -12,6 +14,7 @@ import { join } from 'node:path';
 import { preparePackage } from './support/communityPackage';
 import { N8nHome, N8nRest } from './support/n8n';
 import { prepareQueueMode } from './support/queueMode';
+import { startRecorder, type Recorder } from './support/recorder';
 import { Stack, run, type ManagedProcess } from '../test/support/processes';
 import {
 	callbackCredential,
@@ -20,6 +23,8 @@ import {
 	studioCredential,
 	triggerNode,
 	triggerPath,
+	waitNode,
+	waitWorkflow,
 	webhookNode,
 	whatsAppNode,
 } from './support/workflows';
@@ -28,6 +33,7 @@ const CALLS = 20;
 const STATUS_URL = 'https://crm.example.com/vonage/status';
 const CALLBACK_TOKEN = 'e2e-queue-status-token';
 const STATUS_WORKFLOW = 'vgaiE2eQueueStat1';
+const WAIT_WORKFLOW = 'vgaiE2eQueueWait1';
 
 const contact = (index: number) => ({
 	to: `4477009300${String(index).padStart(2, '0')}`,
@@ -42,10 +48,14 @@ let main: N8nHome;
 let webhookHome: N8nHome;
 let workers: ManagedProcess[];
 let statusPath: string;
+let recorder: Recorder;
+let rest: N8nRest;
 
 beforeAll(async () => {
 	simulator = await startSimulator({ tier: 1, apiKey: 'e2e-key', callbacks: false, latencyMs: { min: 20, max: 150 } });
 	stack.defer('simulator', () => simulator.close());
+	recorder = await startRecorder();
+	stack.defer('recorder', () => recorder.close());
 	const prepared = await preparePackage({ edition: 'queue' });
 	const queue = await prepareQueueMode(stack, prepared, { workers: 2, webhookProcess: true });
 	const { redis, workerHomes } = queue;
@@ -73,13 +83,20 @@ beforeAll(async () => {
 			whatsAppNode({ statusUrl: STATUS_URL, rowPath: 'body' }),
 		]),
 		chain(STATUS_WORKFLOW, 'Statuses', [trigger]),
+		waitWorkflow(
+			WAIT_WORKFLOW,
+			'crm-wait',
+			waitNode({ resource: 'whatsapp', outputs: 'branches', minutes: 5 }),
+			recorder.url,
+			['reached', 'failed', 'timedOut'],
+		),
 	];
 	// As a user moves an exported workflow: the queue package's own command, from the installed package.
 	const exported = join(main.userFolder, 'exported-workflows.json');
 	writeFileSync(exported, JSON.stringify(workflows));
 	const command = join(prepared.nodesDir, 'node_modules', prepared.name, 'bin', 'switch-edition.js');
 	const { stdout } = await run(process.execPath, [command, 'switch-edition', '--to', 'queue', exported]);
-	expect(stdout).toContain('2 nodes now use the queue edition');
+	expect(stdout).toContain('3 nodes now use the queue edition');
 	const moved = JSON.parse(readFileSync(exported, 'utf8')) as typeof workflows;
 	expect(moved.flatMap((workflow) => workflow.nodes.map((node) => String(node.type)))).toEqual(
 		expect.arrayContaining([
@@ -91,13 +108,21 @@ beforeAll(async () => {
 	await main.importWorkflows(moved);
 	await main.publishWorkflow('vgaiE2eQueue0001');
 	await main.publishWorkflow(STATUS_WORKFLOW);
+	await main.publishWorkflow(WAIT_WORKFLOW);
 	const mainProcess = stack.add(await main.start({ name: 'n8n main' }));
-	await main.waitForWebhooks([main.webhookUrl('crm-contact'), main.webhookUrl(statusPath)], 60_000, mainProcess);
+	await main.waitForWebhooks(
+		[main.webhookUrl('crm-contact'), main.webhookUrl(statusPath), main.webhookUrl('crm-wait')],
+		60_000,
+		mainProcess,
+	);
+	rest = await N8nRest.setupOwner(main.baseUrl);
 	const webhookProcess = stack.add(await webhookHome.startWebhookProcess({ name: 'n8n webhook' }));
 	await webhookHome.waitForWebhooks([webhookHome.webhookUrl(statusPath)], 60_000, webhookProcess);
 	workers = [];
 	for (const [index, home] of workerHomes.entries()) {
-		workers.push(stack.add(await home.startWorker({ name: `n8n worker ${index + 1}` })));
+		// Workers build resume URLs: on WEBHOOK_URL, which points at the webhook process (README, send and wait).
+		const extraEnv = { WEBHOOK_URL: `${webhookHome.baseUrl}/` };
+		workers.push(stack.add(await home.startWorker({ name: `n8n worker ${index + 1}`, extraEnv })));
 	}
 }, 10 * 60_000);
 
@@ -139,7 +164,6 @@ test('20 webhook calls at once: 20 sessions accepted, executed on both workers, 
 });
 
 test('a status that reaches both main and the webhook process starts one execution (shared repeat memory)', async () => {
-	const rest = await N8nRest.setupOwner(main.baseUrl);
 	const executions = async () =>
 		(
 			await rest.get<{ data: { count: number } }>(
@@ -170,4 +194,63 @@ test('a status that reaches both main and the webhook process starts one executi
 		await new Promise((resolve) => setTimeout(resolve, 250));
 	await new Promise((resolve) => setTimeout(resolve, 2000));
 	expect(await executions()).toBe(callbacks.length);
+});
+
+test('start and wait: the statuses reach the webhook process, and the execution resumes on a worker by Reached', async () => {
+	const contact = { to: '447700930099', ref: 'crm-wait-1' };
+	const finishedOnWorkers = () =>
+		workers.reduce((sum, worker) => sum + (worker.output.match(/Worker finished execution/g) ?? []).length, 0);
+	const before = finishedOnWorkers();
+	const answer = await fetch(main.webhookUrl('crm-wait'), {
+		method: 'POST',
+		headers: { 'content-type': 'application/json' },
+		body: JSON.stringify(contact),
+	});
+	expect(answer.status).toBe(200);
+	const deadline = Date.now() + 30_000;
+	const sent = () => simulator.sessions.filter((session) => session.body.to === contact.to);
+	while (sent().length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+	expect(sent()).toHaveLength(1);
+	const statusUrl = String(sent()[0].body.status_url);
+	expect(statusUrl.startsWith(`${webhookHome.baseUrl}/webhook-waiting/`)).toBe(true);
+
+	// Studio's first status comes seconds after the send; by then n8n has saved the execution as waiting.
+	const waiting = async () =>
+		(
+			await rest.get<{ data: { results: Array<{ status: string }> } }>(
+				`/rest/executions?filter=${encodeURIComponent(JSON.stringify({ workflowId: WAIT_WORKFLOW }))}`,
+			)
+		).data.results.some((execution) => execution.status === 'waiting');
+	while (!(await waiting()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+	const post = async (status: string) => {
+		const response = await fetch(statusUrl, {
+			method: 'POST',
+			headers: { 'content-type': 'application/json' },
+			body: JSON.stringify({ message_uuid: 'm-queue-wait', status, to: contact.to }),
+		});
+		await response.arrayBuffer();
+		return response.status;
+	};
+	expect(await post('submitted')).toBe(200);
+	expect(await post('delivered')).toBe(200);
+	await new Promise((resolve) => setTimeout(resolve, 2000));
+	expect(recorder.bodies).toEqual([]);
+	expect(await post('read')).toBe(200);
+
+	await recorder.waitFor(1, 60_000);
+	expect(recorder.bodies).toEqual([
+		expect.objectContaining({ branch: 'reached', outcome: 'reached', status: 'read', reference: contact.ref }),
+	]);
+	expect((recorder.bodies[0].statuses as Array<{ status: string }>).map((each) => each.status)).toEqual([
+		'submitted',
+		'delivered',
+		'read',
+	]);
+	// The part before the wait and the resumed part each ran on a worker (logged a moment after the recorder heard
+	// from it); nothing was sent again.
+	const logged = Date.now() + 10_000;
+	while (finishedOnWorkers() < before + 2 && Date.now() < logged)
+		await new Promise((resolve) => setTimeout(resolve, 100));
+	expect(finishedOnWorkers()).toBeGreaterThanOrEqual(before + 2);
+	expect(sent()).toHaveLength(1);
 });

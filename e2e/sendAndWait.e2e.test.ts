@@ -6,86 +6,15 @@
 //   execution waiting, a late one starts nothing; with Vonage's hosts and a localhost resume URL nothing is sent.
 // - n8n 2.8.4 (Node 20), which continues a waiting node by its first output only: the one-output mode with an
 //   "outcome" field works; the three-output mode is refused before anything is sent.
-import { randomUUID } from 'node:crypto';
 import { startSimulator, type StudioSimulator } from '../simulator/simulator';
 import { preparePackage } from './support/communityPackage';
 import { N8nHome, N8nRest, type WorkflowImport } from './support/n8n';
 import { startRecorder, type Recorder } from './support/recorder';
 import { Stack } from '../test/support/processes';
 import { DEFAULT_N8N_VERSION, NODE20_N8N_VERSION } from './support/runtime';
-import { ACTION_NODE_TYPE, STUDIO_CREDENTIAL, postItemNode, studioCredential } from './support/workflows';
+import { studioCredential, waitNode, waitWorkflow } from './support/workflows';
 
 const VONAGE_CREDENTIAL = { id: 'vgaiStudioVonage', name: 'Studio at Vonage' };
-
-type Node = Record<string, unknown> & { name: string };
-
-let x = 0;
-const at = (): [number, number] => [(x += 220), 300];
-
-function webhook(path: string): Node {
-	return {
-		id: randomUUID(),
-		name: 'CRM contact',
-		type: 'n8n-nodes-base.webhook',
-		typeVersion: 2,
-		position: at(),
-		webhookId: randomUUID(),
-		parameters: { httpMethod: 'POST', path, responseMode: 'onReceived', options: {} },
-	};
-}
-
-function waitNode(options: {
-	resource: 'whatsapp' | 'voice';
-	outputs: 'branches' | 'single';
-	minutes: number;
-	credential?: { id: string; name: string };
-}): Node {
-	const common = {
-		agentId: 'agent-wait',
-		to: '={{ $json.body.to }}',
-		reference: '={{ $json.body.ref }}',
-		timeLimitAmount: options.minutes,
-		timeLimitUnit: 'minutes',
-		waitOutputs: options.outputs,
-		options: {},
-	};
-	return {
-		id: randomUUID(),
-		name: 'Start and wait',
-		type: ACTION_NODE_TYPE,
-		typeVersion: 1,
-		position: at(),
-		credentials: { vonageAiStudioApi: options.credential ?? STUDIO_CREDENTIAL },
-		parameters:
-			options.resource === 'whatsapp'
-				? {
-						resource: 'whatsapp',
-						operation: 'startSessionAndWait',
-						namespace: 'ns-wait',
-						template: 'appointment',
-						locale: 'en_GB',
-						waitFor: 'read',
-						templateParameters: 'fields',
-						bodyParameters: { values: [{ text: '={{ $json.body.ref }}' }] },
-						...common,
-					}
-				: { resource: 'voice', operation: 'makeCallAndWait', ...common },
-	};
-}
-
-function waitWorkflow(id: string, path: string, wait: Node, recorderUrl: string, branches: string[]): WorkflowImport {
-	const recorders = branches.map((branch) => postItemNode(recorderUrl, `Record ${branch}`, { branch }));
-	return {
-		id,
-		name: id,
-		nodes: [webhook(path), wait, ...recorders],
-		connections: {
-			'CRM contact': { main: [[{ node: wait.name, type: 'main', index: 0 }]] },
-			[wait.name]: { main: recorders.map((node) => [{ node: node.name, type: 'main', index: 0 }]) },
-		},
-		settings: { executionOrder: 'v1' },
-	};
-}
 
 async function post(home: N8nHome, path: string, body: unknown): Promise<number> {
 	const response = await fetch(home.webhookUrl(path), {

@@ -268,11 +268,14 @@ export class N8nHome {
 	}
 
 	/** `n8n worker` for queue mode; ready when it says it is waiting for jobs. */
-	async startWorker(options: { name?: string; concurrency?: number } = {}): Promise<ManagedProcess> {
+	async startWorker(
+		options: { name?: string; concurrency?: number; extraEnv?: Record<string, string> } = {},
+	): Promise<ManagedProcess> {
 		const healthPort = await freePort();
 		const args = ['worker'];
 		if (options.concurrency) args.push(`--concurrency=${options.concurrency}`);
 		const env = this.env({
+			...options.extraEnv,
 			QUEUE_HEALTH_CHECK_ACTIVE: 'true',
 			QUEUE_HEALTH_CHECK_PORT: String(healthPort),
 			N8N_WORKER_SERVER_ADDRESS: '127.0.0.1',

@@ -101,9 +101,13 @@ export function contactsFromWebhookNode(name = 'Contacts'): Node {
 
 /**
  * A Webhook node (production URL /webhook/<path>), answering when the last node has finished: with its first item,
- * or with all of them (`allEntries`).
+ * or with all of them (`allEntries`); or at once (`onReceived`: for a workflow that goes on to wait).
  */
-export function webhookNode(path: string, name = 'Webhook', responseData?: 'allEntries'): Node {
+export function webhookNode(
+	path: string,
+	name = 'Webhook',
+	answer: 'lastNode' | 'allEntries' | 'onReceived' = 'lastNode',
+): Node {
 	return {
 		id: randomUUID(),
 		name,
@@ -114,8 +118,8 @@ export function webhookNode(path: string, name = 'Webhook', responseData?: 'allE
 		parameters: {
 			httpMethod: 'POST',
 			path,
-			responseMode: 'lastNode',
-			...(responseData ? { responseData } : {}),
+			responseMode: answer === 'onReceived' ? 'onReceived' : 'lastNode',
+			...(answer === 'allEntries' ? { responseData: answer } : {}),
 			options: {},
 		},
 	};
@@ -206,7 +210,6 @@ export function triggerPath(trigger: Node): string {
 	return `${String(trigger.webhookId)}/status`;
 }
 
-/** An HTTP Request node posting each item's JSON to a URL (the tests' recorder). */
 /**
  * An HTTP Request node posting each item's JSON to `url` (a recorder), with `extra` fields added (written with
  * Object.assign: n8n 2.8's expressions do not know object spread).
@@ -226,6 +229,74 @@ export function postItemNode(url: string, name = 'Record', extra: Record<string,
 			jsonBody: `={{ JSON.stringify(Object.assign(${JSON.stringify(extra)}, $json)) }}`,
 			options: {},
 		},
+	};
+}
+
+/**
+ * The action node starting a session and waiting for its status, reading `to` and `ref` from a webhook's body:
+ * a WhatsApp template waiting for Read, or a call waiting for its outcome.
+ */
+export function waitNode(options: {
+	resource: 'whatsapp' | 'voice';
+	outputs: 'branches' | 'single';
+	minutes: number;
+	credential?: { id: string; name: string };
+}): Node {
+	const common = {
+		agentId: 'agent-wait',
+		to: '={{ $json.body.to }}',
+		reference: '={{ $json.body.ref }}',
+		timeLimitAmount: options.minutes,
+		timeLimitUnit: 'minutes',
+		waitOutputs: options.outputs,
+		options: {},
+	};
+	return {
+		id: randomUUID(),
+		name: 'Start and wait',
+		type: ACTION_NODE_TYPE,
+		typeVersion: 1,
+		position: at(),
+		credentials: { vonageAiStudioApi: options.credential ?? STUDIO_CREDENTIAL },
+		parameters:
+			options.resource === 'whatsapp'
+				? {
+						resource: 'whatsapp',
+						operation: 'startSessionAndWait',
+						namespace: 'ns-wait',
+						template: 'appointment',
+						locale: 'en_GB',
+						waitFor: 'read',
+						templateParameters: 'fields',
+						bodyParameters: { values: [{ text: '={{ $json.body.ref }}' }] },
+						...common,
+					}
+				: { resource: 'voice', operation: 'makeCallAndWait', ...common },
+	};
+}
+
+/**
+ * A CRM contact posted to /webhook/<path> → the wait node → one recorder per output, each adding `branch` to what
+ * it posts to the recorder.
+ */
+export function waitWorkflow(
+	id: string,
+	path: string,
+	wait: Node,
+	recorderUrl: string,
+	branches: string[],
+): WorkflowImport {
+	const webhook = webhookNode(path, 'CRM contact', 'onReceived');
+	const recorders = branches.map((branch) => postItemNode(recorderUrl, `Record ${branch}`, { branch }));
+	return {
+		id,
+		name: id,
+		nodes: [webhook, wait, ...recorders],
+		connections: {
+			[webhook.name]: { main: [[{ node: wait.name, type: 'main', index: 0 }]] },
+			[wait.name]: { main: recorders.map((node) => [{ node: node.name, type: 'main', index: 0 }]) },
+		},
+		settings: { executionOrder: 'v1' },
 	};
 }
 
