@@ -8,9 +8,7 @@ import {
 	SPACING_RULE,
 	afterAccepted,
 	afterJitterRefusal,
-	classifyRefusal,
 	initialSpacing,
-	lateByMs,
 	type SpacingState,
 } from './spacing';
 import { WaitQueue } from './waitQueue';
@@ -263,24 +261,12 @@ export class LocalRateGate implements RateGate {
 			this.link.forget(id);
 			return;
 		}
-		const send = this.link.answered(id, now);
-		const link = this.link.responses.estimate();
 		if (outcome.kind === 'accepted') {
-			if (send?.responseMs !== undefined) {
-				this.log.delay(id, lateByMs(send.responseMs, link));
-				this.link.responses.add(send.responseMs);
-			}
+			const { link, lateMs } = this.link.accepted(id, now);
+			this.log.delay(id, lateMs);
 			this.spacing = afterAccepted(this.spacing, link, this.floorMs);
 		} else {
-			const kind =
-				send?.responseMs === undefined
-					? 'jitter'
-					: classifyRefusal(
-							{ startedAt: send.startedAt, responseMs: send.responseMs, gapMs },
-							this.link.recent(),
-							link,
-							now,
-						);
+			const kind = this.link.refused(id, now, gapMs);
 			if (kind === 'jitter') this.spacing = afterJitterRefusal(this.spacing, now, this.floorMs);
 			if (kind === 'foreign') this.penalty.count(now, this.windowMs(now));
 			const retryAfterMs = outcome.retryAfterMs;

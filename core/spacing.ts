@@ -224,18 +224,35 @@ export class LinkWatch {
 	}
 
 	/** The send's answer came; returns its record (undefined if it was forgotten already). */
-	answered(id: number, at: number): TrackedSend | undefined {
+	private answered(id: number, at: number): TrackedSend | undefined {
 		const send = this.sends.get(id);
 		if (send && send.responseMs === undefined) send.responseMs = at - send.startedAt;
 		return send;
 	}
 
+	/**
+	 * Studio accepted the send: its response time joins the estimate. Returns the estimate as it was before (what
+	 * the margin rule reads) and how much later than usual the send counted at Studio (0 for an ordinary one).
+	 */
+	accepted(id: number, at: number): { link: LinkEstimate | undefined; lateMs: number } {
+		const send = this.answered(id, at);
+		const link = this.responses.estimate();
+		if (send?.responseMs === undefined) return { link, lateMs: 0 };
+		const lateMs = lateByMs(send.responseMs, link);
+		this.responses.add(send.responseMs);
+		return { link, lateMs };
+	}
+
+	/** Studio answered the send 429; `gapMs` as in `Refusal`. Returns why, as far as this process can tell. */
+	refused(id: number, at: number, gapMs: number): RefusalKind {
+		const send = this.answered(id, at);
+		if (send?.responseMs === undefined) return 'jitter';
+		const refusal = { startedAt: send.startedAt, responseMs: send.responseMs, gapMs };
+		return classifyRefusal(refusal, this.sends.values(), this.responses.estimate(), at);
+	}
+
 	/** The send's outcome teaches nothing (cancelled, a network failure). */
 	forget(id: number): void {
 		this.sends.delete(id);
-	}
-
-	recent(): Iterable<TrackedSend> {
-		return this.sends.values();
 	}
 }

@@ -21,9 +21,7 @@ import {
 	SPACING_RULE,
 	afterAccepted,
 	afterJitterRefusal,
-	classifyRefusal,
 	initialSpacing,
-	lateByMs,
 	type SpacingState,
 } from '../../core/spacing';
 import { WaitQueue } from '../../core/waitQueue';
@@ -278,34 +276,21 @@ export class RedisRateGate implements RateGate {
 			return;
 		}
 		const now = performance.now();
-		const send = this.link.answered(admission.watchId, now);
-		const link = this.link.responses.estimate();
 		if (outcome.kind === 'accepted') {
-			if (send?.responseMs !== undefined) {
-				const late = lateByMs(send.responseMs, link);
-				// The send counts at Studio that much later: so it does in the shared log (best effort).
-				if (late > 0) {
-					const score = string(admission.startUs + late * 1000);
-					withDeadline(
-						this.client.zadd(this.logKey, 'XX', score, admission.member),
-						this.operationTimeoutMs,
-						'rate gate',
-					).catch(() => undefined);
-				}
-				this.link.responses.add(send.responseMs);
+			const { link, lateMs } = this.link.accepted(admission.watchId, now);
+			// The send counts at Studio that much later: so it does in the shared log (best effort).
+			if (lateMs > 0) {
+				const score = string(admission.startUs + lateMs * 1000);
+				withDeadline(
+					this.client.zadd(this.logKey, 'XX', score, admission.member),
+					this.operationTimeoutMs,
+					'rate gate',
+				).catch(() => undefined);
 			}
 			this.updateSpacing((state) => afterAccepted(state, link, this.floorMs));
 			return;
 		}
-		const kind =
-			send?.responseMs === undefined
-				? 'jitter'
-				: classifyRefusal(
-						{ startedAt: send.startedAt, responseMs: send.responseMs, gapMs: admission.gapMs },
-						this.link.recent(),
-						link,
-						now,
-					);
+		const kind = this.link.refused(admission.watchId, now, admission.gapMs);
 		if (kind === 'jitter') this.updateSpacing((state) => afterJitterRefusal(state, Date.now(), this.floorMs));
 		const retryAfterMs = outcome.retryAfterMs;
 		const retryAfterUs = retryAfterMs && Number.isFinite(retryAfterMs) && retryAfterMs > 0 ? retryAfterMs * 1000 : 0;
