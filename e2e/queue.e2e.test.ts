@@ -16,6 +16,7 @@ import { N8nHome, N8nRest } from './support/n8n';
 import { prepareQueueMode } from './support/queueMode';
 import { startRecorder, type Recorder } from './support/recorder';
 import { Stack, run, type ManagedProcess } from '../test/support/processes';
+import { until } from '../test/support/until';
 import {
 	callbackCredential,
 	chain,
@@ -164,12 +165,7 @@ test('20 webhook calls at once: 20 sessions accepted, executed on both workers, 
 });
 
 test('a status that reaches both main and the webhook process starts one execution (shared repeat memory)', async () => {
-	const executions = async () =>
-		(
-			await rest.get<{ data: { count: number } }>(
-				`/rest/executions?filter=${encodeURIComponent(JSON.stringify({ workflowId: STATUS_WORKFLOW }))}`,
-			)
-		).data.count;
+	const executions = async () => (await rest.executions(STATUS_WORKFLOW)).count;
 	const callbacks = Array.from(
 		{ length: 5 },
 		(_, index) => `dddddddd-0000-4000-8000-${String(index).padStart(12, '0')}`,
@@ -189,9 +185,7 @@ test('a status that reaches both main and the webhook process starts one executi
 	expect(answers).toEqual(answers.map(() => 200));
 
 	// Executions run on the workers; wait for them to be recorded, then for any late extra one.
-	const deadline = Date.now() + 30_000;
-	while ((await executions()) < callbacks.length && Date.now() < deadline)
-		await new Promise((resolve) => setTimeout(resolve, 250));
+	await until('an execution per status', async () => (await executions()) >= callbacks.length, 30_000, 250);
 	await new Promise((resolve) => setTimeout(resolve, 2000));
 	expect(await executions()).toBe(callbacks.length);
 });
@@ -207,21 +201,19 @@ test('start and wait: the statuses reach the webhook process, and the execution 
 		body: JSON.stringify(contact),
 	});
 	expect(answer.status).toBe(200);
-	const deadline = Date.now() + 30_000;
 	const sent = () => simulator.sessions.filter((session) => session.body.to === contact.to);
-	while (sent().length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+	await until('the session', () => sent().length > 0, 30_000);
 	expect(sent()).toHaveLength(1);
 	const statusUrl = String(sent()[0].body.status_url);
 	expect(statusUrl.startsWith(`${webhookHome.baseUrl}/webhook-waiting/`)).toBe(true);
 
 	// Studio's first status comes seconds after the send; by then n8n has saved the execution as waiting.
-	const waiting = async () =>
-		(
-			await rest.get<{ data: { results: Array<{ status: string }> } }>(
-				`/rest/executions?filter=${encodeURIComponent(JSON.stringify({ workflowId: WAIT_WORKFLOW }))}`,
-			)
-		).data.results.some((execution) => execution.status === 'waiting');
-	while (!(await waiting()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+	await until(
+		'the execution waiting',
+		async () => (await rest.executions(WAIT_WORKFLOW)).results.some((execution) => execution.status === 'waiting'),
+		30_000,
+		200,
+	);
 	const post = async (status: string) => {
 		const response = await fetch(statusUrl, {
 			method: 'POST',
@@ -248,9 +240,7 @@ test('start and wait: the statuses reach the webhook process, and the execution 
 	]);
 	// The part before the wait and the resumed part each ran on a worker (logged a moment after the recorder heard
 	// from it); nothing was sent again.
-	const logged = Date.now() + 10_000;
-	while (finishedOnWorkers() < before + 2 && Date.now() < logged)
-		await new Promise((resolve) => setTimeout(resolve, 100));
+	await until('both parts logged as finished', () => finishedOnWorkers() >= before + 2, 10_000);
 	expect(finishedOnWorkers()).toBeGreaterThanOrEqual(before + 2);
 	expect(sent()).toHaveLength(1);
 });

@@ -11,6 +11,7 @@ import { preparePackage } from './support/communityPackage';
 import { N8nHome, N8nRest, type WorkflowImport } from './support/n8n';
 import { startRecorder, type Recorder } from './support/recorder';
 import { Stack } from '../test/support/processes';
+import { until } from '../test/support/until';
 import { DEFAULT_N8N_VERSION, NODE20_N8N_VERSION } from './support/runtime';
 import { studioCredential, waitNode, waitWorkflow } from './support/workflows';
 
@@ -24,16 +25,6 @@ async function post(home: N8nHome, path: string, body: unknown): Promise<number>
 	});
 	await response.arrayBuffer();
 	return response.status;
-}
-
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs: number): Promise<T> {
-	const deadline = Date.now() + timeoutMs;
-	for (;;) {
-		const value = probe();
-		if (value !== undefined) return value;
-		if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-		await new Promise((resolve) => setTimeout(resolve, 100));
-	}
 }
 
 const stack = new Stack();
@@ -75,15 +66,13 @@ const statusUrlOf = (simulator: StudioSimulator, to: string) =>
 
 /** The first failed execution of a workflow, as n8n's REST API shows it (its data as text), within 20 s. */
 async function failedExecution(rest: N8nRest, workflowId: string): Promise<string> {
-	for (let i = 0; i < 100; i++) {
-		const answer = await rest.get<{ data: { results: Array<{ id: string; status: string }> } }>(
-			`/rest/executions?filter=${encodeURIComponent(JSON.stringify({ workflowId }))}`,
-		);
-		const failed = answer.data.results.find((each) => each.status === 'error');
-		if (failed) return JSON.stringify(await rest.get(`/rest/executions/${failed.id}`));
-		await new Promise((resolve) => setTimeout(resolve, 200));
-	}
-	throw new Error(`No failed execution of ${workflowId}`);
+	const failed = await until(
+		`a failed execution of ${workflowId}`,
+		async () => (await rest.executions(workflowId)).results.find((each) => each.status === 'error'),
+		20_000,
+		200,
+	);
+	return JSON.stringify(await rest.get(`/rest/executions/${failed.id}`));
 }
 
 describe(`n8n ${DEFAULT_N8N_VERSION}: three outputs`, () => {

@@ -7,7 +7,7 @@
 import { startSimulator, type StudioSimulator } from '../simulator/simulator';
 import { maxInAnyWindow } from '../simulator/windows';
 import { preparePackage } from './support/communityPackage';
-import { N8nHome, N8nRest } from './support/n8n';
+import { N8nHome, N8nRest, type ExecutionSummary } from './support/n8n';
 import { Stack } from '../test/support/processes';
 import { signedAuthorization } from '../test/support/signature';
 import { startRecorder, type Recorder } from './support/recorder';
@@ -49,26 +49,13 @@ describe.each(SETTINGS)('with %s', (_settings, env) => {
 	let triggerUrl: string;
 	const TRIGGER_WORKFLOW = 'vgaiE2eStatus001';
 
-	interface ExecutionSummary {
-		status: string;
-		startedAt: string;
-		stoppedAt: string;
-	}
-
-	async function executionsOf(workflowId: string): Promise<{ count: number; results: ExecutionSummary[] }> {
-		const answer = await rest.get<{ data: { count: number; results: ExecutionSummary[] } }>(
-			`/rest/executions?filter=${encodeURIComponent(JSON.stringify({ workflowId }))}`,
-		);
-		return answer.data;
-	}
-
 	async function onlyExecution(workflowId: string): Promise<ExecutionSummary> {
-		const { results } = await executionsOf(workflowId);
+		const { results } = await rest.executions(workflowId);
 		expect(results).toHaveLength(1);
 		return results[0];
 	}
 
-	const triggerExecutions = async () => (await executionsOf(TRIGGER_WORKFLOW)).count;
+	const triggerExecutions = async () => (await rest.executions(TRIGGER_WORKFLOW)).count;
 
 	beforeAll(async () => {
 		simulator = await startSimulator({

@@ -10,6 +10,7 @@ import { preparePackage } from './support/communityPackage';
 import { N8nHome } from './support/n8n';
 import { prepareQueueMode } from './support/queueMode';
 import { Stack, type ManagedProcess } from '../test/support/processes';
+import { until } from '../test/support/until';
 import { chain, contactsFromWebhookNode, studioCredential, webhookNode, whatsAppNode } from './support/workflows';
 
 const STATUS_URL = 'https://crm.example.com/vonage/status';
@@ -70,20 +71,12 @@ const postCampaign = (signal?: AbortSignal) =>
 		signal,
 	});
 
-async function until(what: string, condition: () => boolean, timeoutMs: number): Promise<void> {
-	const deadline = Date.now() + timeoutMs;
-	while (!condition()) {
-		if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-		await new Promise((resolve) => setTimeout(resolve, 50));
-	}
-}
-
 test(
 	'a worker SIGKILLed mid-campaign, the same contacts posted again: one session each, none twice',
 	async () => {
 		const abandoned = new AbortController();
 		const firstPost = postCampaign(abandoned.signal).catch(() => undefined);
-		await until('six sessions', () => simulator.sessions.length >= 6, 120_000);
+		await until('six sessions', () => simulator.sessions.length >= 6, 120_000, 50);
 		await firstWorker.kill();
 		const killedAt = Date.now();
 		const sentBeforeKill = simulator.sessions.length;

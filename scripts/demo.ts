@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { preparePackage, removePreparedPackage } from '../e2e/support/communityPackage';
 import { DEMO_OWNER, N8nHome, N8nRest, type WorkflowImport } from '../e2e/support/n8n';
 import { freePort, Stack } from '../test/support/processes';
+import { until } from '../test/support/until';
 import { DEFAULT_N8N_VERSION, ensureRuntime, REPO_ROOT } from '../e2e/support/runtime';
 import { startSimulatorsProcess, type RemoteSimulator } from '../simulator/ownProcess';
 import { maxInAnyWindow } from '../simulator/windows';
@@ -92,26 +93,6 @@ function loadExamples(baseUrl: string): WorkflowImport[] {
 		});
 }
 
-async function waitUntil(what: string, condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-	const deadline = Date.now() + timeoutMs;
-	while (!(await condition())) {
-		if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-		await new Promise((resolve) => setTimeout(resolve, 200));
-	}
-}
-
-interface ExecutionSummary {
-	id: string;
-	status: string;
-}
-
-async function executions(rest: N8nRest, workflowId: string): Promise<ExecutionSummary[]> {
-	const answer = await rest.get<{ data: { results: ExecutionSummary[] } }>(
-		`/rest/executions?filter=${encodeURIComponent(JSON.stringify({ workflowId }))}&limit=100`,
-	);
-	return answer.data.results;
-}
-
 async function runHeadless(home: N8nHome, rest: N8nRest, simulator: RemoteSimulator, tier: number): Promise<boolean> {
 	const problems: string[] = [];
 	let state = await simulator.state();
@@ -154,17 +135,18 @@ async function runHeadless(home: N8nHome, rest: N8nRest, simulator: RemoteSimula
 	const campaignStarted = Date.now();
 	// What the editor's "Execute workflow" button does.
 	await rest.post(`/rest/workflows/${EXAMPLES.campaign}/run`, { triggerToStartFrom: { name: 'Start campaign' } });
-	await waitUntil(
+	await until(
 		'the campaign execution to finish',
 		async () =>
-			(await executions(rest, EXAMPLES.campaign)).some(
+			(await rest.executions(EXAMPLES.campaign)).results.some(
 				(execution) => execution.status !== 'running' && execution.status !== 'new',
 			),
 		CAMPAIGN_SIZE * 2000 + 60_000,
+		200,
 	);
 	const campaignSeconds = (Date.now() - campaignStarted) / 1000;
 	done();
-	const campaignRuns = await executions(rest, EXAMPLES.campaign);
+	const campaignRuns = (await rest.executions(EXAMPLES.campaign)).results;
 	await refresh();
 	if (campaignRuns[0]?.status !== 'success') problems.push(`the campaign execution ended "${campaignRuns[0]?.status}"`);
 	const campaignSessions = whatsapp().slice(before);
@@ -176,27 +158,30 @@ async function runHeadless(home: N8nHome, rest: N8nRest, simulator: RemoteSimula
 	}
 
 	done = step('3/4 Follow-up: waiting for the statuses and the SMS follow-ups');
-	await waitUntil(
+	await until(
 		'the follow-up SMS sessions',
 		async () => (await refresh()) && sms().length >= UNDELIVERABLE.length,
 		60_000,
+		200,
 	).catch((error: Error) => problems.push(error.message));
 	// Callbacks of the last sessions (and of the SMS follow-ups) trail by a few hundred ms.
-	await waitUntil(
+	await until(
 		'the last status callbacks',
 		// submitted, delivered, read for each session; submitted, undeliverable for the failing numbers
 		async () =>
 			(await refresh()).callbacksSent.length >=
 			state.sessions.reduce((sum, session) => sum + (UNDELIVERABLE.includes(String(session.body.to)) ? 2 : 3), 0),
 		30_000,
+		200,
 	).catch((error: Error) => problems.push(error.message));
-	await waitUntil(
+	await until(
 		'the follow-up executions to finish',
 		async () =>
-			(await executions(rest, EXAMPLES.followUp)).every(
+			(await rest.executions(EXAMPLES.followUp)).results.every(
 				(execution) => execution.status !== 'running' && execution.status !== 'new',
 			),
 		30_000,
+		200,
 	).catch((error: Error) => problems.push(error.message));
 	done();
 	await refresh();
@@ -220,19 +205,20 @@ async function runHeadless(home: N8nHome, rest: N8nRest, simulator: RemoteSimula
 		});
 		if (answer.status !== 200) problems.push(`the wait example's webhook answered ${answer.status}`);
 	}
-	await waitUntil(
+	await until(
 		'the three waiting executions to continue and finish',
 		async () => {
-			const runs = await executions(rest, EXAMPLES.wait);
+			const runs = (await rest.executions(EXAMPLES.wait)).results;
 			return runs.length >= 3 && runs.every((run) => run.status === 'success' || run.status === 'error');
 		},
 		(DEMO_WAIT_MINUTES * 60 + 150) * 1000,
+		200,
 	).catch((error: Error) => problems.push(error.message));
 	const waitSeconds = (Date.now() - waitStarted) / 1000;
 	let waitWhatsApp = 0;
 	done();
 	await refresh();
-	const waitRuns = await executions(rest, EXAMPLES.wait);
+	const waitRuns = (await rest.executions(EXAMPLES.wait)).results;
 	if (waitRuns.filter((run) => run.status === 'success').length !== 3) {
 		problems.push(`the wait example's executions ended [${waitRuns.map((run) => run.status).join(', ')}]`);
 	}
@@ -264,7 +250,7 @@ async function runHeadless(home: N8nHome, rest: N8nRest, simulator: RemoteSimula
 	}
 	const refusedCallbacks = state.callbacksSent.filter((callback) => callback.status !== 200);
 	if (refusedCallbacks.length > 0) problems.push(`${refusedCallbacks.length} status callbacks were not answered 200`);
-	const followUpRuns = await executions(rest, EXAMPLES.followUp);
+	const followUpRuns = (await rest.executions(EXAMPLES.followUp)).results;
 	const failedFollowUps = followUpRuns.filter((execution) => execution.status !== 'success');
 	if (failedFollowUps.length > 0) problems.push(`${failedFollowUps.length} follow-up executions did not succeed`);
 

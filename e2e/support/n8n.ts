@@ -324,6 +324,15 @@ export const DEMO_OWNER = {
 	password: 'Vonage-demo-2026',
 };
 
+/** One execution in n8n's list of executions. */
+export interface ExecutionSummary {
+	id: string;
+	/** success, error, waiting, running, canceled, ... */
+	status: string;
+	startedAt: string;
+	stoppedAt: string;
+}
+
 /** A logged-in REST session on a running n8n (its internal /rest API, as the editor uses it). */
 export class N8nRest {
 	private constructor(
@@ -350,6 +359,16 @@ export class N8nRest {
 
 	async post<T = unknown>(path: string, body: unknown): Promise<T> {
 		return await this.request<T>('POST', path, body);
+	}
+
+	/** A workflow's executions (the newest 100) and how many it has in all. */
+	async executions(workflowId: string): Promise<{ count: number; results: ExecutionSummary[] }> {
+		const filter = encodeURIComponent(JSON.stringify({ workflowId }));
+		return (
+			await this.get<{ data: { count: number; results: ExecutionSummary[] } }>(
+				`/rest/executions?filter=${filter}&limit=100`,
+			)
+		).data;
 	}
 
 	private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
