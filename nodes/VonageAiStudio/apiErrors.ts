@@ -1,8 +1,28 @@
-// Turns a failed send into the NodeApiError a no-code user can act on: what happened, what to change.
-import { NodeApiError, type INode, type JsonObject } from 'n8n-workflow';
+// Turns what went wrong with an item into the error a no-code user can act on: a bad field into a
+// NodeOperationError naming it, a failed send into a NodeApiError (what happened, what to change).
+import { NodeApiError, NodeOperationError, type INode, type JsonObject } from 'n8n-workflow';
 
 import { isError } from '../../core/errors';
 import { isAgentMissing, studioMessage } from '../../core/studioHttp';
+
+/**
+ * An item that could not be read or validated: names the item and the field (InvalidField), and says what was not
+ * sent (`nothingSent`, a sentence).
+ */
+export function itemInputError(
+	node: INode,
+	error: unknown,
+	itemIndex: number,
+	nothingSent: string,
+): NodeOperationError {
+	if (isError(error, 'InvalidField')) {
+		return new NodeOperationError(node, `Item ${itemIndex}: ${error.message}`, {
+			itemIndex,
+			description: `Field "${error.field}" of item ${itemIndex}. ${nothingSent}`,
+		});
+	}
+	return new NodeOperationError(node, error as Error, { itemIndex });
+}
 
 export interface FailureContext {
 	itemIndex: number;

@@ -10,12 +10,12 @@ import {
 	type INodeTypeDescription,
 } from 'n8n-workflow';
 
-import { isError } from '../../core/errors';
 import { CREDENTIAL_TYPE, NODE_NAMES, isStudioHost } from '../../core/studioApi';
 import { isLocalAddress } from '../../core/waitForStatus';
 import { readAccount, type StudioAccount } from '../shared/account';
 import type { Edition } from '../shared/edition';
 import { isWaiting } from './actions/operation';
+import { itemInputError } from './apiErrors';
 import { OPERATIONS, operationFor, operationProperties } from './actions/router';
 import { optionsProperty, readSettings, type SendSettings } from './options';
 import { runContextOf, runSends, type SendRequest, type SendResult } from './send';
@@ -109,12 +109,7 @@ export async function executeStudioNode(context: IExecuteFunctions, edition: Edi
 			const idempotencyKey = String(context.getNodeParameter('idempotencyKey', itemIndex, '') ?? '').trim();
 			requests.push({ itemIndex, prepared, idempotencyKey: idempotencyKey || undefined });
 		} catch (error) {
-			const failure = isError(error, 'InvalidField')
-				? new NodeOperationError(node, `Item ${itemIndex}: ${error.message}`, {
-						itemIndex,
-						description: `Field "${error.field}" of item ${itemIndex}. Nothing was sent for this item.`,
-					})
-				: new NodeOperationError(node, error as Error, { itemIndex });
+			const failure = itemInputError(node, error, itemIndex, 'Nothing was sent for this item.');
 			if (!context.continueOnFail()) throw failure;
 			// n8n replaces the json of an item that carries an error with { error: message }.
 			output[itemIndex] = { json: { error: failure.message }, error: failure, pairedItem: { item: itemIndex } };

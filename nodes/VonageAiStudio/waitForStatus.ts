@@ -16,7 +16,6 @@ import {
 	type IWebhookResponseData,
 } from 'n8n-workflow';
 
-import { isError } from '../../core/errors';
 import { CREDENTIAL_TYPE, isStudioHost } from '../../core/studioApi';
 import {
 	WAIT_PARAMS,
@@ -33,6 +32,7 @@ import type { Edition } from '../shared/edition';
 import { normaliseCallback, type CallbackBody } from '../VonageAiStudioTrigger/normalise';
 import { WAIT_OUTPUT_NAMES } from './actions/wait';
 import type { WaitOutputs, WaitingOperation } from './actions/operation';
+import { itemInputError } from './apiErrors';
 import type { SendSettings } from './options';
 import { runContextOf, runSends } from './send';
 import { waitHistory } from './waitHistory';
@@ -104,13 +104,7 @@ function validated<T>(node: INode, step: () => T): T {
 	try {
 		return step();
 	} catch (error) {
-		if (isError(error, 'InvalidField')) {
-			throw new NodeOperationError(node, `Item 0: ${error.message}`, {
-				itemIndex: 0,
-				description: `Field "${error.field}" of item 0. Nothing was sent.`,
-			});
-		}
-		throw new NodeOperationError(node, error as Error, { itemIndex: 0 });
+		throw itemInputError(node, error, 0, 'Nothing was sent.');
 	}
 }
 
