@@ -5,7 +5,8 @@
 //   at once each resume with their own contact; a forged callback gets 401, an intermediate or repeated one keeps the
 //   execution waiting, a late one starts nothing; with Vonage's hosts and a localhost resume URL nothing is sent.
 // - n8n 2.8.4 (Node 20), which continues a waiting node by its first output only: the one-output mode with an
-//   "outcome" field works; the three-output mode is refused before anything is sent.
+//   "outcome" field works (read, undeliverable, a silent contact timing out after forged and repeated intermediate
+//   callbacks); the three-output mode, and a localhost resume URL with Vonage's hosts, are refused before sending.
 import { startSimulator, type StudioSimulator } from '../simulator/simulator';
 import { preparePackage } from './support/communityPackage';
 import { N8nHome, N8nRest, type WorkflowImport } from './support/n8n';
@@ -76,6 +77,42 @@ async function failedExecution(rest: N8nRest, workflowId: string): Promise<strin
 	return JSON.stringify(await rest.get(`/rest/executions/${failed.id}`));
 }
 
+/**
+ * Callbacks to a waiting execution's status URL: a forged one (our check value changed, or, where n8n signs resume
+ * URLs, its signature removed) is refused with 401 even with a final status; a genuine intermediate status, sent
+ * twice, is answered 200 each time. Whether the execution is still waiting afterwards is for the caller to show (by
+ * the branch it continues on).
+ */
+async function expectOnlyGenuineCallbacksHeard(
+	statusUrl: string,
+	identity: Record<string, string>,
+	statuses: { final: string; intermediate: string; n8nSignsResumeUrls: boolean },
+): Promise<void> {
+	const callback = async (url: URL | string, status: string) => {
+		const response = await fetch(url, {
+			method: 'POST',
+			headers: { 'content-type': 'application/json' },
+			body: JSON.stringify({ ...identity, status }),
+		});
+		await response.arrayBuffer();
+		return response.status;
+	};
+	const forged = new URL(statusUrl);
+	expect(forged.searchParams.get('vgai_wait')).toBeTruthy();
+	forged.searchParams.set('vgai_wait', 'forged');
+	expect(await callback(forged, statuses.final)).toBe(401);
+	const unsigned = new URL(statusUrl);
+	if (statuses.n8nSignsResumeUrls) {
+		expect(unsigned.searchParams.get('signature')).toBeTruthy();
+		unsigned.searchParams.delete('signature');
+		expect(await callback(unsigned, statuses.final)).toBe(401);
+	} else {
+		// n8n 2.8 puts no signature on resume URLs: our check value is what keeps the URL from being guessed.
+		expect(unsigned.searchParams.get('signature')).toBeNull();
+	}
+	for (let i = 0; i < 2; i++) expect(await callback(statusUrl, statuses.intermediate)).toBe(200);
+}
+
 /** Waits (up to 20 s) until the execution a resume URL belongs to is saved as waiting. */
 async function waitingExecution(rest: N8nRest, workflowId: string, resumeUrl: string): Promise<void> {
 	const segments = new URL(resumeUrl).pathname.split('/');
@@ -144,19 +181,15 @@ describe(`n8n ${DEFAULT_N8N_VERSION}: three outputs`, () => {
 			const callUrl = await until('the answered call', () => statusUrlOf(simulator, contacts.answered.to), 30_000);
 			// n8n answers 409 to anything for an execution it has not yet saved as waiting: forge only once it is.
 			await waitingExecution(rest, 'vgaiE2eWaitCall1', callUrl);
-			const forged = new URL(callUrl);
-			forged.searchParams.set('vgai_wait', 'forged');
-			const callback = (url: string, status: string) =>
-				fetch(url, {
-					method: 'POST',
-					headers: { 'content-type': 'application/json' },
-					body: JSON.stringify({ to: contacts.answered.to, conversation_uuid: 'c-1', status }),
-				});
-			expect((await callback(forged.toString(), 'busy')).status).toBe(401);
-			const withoutSignature = new URL(callUrl);
-			withoutSignature.searchParams.delete('signature');
-			expect((await callback(withoutSignature.toString(), 'busy')).status).toBe(401);
-			for (let i = 0; i < 2; i++) expect((await callback(callUrl, 'started')).status).toBe(200);
+			await expectOnlyGenuineCallbacksHeard(
+				callUrl,
+				{ to: contacts.answered.to, conversation_uuid: 'c-1' },
+				{
+					final: 'busy',
+					intermediate: 'started',
+					n8nSignsResumeUrls: true,
+				},
+			);
 
 			await recorder.waitFor(4, 60_000);
 			const byTo = (to: string) => recorder.bodies.filter((body) => body.to === to);
@@ -245,13 +278,20 @@ describe(`n8n ${NODE20_N8N_VERSION} (Node 20): one output with an outcome field`
 				url,
 				['reached', 'failed', 'timedOut'],
 			),
+			waitWorkflow(
+				'vgaiE2eWait28Vg1',
+				'wait-vonage',
+				waitNode({ resource: 'whatsapp', outputs: 'single', minutes: 5, credential: VONAGE_CREDENTIAL }),
+				url,
+				['single'],
+			),
 		]);
 	}, 5 * 60_000);
 
 	test(
 		'read, undeliverable and a silent contact continue by the one output, each with its outcome',
 		async () => {
-			const { home, simulator, recorder } = env;
+			const { home, simulator, recorder, rest } = env;
 			expect(await post(home, 'wait-single', { to: '447700970011', ref: 'n20-read' })).toBe(200);
 			expect(await post(home, 'wait-single', { to: '447700970002', ref: 'n20-undeliverable' })).toBe(200);
 			await recorder.waitFor(2, 60_000);
@@ -266,6 +306,17 @@ describe(`n8n ${NODE20_N8N_VERSION} (Node 20): one output with an outcome field`
 			// A contact whose statuses never come.
 			simulator.configure({ callbacks: false });
 			expect(await post(home, 'wait-single', { to: '447700970012', ref: 'n20-silent' })).toBe(200);
+			const silentUrl = await until('the silent contact', () => statusUrlOf(simulator, '447700970012'), 30_000);
+			await waitingExecution(rest, 'vgaiE2eWait28Wa1', silentUrl);
+			await expectOnlyGenuineCallbacksHeard(
+				silentUrl,
+				{ to: '447700970012', message_uuid: 'm-silent' },
+				{
+					final: 'rejected',
+					intermediate: 'delivered',
+					n8nSignsResumeUrls: false,
+				},
+			);
 			await recorder.waitFor(3, 3 * 60_000);
 			expect(byRef('n20-silent')).toEqual([expect.objectContaining({ branch: 'single', outcome: 'timedOut' })]);
 		},
@@ -279,5 +330,15 @@ describe(`n8n ${NODE20_N8N_VERSION} (Node 20): one output with an outcome field`
 			'passes on only the first output of a node that waited',
 		);
 		expect(simulator.requests.filter((request) => JSON.stringify(request).includes('447700970013'))).toEqual([]);
+	});
+
+	test("with Vonage's hosts and a resume URL on 127.0.0.1 (no WEBHOOK_URL), nothing is sent and the error says why", async () => {
+		const { home, simulator, rest } = env;
+		expect(await post(home, 'wait-vonage', { to: '447700970014', ref: 'n20-vonage' })).toBe(200);
+		const details = await failedExecution(rest, 'vgaiE2eWait28Vg1');
+		expect(details).toContain('Studio could never reach this n8n');
+		expect(details).toContain('WEBHOOK_URL');
+		expect(details).not.toMatch(/ENOTFOUND|EAI_AGAIN|ECONNREFUSED|Could not reach Vonage/i);
+		expect(simulator.requests.filter((request) => JSON.stringify(request).includes('447700970014'))).toEqual([]);
 	});
 });
