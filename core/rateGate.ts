@@ -3,14 +3,7 @@
 // account (core/accounts.ts); how wide the margin must be is learnt from what Studio answers (spacing.ts). This is
 // the contract and the in-process gate; the queue edition's gate keeps the same rule in Redis.
 import type { Clock } from './ports';
-import {
-	LinkWatch,
-	SPACING_RULE,
-	afterAccepted,
-	afterJitterRefusal,
-	initialSpacing,
-	type SpacingState,
-} from './spacing';
+import { LinkWatch, SPACING_RULE, afterAccepted, afterRefusal, initialSpacing, type SpacingState } from './spacing';
 import { WaitQueue } from './waitQueue';
 
 /** What Studio answered a send the gate admitted: the gate learns the link from it. */
@@ -267,7 +260,7 @@ export class LocalRateGate implements RateGate {
 			this.spacing = afterAccepted(this.spacing, link, this.floorMs);
 		} else {
 			const kind = this.link.refused(id, now, gapMs);
-			if (kind === 'jitter') this.spacing = afterJitterRefusal(this.spacing, now, this.floorMs);
+			this.spacing = afterRefusal(this.spacing, kind, now, this.floorMs);
 			if (kind === 'foreign') this.penalty.count(now, this.windowMs(now));
 			const retryAfterMs = outcome.retryAfterMs;
 			if (retryAfterMs !== undefined && Number.isFinite(retryAfterMs) && retryAfterMs > 0) {

@@ -11,10 +11,13 @@
 //   Above that estimate the margin narrows quickly; nothing can need more.
 // - 429s. Each one is classified:
 //   · straggler: a send started just before it took unusually long (an outlier response, or still on the way):
-//     one late trip crowded the next send. It costs a retry; the margin stays.
+//     one late trip crowded the next send; or the refused send's own trip was that long, and sends started after
+//     it overtook it. It costs a retry; the margin stays.
 //   · foreign: the starts were already further apart than any trip variation seen: more spacing would not cure
 //     it (another system sends with the same key). The rate gate's penalty handles these, as before.
 //   · jitter: anything else. The margin widens at once (× 1.5 + 20 ms) and remembers the level it failed at.
+//   · unknown: fewer than a handful of answers came back yet, so nothing can be told apart. The margin widens as
+//     for jitter (the safe side) but remembers no level: it was as likely one early long trip.
 // - Long runs of accepted sends: below the estimate the margin stays put for a while, then probes lower, slowly
 //   and faster the longer nothing is refused (the estimate overstates when Studio's own work varies), but not
 //   below a small spread (25 ms), where there is little to win.
@@ -58,9 +61,9 @@ export const SPACING_RULE = {
 	unseenSpreadMs: 10,
 	/**
 	 * Outlier: beyond q90 + 3 × (q90 − q10), so rare slow trips (under 10 % of sends) stand out; with fewer than
-	 * 20 answers, beyond q75 + 4 × (q75 − q25), which one early slow answer cannot distort.
+	 * 20 answers, beyond q50 + 4 × (q50 − q10), which the one or two slow answers among the first few cannot distort.
 	 */
-	outlierFence: { quantile: 0.9, fences: 3, fewAnswers: 20, fewQuantile: 0.75, fewFences: 4 },
+	outlierFence: { high: 0.9, low: 0.1, fences: 3, fewAnswers: 20, fewHigh: 0.5, fewLow: 0.1, fewFences: 4 },
 } as const;
 
 /** The learnt state. The Redis gate keeps it in Redis, so all workers of one account share one link estimate. */
@@ -123,8 +126,8 @@ export class ResponseTimes {
 		const sorted = [...this.ring].sort((a, b) => a - b);
 		const fence = SPACING_RULE.outlierFence;
 		const few = sorted.length < fence.fewAnswers;
-		const high = quantile(sorted, few ? fence.fewQuantile : fence.quantile);
-		const low = quantile(sorted, 1 - (few ? fence.fewQuantile : fence.quantile));
+		const high = quantile(sorted, few ? fence.fewHigh : fence.high);
+		const low = quantile(sorted, few ? fence.fewLow : fence.low);
 		const outlierAboveMs = high + (few ? fence.fewFences : fence.fences) * Math.max(high - low, 1);
 		const usual = sorted.filter((ms) => ms <= outlierAboveMs);
 		const [fastest, slowest] = SPACING_RULE.spreadQuantiles;
@@ -158,13 +161,20 @@ export function afterAccepted(state: SpacingState, link: LinkEstimate | undefine
 	return { ...state, marginMs, failedAtMs, quietSends };
 }
 
-/** A jitter 429: widen at once, remember the level it came at. Replies of one burst (within a window) count once. */
-export function afterJitterRefusal(state: SpacingState, now: number, floorMs: number): SpacingState {
+/**
+ * A 429, by its kind: jitter widens at once and remembers the level it came at; a 429 before anything is known of
+ * the link widens as well but remembers nothing (it may have been one early long trip, and a remembered level would
+ * hold the margin up for a thousand sends); stragglers and foreign 429s leave the margin as it is. Replies of one
+ * burst (within a window) widen once.
+ */
+export function afterRefusal(state: SpacingState, kind: RefusalKind, now: number, floorMs: number): SpacingState {
+	if (kind !== 'jitter' && kind !== 'unknown') return state;
 	const windowMs = 1000 + state.marginMs;
 	if (now - state.widenedAt < windowMs) return state;
 	const rule = SPACING_RULE;
 	const marginMs = Math.max(floorMs, Math.min(rule.capMs, state.marginMs * rule.widenFactor + rule.widenAddMs));
-	return { marginMs, failedAtMs: Math.max(state.failedAtMs, state.marginMs), quietSends: 0, widenedAt: now };
+	const failedAtMs = kind === 'jitter' ? Math.max(state.failedAtMs, state.marginMs) : state.failedAtMs;
+	return { marginMs, failedAtMs, quietSends: 0, widenedAt: now };
 }
 
 /** A send as the gate saw it: when it started (the gate's clock) and, once answered, its response time. */
@@ -173,7 +183,8 @@ export interface TrackedSend {
 	responseMs?: number;
 }
 
-export type RefusalKind = 'jitter' | 'straggler' | 'foreign';
+/** Why Studio refused a send; `unknown` while too few answers came back to know the link (see `afterRefusal`). */
+export type RefusalKind = 'jitter' | 'straggler' | 'foreign' | 'unknown';
 
 export interface Refusal {
 	startedAt: number;
@@ -192,7 +203,10 @@ export function classifyRefusal(
 	link: LinkEstimate | undefined,
 	now: number,
 ): RefusalKind {
-	if (!link) return 'jitter';
+	if (!link) return 'unknown';
+	// The refused send itself was late (even a 429, which Studio answers without its usual work, came back after
+	// the slowest usual answer): later sends overtook it on the way, and it landed in their second.
+	if (refusal.responseMs > link.outlierAboveMs) return 'straggler';
 	for (const send of earlier) {
 		if (send.startedAt >= refusal.startedAt) continue;
 		// A late trip (an outlier answer, or one still on the way for longer than any usual answer) that, arriving

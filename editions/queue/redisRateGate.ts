@@ -20,7 +20,7 @@ import {
 	LinkWatch,
 	SPACING_RULE,
 	afterAccepted,
-	afterJitterRefusal,
+	afterRefusal,
 	initialSpacing,
 	type SpacingState,
 } from '../../core/spacing';
@@ -291,7 +291,9 @@ export class RedisRateGate implements RateGate {
 			return;
 		}
 		const kind = this.link.refused(admission.watchId, now, admission.gapMs);
-		if (kind === 'jitter') this.updateSpacing((state) => afterJitterRefusal(state, Date.now(), this.floorMs));
+		if (kind === 'jitter' || kind === 'unknown') {
+			this.updateSpacing((state) => afterRefusal(state, kind, Date.now(), this.floorMs));
+		}
 		const retryAfterMs = outcome.retryAfterMs;
 		const retryAfterUs = retryAfterMs && Number.isFinite(retryAfterMs) && retryAfterMs > 0 ? retryAfterMs * 1000 : 0;
 		if (kind !== 'foreign' && retryAfterUs === 0) return;

@@ -152,6 +152,42 @@ describe('the gate learns its link (virtual time, random links)', () => {
 		expect(spikes.rate).toBeGreaterThanOrEqual(0.9);
 	});
 
+	it('long trips now and then (3 % of 0.8–1.8 s, overtaken by the sends started after them) cost a retry each, never the penalty for a second sender', async () => {
+		for (let seed = 1; seed <= 6; seed++) {
+			for (const tier of [3, 5]) {
+				const outcome = await campaign({
+					seed: seed * 31 + tier,
+					tier,
+					trip: { min: 40, max: 60, spikes: { share: 0.03, min: 800, max: 1800 } },
+					latencyMs: 150,
+					sends: 300,
+				});
+				expect([outcome.label, outcome.failed + outcome.lost + outcome.duplicated]).toEqual([outcome.label, 0]);
+				expect([outcome.label, outcome.maxSlowdown]).toEqual([outcome.label, 0]);
+				expect([outcome.label, outcome.rate >= 0.9]).toEqual([outcome.label, true]);
+			}
+		}
+	});
+
+	it('a few long trips among the very first answers (5 % of 200–600 ms) do not leave the gate slower for the rest of the campaign', async () => {
+		const rates: number[] = [];
+		for (let seed = 1; seed <= 10; seed++) {
+			for (const tier of [1, 3, 5]) {
+				const outcome = await campaign({
+					seed: seed * 101 + tier,
+					tier,
+					trip: { min: 10, max: 30, spikes: { share: 0.05, min: 200, max: 600 } },
+					latencyMs: 150,
+					sends: 300,
+				});
+				expect([outcome.label, outcome.failed + outcome.lost + outcome.duplicated]).toEqual([outcome.label, 0]);
+				expect([outcome.label, outcome.refusedShare <= 0.02]).toEqual([outcome.label, true]);
+				rates.push(outcome.rate);
+			}
+		}
+		expect(Math.min(...rates)).toBeGreaterThanOrEqual(0.88);
+	});
+
 	it('another system sending with the same key: the 429s more spacing does not cure slow the gate down, and still every contact gets one session', async () => {
 		const outcome = await campaign({
 			seed: 5,

@@ -4,7 +4,7 @@ import {
 	ResponseTimes,
 	SPACING_RULE,
 	afterAccepted,
-	afterJitterRefusal,
+	afterRefusal,
 	classifyRefusal,
 	initialSpacing,
 	lateByMs,
@@ -44,6 +44,17 @@ describe('ResponseTimes', () => {
 		const link = times([100, 101, 102, 100, 700]).estimate()!;
 		expect(link.outlierAboveMs).toBeLessThan(700);
 		expect(link.spreadMs - SPACING_RULE.unseenSpreadMs).toBeLessThan(5);
+	});
+
+	it('one long trip in the first four answers, or two in the first eight, are outliers and not the spread', () => {
+		const four = times([168, 557, 174, 171]).estimate()!;
+		expect(four.outlierAboveMs).toBeLessThan(557);
+		expect(four.spreadMs - SPACING_RULE.unseenSpreadMs).toBeLessThan(10);
+		const eight = times([178, 172, 702, 651, 173, 167, 176, 178]).estimate()!;
+		expect(eight.outlierAboveMs).toBeLessThan(651);
+		expect(eight.spreadMs - SPACING_RULE.unseenSpreadMs).toBeLessThan(15);
+		// Answers that are merely spread out (a link whose trips vary by 100 ms) are no outliers.
+		expect(times([175, 190, 240, 265]).estimate()!.outlierAboveMs).toBeGreaterThan(265);
 	});
 
 	it('a slow mode one answer in five belongs to is part of the link, not an outlier', () => {
@@ -108,17 +119,33 @@ describe('the margin', () => {
 		expect(accepted({ ...initialSpacing(0), marginMs: 380 }, 400, 0, wide).marginMs).toBeLessThan(60);
 	});
 
-	it('a 429 widens at once, by half and 20 ms, and remembers the level it came at; its companions within a window do not widen again', () => {
+	it('a jitter 429 widens at once, by half and 20 ms, and remembers the level it came at; its companions within a window do not widen again', () => {
 		const state: SpacingState = { marginMs: 40, failedAtMs: 0, quietSends: 500, widenedAt: -Infinity };
-		const widened = afterJitterRefusal(state, 10_000, 0);
+		const widened = afterRefusal(state, 'jitter', 10_000, 0);
 		expect(widened).toEqual({ marginMs: 80, failedAtMs: 40, quietSends: 0, widenedAt: 10_000 });
-		expect(afterJitterRefusal(widened, 10_500, 0)).toBe(widened);
-		expect(afterJitterRefusal(widened, 11_100, 0).marginMs).toBe(140);
-		expect(afterJitterRefusal({ ...state, marginMs: 900 }, 0, 0).marginMs).toBe(SPACING_RULE.capMs);
+		expect(afterRefusal(widened, 'jitter', 10_500, 0)).toBe(widened);
+		expect(afterRefusal(widened, 'jitter', 11_100, 0).marginMs).toBe(140);
+		expect(afterRefusal({ ...state, marginMs: 900 }, 'jitter', 0, 0).marginMs).toBe(SPACING_RULE.capMs);
+	});
+
+	it('a 429 before the link is known widens the same, but remembers no level: fast narrowing goes down to the spread the answers then show', () => {
+		const widened = afterRefusal(initialSpacing(0), 'unknown', 0, 0);
+		expect(widened.marginMs).toBe(SPACING_RULE.startMs * SPACING_RULE.widenFactor + SPACING_RULE.widenAddMs);
+		expect(widened.failedAtMs).toBe(0);
+		expect(accepted(widened, 80).marginMs).toBeLessThan(link.spreadMs + 5);
+		// After a jitter 429 at the same level, it stops a little above that level instead.
+		const jitter = afterRefusal(initialSpacing(0), 'jitter', 0, 0);
+		expect(accepted(jitter, 80).marginMs).toBeGreaterThan(SPACING_RULE.startMs);
+	});
+
+	it('a straggler or foreign 429 leaves the margin as it is', () => {
+		const state: SpacingState = { marginMs: 40, failedAtMs: 0, quietSends: 500, widenedAt: -Infinity };
+		expect(afterRefusal(state, 'straggler', 10_000, 0)).toBe(state);
+		expect(afterRefusal(state, 'foreign', 10_000, 0)).toBe(state);
 	});
 
 	it("narrows quickly only down to a little above the level a 429 came at, however small the trips' spread looks", () => {
-		let state = afterJitterRefusal({ marginMs: 100, failedAtMs: 0, quietSends: 0, widenedAt: -Infinity }, 0, 0);
+		let state = afterRefusal({ marginMs: 100, failedAtMs: 0, quietSends: 0, widenedAt: -Infinity }, 'jitter', 0, 0);
 		state = accepted(state, 40, 0, { ...link, spreadMs: 10 });
 		expect(state.marginMs).toBeGreaterThan(100);
 		expect(state.marginMs).toBeLessThan(100 * SPACING_RULE.failedLevelHeadroom + 1);
@@ -150,7 +177,15 @@ describe('classifyRefusal', () => {
 		expect(classifyRefusal(refusal, [{ startedAt: 3900, responseMs: 160 }], link, 5120)).toBe('foreign');
 	});
 
-	it('with nothing known about the link, every 429 is treated as jitter (the margin widens)', () => {
-		expect(classifyRefusal({ startedAt: 5000, responseMs: 120, gapMs: Infinity }, [], undefined, 5120)).toBe('jitter');
+	it('straggler: the refused send itself took far longer than usual (sends started after it overtook it)', () => {
+		// Started well over a second after the tier-th start before it (it would be foreign), but its own trip was long.
+		expect(classifyRefusal({ startedAt: 5000, responseMs: 1450, gapMs: 1100 }, [], link, 6450)).toBe('straggler');
+		expect(classifyRefusal({ startedAt: 5000, responseMs: 1450, gapMs: 1030 }, [], link, 6450)).toBe('straggler');
+		// An ordinary answer time: as before.
+		expect(classifyRefusal({ startedAt: 5000, responseMs: 290, gapMs: 1030 }, [], link, 5290)).toBe('jitter');
+	});
+
+	it('with nothing known about the link, a 429 cannot be told apart (the margin widens, no level is remembered)', () => {
+		expect(classifyRefusal({ startedAt: 5000, responseMs: 120, gapMs: Infinity }, [], undefined, 5120)).toBe('unknown');
 	});
 });

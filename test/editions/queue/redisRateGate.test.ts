@@ -229,10 +229,12 @@ describe('RedisRateGate', () => {
 		// Judged on the Redis clock: the start admitted for b comes no sooner than the pause allows.
 		const [, admittedAt] = await inspect.zrevrange('vgai:gate:{eu:penalty}:starts', 0, 0, 'WITHSCORES');
 		expect(Number(admittedAt)).toBeGreaterThanOrEqual(Number(pausedUntil));
+		admission.settle({ kind: 'accepted' });
 
-		// A window later, within the grace period, b meets such a 429 too: the shared level rises for both.
+		// A window later, within the grace period, b meets such a 429 too (answered as fast as usual, so not a late
+		// trip of its own): the shared level rises for both.
 		await new Promise((resolve) => setTimeout(resolve, WINDOW_MS + a.marginMs + 50));
-		admission.settle({ kind: 'refused' });
+		(await b.acquire()).settle({ kind: 'refused' });
 		expect(
 			await until(
 				() => inspect.hget(penaltyKey, 'level'),
