@@ -113,6 +113,24 @@ async function expectOnlyGenuineCallbacksHeard(
 	for (let i = 0; i < 2; i++) expect(await callback(statusUrl, statuses.intermediate)).toBe(200);
 }
 
+const LOCALHOST_REFUSED =
+	"with Vonage's hosts and a resume URL on 127.0.0.1 (no WEBHOOK_URL), nothing is sent and the error says why";
+
+/** A contact posted to the workflow whose credential sends to Vonage's hosts (/webhook/wait-vonage). */
+async function expectLocalhostRefused(
+	env: Awaited<ReturnType<typeof setUp>>,
+	workflowId: string,
+	to: string,
+): Promise<void> {
+	expect(await post(env.home, 'wait-vonage', { to, ref: `ref-${to}` })).toBe(200);
+	const details = await failedExecution(env.rest, workflowId);
+	expect(details).toContain('Studio could never reach this n8n');
+	expect(details).toContain('WEBHOOK_URL');
+	// Refused before the gate and the request: no attempt on the network, so no connection error either.
+	expect(details).not.toMatch(/ENOTFOUND|EAI_AGAIN|ECONNREFUSED|Could not reach Vonage/i);
+	expect(env.simulator.requests.filter((request) => JSON.stringify(request).includes(to))).toEqual([]);
+}
+
 /** Waits (up to 20 s) until the execution a resume URL belongs to is saved as waiting. */
 async function waitingExecution(rest: N8nRest, workflowId: string, resumeUrl: string): Promise<void> {
 	const segments = new URL(resumeUrl).pathname.split('/');
@@ -247,16 +265,7 @@ describe(`n8n ${DEFAULT_N8N_VERSION}: three outputs`, () => {
 		5 * 60_000,
 	);
 
-	test("with Vonage's hosts and a resume URL on 127.0.0.1 (no WEBHOOK_URL), nothing is sent and the error says why", async () => {
-		const { home, simulator, rest } = env;
-		expect(await post(home, 'wait-vonage', { to: '447700970009', ref: 'crm-v' })).toBe(200);
-		const details = await failedExecution(rest, 'vgaiE2eWaitVng01');
-		expect(details).toContain('Studio could never reach this n8n');
-		expect(details).toContain('WEBHOOK_URL');
-		// Refused before the gate and the request: no attempt on the network, so no connection error either.
-		expect(details).not.toMatch(/ENOTFOUND|EAI_AGAIN|ECONNREFUSED|Could not reach Vonage/i);
-		expect(simulator.requests.filter((request) => JSON.stringify(request).includes('447700970009'))).toEqual([]);
-	});
+	test(LOCALHOST_REFUSED, () => expectLocalhostRefused(env, 'vgaiE2eWaitVng01', '447700970009'));
 });
 
 describe(`n8n ${NODE20_N8N_VERSION} (Node 20): one output with an outcome field`, () => {
@@ -332,13 +341,5 @@ describe(`n8n ${NODE20_N8N_VERSION} (Node 20): one output with an outcome field`
 		expect(simulator.requests.filter((request) => JSON.stringify(request).includes('447700970013'))).toEqual([]);
 	});
 
-	test("with Vonage's hosts and a resume URL on 127.0.0.1 (no WEBHOOK_URL), nothing is sent and the error says why", async () => {
-		const { home, simulator, rest } = env;
-		expect(await post(home, 'wait-vonage', { to: '447700970014', ref: 'n20-vonage' })).toBe(200);
-		const details = await failedExecution(rest, 'vgaiE2eWait28Vg1');
-		expect(details).toContain('Studio could never reach this n8n');
-		expect(details).toContain('WEBHOOK_URL');
-		expect(details).not.toMatch(/ENOTFOUND|EAI_AGAIN|ECONNREFUSED|Could not reach Vonage/i);
-		expect(simulator.requests.filter((request) => JSON.stringify(request).includes('447700970014'))).toEqual([]);
-	});
+	test(LOCALHOST_REFUSED, () => expectLocalhostRefused(env, 'vgaiE2eWait28Vg1', '447700970014'));
 });
