@@ -168,13 +168,18 @@ export function afterAccepted(state: SpacingState, link: LinkEstimate | undefine
  * burst (within a window) widen once.
  */
 export function afterRefusal(state: SpacingState, kind: RefusalKind, now: number, floorMs: number): SpacingState {
-	if (kind !== 'jitter' && kind !== 'unknown') return state;
+	if (!widensMargin(kind)) return state;
 	const windowMs = 1000 + state.marginMs;
 	if (now - state.widenedAt < windowMs) return state;
 	const rule = SPACING_RULE;
 	const marginMs = Math.max(floorMs, Math.min(rule.capMs, state.marginMs * rule.widenFactor + rule.widenAddMs));
 	const failedAtMs = kind === 'jitter' ? Math.max(state.failedAtMs, state.marginMs) : state.failedAtMs;
 	return { marginMs, failedAtMs, quietSends: 0, widenedAt: now };
+}
+
+/** Whether a 429 of this kind changes the margin (`afterRefusal`): jitter, and a 429 before the link is known. */
+export function widensMargin(kind: RefusalKind): boolean {
+	return kind === 'jitter' || kind === 'unknown';
 }
 
 /** A send as the gate saw it: when it started (the gate's clock) and, once answered, its response time. */

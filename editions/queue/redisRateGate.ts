@@ -22,6 +22,7 @@ import {
 	afterAccepted,
 	afterRefusal,
 	initialSpacing,
+	widensMargin,
 	type SpacingState,
 } from '../../core/spacing';
 import { WaitQueue } from '../../core/waitQueue';
@@ -291,9 +292,8 @@ export class RedisRateGate implements RateGate {
 			return;
 		}
 		const kind = this.link.refused(admission.watchId, now, admission.gapMs);
-		if (kind === 'jitter' || kind === 'unknown') {
-			this.updateSpacing((state) => afterRefusal(state, kind, Date.now(), this.floorMs));
-		}
+		// Only then is there anything to write (each update is a round trip to Redis).
+		if (widensMargin(kind)) this.updateSpacing((state) => afterRefusal(state, kind, Date.now(), this.floorMs));
 		const retryAfterMs = outcome.retryAfterMs;
 		const retryAfterUs = retryAfterMs && Number.isFinite(retryAfterMs) && retryAfterMs > 0 ? retryAfterMs * 1000 : 0;
 		if (kind !== 'foreign' && retryAfterUs === 0) return;

@@ -18,6 +18,7 @@ import { startRedis, type RedisServer } from '../../support/redisServer';
 import type { GateWorkerResult } from './gateWorker';
 import { REAL_TIME_MARGIN_MS, whatsappSessionBody } from '../../support/fixtures';
 import { tsxWorker } from '../../support/processes';
+import { until } from '../../support/until';
 
 jest.setTimeout(60_000);
 
@@ -201,13 +202,22 @@ describe('RedisRateGate', () => {
 		for (let i = 0; i < 4; i++) (await g.acquire()).settle({ kind: 'accepted' });
 	}
 
-	async function until<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
-		let seen = await read();
-		for (let i = 0; i < 150 && !done(seen); i++) {
-			await new Promise((resolve) => setTimeout(resolve, 20));
-			seen = await read();
-		}
-		return seen;
+	/** A field of a Redis hash once it is there and `done` says so (checked every 20 ms, for up to 3 s). */
+	async function fieldOnce(
+		inspect: Redis,
+		key: string,
+		field: string,
+		done: (value: string) => boolean = () => true,
+	): Promise<string> {
+		return await until(
+			`${field} of ${key}`,
+			async () => {
+				const value = await inspect.hget(key, field);
+				return value !== null && done(value) ? value : undefined;
+			},
+			3_000,
+			20,
+		);
 	}
 
 	it('a 429 seen by one process pauses every process sharing the account; a second one more spacing would not cure, from another process, slows them all', async () => {
@@ -219,10 +229,7 @@ describe('RedisRateGate', () => {
 		await warmedUp(b);
 		// Their starts were a fifth of a window apart, well beyond how much trips varied: not a jitter 429.
 		(await a.acquire()).settle({ kind: 'refused', retryAfterMs: 600 });
-		const pausedUntil = await until(
-			() => inspect.hget(penaltyKey, 'pausedUntil'),
-			(value) => value !== null,
-		);
+		const pausedUntil = await fieldOnce(inspect, penaltyKey, 'pausedUntil');
 		// A lone 429 pauses but does not slow the gate.
 		expect(await inspect.hget(penaltyKey, 'level')).toBeNull();
 		const admission = await b.acquire();
@@ -235,12 +242,7 @@ describe('RedisRateGate', () => {
 		// trip of its own): the shared level rises for both.
 		await new Promise((resolve) => setTimeout(resolve, WINDOW_MS + a.marginMs + 50));
 		(await b.acquire()).settle({ kind: 'refused' });
-		expect(
-			await until(
-				() => inspect.hget(penaltyKey, 'level'),
-				(value) => value === '1',
-			),
-		).toBe('1');
+		expect(await fieldOnce(inspect, penaltyKey, 'level', (value) => value === '1')).toBe('1');
 	});
 
 	it('what one process learns about the link paces every process sharing the account', async () => {
@@ -258,12 +260,7 @@ describe('RedisRateGate', () => {
 		const before = Number(await inspect.hget(spacingKey, 'marginMs'));
 		const refused = await a.acquire();
 		setTimeout(() => refused.settle({ kind: 'refused' }), 100);
-		const widened = Number(
-			await until(
-				() => inspect.hget(spacingKey, 'marginMs'),
-				(value) => Number(value) > before,
-			),
-		);
+		const widened = Number(await fieldOnce(inspect, spacingKey, 'marginMs', (value) => Number(value) > before));
 		expect(widened).toBeCloseTo(before * 1.5 + 20, 3);
 
 		// b, on its own connection, never saw any of it, and starts a window of a second plus that margin apart.
