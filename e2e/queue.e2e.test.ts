@@ -208,12 +208,7 @@ test('start and wait: the statuses reach the webhook process, and the execution 
 	expect(statusUrl.startsWith(`${webhookHome.baseUrl}/webhook-waiting/`)).toBe(true);
 
 	// Studio's first status comes seconds after the send; by then n8n has saved the execution as waiting.
-	await until(
-		'the execution waiting',
-		async () => (await rest.executions(WAIT_WORKFLOW)).results.some((execution) => execution.status === 'waiting'),
-		30_000,
-		200,
-	);
+	await rest.untilWaiting(WAIT_WORKFLOW, statusUrl, 30_000);
 	const post = async (status: string) => {
 		const response = await fetch(statusUrl, {
 			method: 'POST',

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { PreparedPackage } from './communityPackage';
 import { freePort, ManagedProcess, run } from '../../test/support/processes';
+import { until } from '../../test/support/until';
 import { ensureRuntime, runtimePath, type N8nRuntime } from './runtime';
 
 export interface CredentialImport {
@@ -369,6 +370,25 @@ export class N8nRest {
 				`/rest/executions?filter=${filter}&limit=100`,
 			)
 		).data;
+	}
+
+	/**
+	 * Waits until the execution a resume URL (/webhook-waiting/<execution>/…) belongs to is saved as waiting:
+	 * before that, n8n answers 409 to anything posted to the URL.
+	 */
+	async untilWaiting(workflowId: string, resumeUrl: string, timeoutMs = 20_000): Promise<void> {
+		const segments = new URL(resumeUrl).pathname.split('/');
+		const executionId = segments[segments.indexOf('webhook-waiting') + 1];
+		if (!/^\d+$/.test(executionId ?? '')) throw new Error(`Not a resume URL: ${resumeUrl}`);
+		await until(
+			`execution ${executionId} waiting`,
+			async () =>
+				(await this.executions(workflowId)).results.some(
+					(each) => String(each.id) === executionId && each.status === 'waiting',
+				),
+			timeoutMs,
+			200,
+		);
 	}
 
 	private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
