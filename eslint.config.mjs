@@ -6,6 +6,8 @@
 import { buildScanConfig } from '@n8n/scan-community-package/scanner/scanner.mjs';
 import tseslint from 'typescript-eslint';
 
+import { layersPlugin } from './lint/layers.mjs';
+
 const scan = await buildScanConfig();
 
 export default [
@@ -33,6 +35,12 @@ export default [
 		},
 	},
 	{
+		// The layers (core ← editions ← nodes; lint/layers.mjs, CONTRIBUTING.md): an import the wrong way fails lint.
+		files: ['**/*.ts'],
+		plugins: { layers: layersPlugin },
+		rules: { 'layers/allowed-imports': 'error' },
+	},
+	{
 		// The core and the editions are free of n8n's node classes (tested and benchmarked without n8n) and throw
 		// the typed errors of core/errors.ts; the node turns each of them into a NodeApiError or NodeOperationError
 		// (nodes/VonageAiStudio/apiErrors.ts). The scanner applies this rule to nodes/ and credentials/ only.
@@ -46,6 +54,7 @@ export default [
 			'editions/queue/**/*.ts',
 			'queue/**/*.ts',
 			'test/**/*.ts',
+			'harness/**/*.ts',
 			'bench/**/*.ts',
 			'scripts/**/*.ts',
 			'e2e/**/*.ts',
@@ -63,7 +72,7 @@ export default [
 	},
 	{
 		// Tests load fresh copies of modules (jest.isolateModules) and workers by require().
-		files: ['test/**/*.ts', 'e2e/**/*.ts'],
+		files: ['test/**/*.ts', 'harness/**/*.ts', 'e2e/**/*.ts'],
 		rules: { '@typescript-eslint/no-require-imports': 'off' },
 	},
 	{

@@ -5,7 +5,7 @@
 // Sizes: flags below or BENCH_* environment variables (flags win). `--help` lists them.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { preciseClock } from '../editions/queue/clock';
-import { dispatch } from '../test/support/dispatch';
+import { dispatch } from '../harness/dispatch';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
@@ -13,7 +13,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { type DispatchJob } from '../core/dispatcher';
 import { LocalRateGate, type RateGate } from '../core/rateGate';
-import { closeShared, sharedGate } from '../test/support/accounts';
+import { closeShared, sharedGate } from '../harness/accounts';
 import { MemorySendLedger, type SendLedger } from '../core/sendLedger';
 import { STUDIO_PATHS } from '../core/studioApi';
 import { postToStudio } from '../editions/queue/transport';
@@ -22,7 +22,7 @@ import { delaySpreadMs, describeDelayShape, parseDelayShape, type DelayShape } f
 import type { SimulatorOptions } from '../simulator/simulator';
 import { startSimulatorsProcess, type RemoteSimulator, type SimulatorState } from '../simulator/ownProcess';
 import { maxInAnyWindow } from '../simulator/windows';
-import { startRedis } from '../test/support/redisServer';
+import { startRedis } from '../harness/redisServer';
 import type { GateWorkerResult } from '../test/editions/queue/gateWorker';
 
 const ROOT = join(__dirname, '..');

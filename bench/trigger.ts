@@ -13,11 +13,11 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { Agent, request } from 'undici';
-import { preparePackage, removePreparedPackage } from '../e2e/support/communityPackage';
-import { envFromList, N8nHome } from '../e2e/support/n8n';
-import { Stack } from '../test/support/processes';
-import { signedAuthorization } from '../test/support/signature';
-import { callbackCredential, chain, triggerNode, triggerPath } from '../e2e/support/workflows';
+import { preparePackage, removePreparedPackage } from '../harness/n8n/communityPackage';
+import { envFromList, N8nHome } from '../harness/n8n/n8n';
+import { Stack } from '../harness/processes';
+import { signedAuthorization } from '../harness/signature';
+import { callbackCredential, chain, triggerNode, triggerPath } from '../harness/n8n/workflows';
 
 const SECRET = 'bench-signature-secret';
 const TOKEN = 'bench-token';

@@ -146,3 +146,9 @@ export function isError<Name extends PackageErrorName>(
 export function isRateLimited(error: unknown): error is StudioHttpError {
 	return isError(error, 'StudioHttpError') && error.statusCode === 429;
 }
+
+/** Removes every occurrence of the API key, in case a proxy or Studio echoes the request back. */
+export function redact(text: string, apiKey: string): string {
+	if (!apiKey) return text;
+	return text.split(apiKey).join('[redacted]');
+}

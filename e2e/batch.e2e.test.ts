@@ -3,9 +3,9 @@
 // sessions than the tier.
 import { startSimulator, type StudioSimulator } from '../simulator/simulator';
 import { maxInAnyWindow } from '../simulator/windows';
-import { preparePackage } from './support/communityPackage';
-import { N8nHome, outputItems } from './support/n8n';
-import { Stack } from '../test/support/processes';
+import { preparePackage } from '../harness/n8n/communityPackage';
+import { N8nHome, outputItems } from '../harness/n8n/n8n';
+import { Stack } from '../harness/processes';
 import {
 	chain,
 	expectedWhatsAppBody,
@@ -13,7 +13,7 @@ import {
 	rowsNode,
 	studioCredential,
 	whatsAppNode,
-} from './support/workflows';
+} from '../harness/n8n/workflows';
 
 const TIER = 3;
 const STATUS_URL = 'https://crm.example.com/vonage/status';

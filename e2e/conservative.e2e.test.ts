@@ -8,10 +8,10 @@
 //   then on no second holds more than one arrival.
 import { startSimulator, type RecordedRequest, type StudioSimulator } from '../simulator/simulator';
 import { maxInAnyWindow } from '../simulator/windows';
-import { preparePackage } from './support/communityPackage';
-import { N8nHome, type CredentialImport } from './support/n8n';
-import { Stack } from '../test/support/processes';
-import { chain, rowsNode, studioCredential, webhookNode, whatsAppNode } from './support/workflows';
+import { preparePackage } from '../harness/n8n/communityPackage';
+import { N8nHome, type CredentialImport } from '../harness/n8n/n8n';
+import { Stack } from '../harness/processes';
+import { chain, rowsNode, studioCredential, webhookNode, whatsAppNode } from '../harness/n8n/workflows';
 
 const STATUS_URL = 'https://crm.example.com/vonage/status';
 /** The credential's margin for these two busy n8n processes on two shared cores (README, "Conservative mode"). */

@@ -5,10 +5,10 @@
 // declarative tests cannot fail on a chosen status), which the README says.
 import { createServer, type Server } from 'node:http';
 import { startSimulator, type StudioSimulator } from '../simulator/simulator';
-import { preparePackage } from './support/communityPackage';
-import { N8nHome, N8nRest } from './support/n8n';
-import { freePort, Stack } from '../test/support/processes';
-import { DEFAULT_N8N_VERSION, NODE20_N8N_VERSION } from './support/runtime';
+import { preparePackage } from '../harness/n8n/communityPackage';
+import { N8nHome, N8nRest } from '../harness/n8n/n8n';
+import { freePort, Stack } from '../harness/processes';
+import { DEFAULT_N8N_VERSION, NODE20_N8N_VERSION } from '../harness/n8n/runtime';
 
 const stack = new Stack();
 let simulator: StudioSimulator;

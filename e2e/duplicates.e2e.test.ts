@@ -5,9 +5,9 @@
 // - a wrong API key with 50 contacts at tier 1 sends one request and answers within seconds, every item saying it
 //   was not sent and why.
 import { startSimulator, type StudioSimulator } from '../simulator/simulator';
-import { preparePackage } from './support/communityPackage';
-import { N8nHome } from './support/n8n';
-import { Stack } from '../test/support/processes';
+import { preparePackage } from '../harness/n8n/communityPackage';
+import { N8nHome } from '../harness/n8n/n8n';
+import { Stack } from '../harness/processes';
 import {
 	STUDIO_CREDENTIAL,
 	chain,
@@ -15,7 +15,7 @@ import {
 	studioCredential,
 	webhookNode,
 	whatsAppNode,
-} from './support/workflows';
+} from '../harness/n8n/workflows';
 
 const STATUS_URL = 'https://crm.example.com/vonage/status';
 const WRONG_KEY_CREDENTIAL = { id: 'vgaiStudioWrong1', name: 'Studio with a wrong key' };

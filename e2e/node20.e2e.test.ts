@@ -1,10 +1,10 @@
 // Many self-hosted users are still on Node 20, where the newest n8n is 2.8.x: the package must load and send
 // there too (n8n 2.8.4, the machine's Node 20).
 import { startSimulator, type StudioSimulator } from '../simulator/simulator';
-import { preparePackage } from './support/communityPackage';
-import { N8nHome, outputItems } from './support/n8n';
-import { Stack } from '../test/support/processes';
-import { NODE20_N8N_VERSION } from './support/runtime';
+import { preparePackage } from '../harness/n8n/communityPackage';
+import { N8nHome, outputItems } from '../harness/n8n/n8n';
+import { Stack } from '../harness/processes';
+import { NODE20_N8N_VERSION } from '../harness/n8n/runtime';
 import {
 	chain,
 	expectedWhatsAppBody,
@@ -12,7 +12,7 @@ import {
 	rowsNode,
 	studioCredential,
 	whatsAppNode,
-} from './support/workflows';
+} from '../harness/n8n/workflows';
 
 const STATUS_URL = 'https://crm.example.com/vonage/status';
 const rows = [0, 1, 2].map((index) => ({

@@ -11,12 +11,12 @@ import { startSimulator, type StudioSimulator } from '../simulator/simulator';
 import { maxInAnyWindow } from '../simulator/windows';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { preparePackage } from './support/communityPackage';
-import { N8nHome, N8nRest } from './support/n8n';
-import { prepareQueueMode } from './support/queueMode';
-import { startRecorder, type Recorder } from './support/recorder';
-import { Stack, run, type ManagedProcess } from '../test/support/processes';
-import { until } from '../test/support/until';
+import { preparePackage } from '../harness/n8n/communityPackage';
+import { N8nHome, N8nRest } from '../harness/n8n/n8n';
+import { prepareQueueMode } from '../harness/n8n/queueMode';
+import { startRecorder, type Recorder } from '../harness/n8n/recorder';
+import { Stack, run, type ManagedProcess } from '../harness/processes';
+import { until } from '../harness/until';
 import {
 	callbackCredential,
 	chain,
@@ -28,7 +28,7 @@ import {
 	waitWorkflow,
 	webhookNode,
 	whatsAppNode,
-} from './support/workflows';
+} from '../harness/n8n/workflows';
 
 const CALLS = 20;
 const STATUS_URL = 'https://crm.example.com/vonage/status';

@@ -8,13 +8,13 @@
 //   "outcome" field works (read, undeliverable, a silent contact timing out after forged and repeated intermediate
 //   callbacks); the three-output mode, and a localhost resume URL with Vonage's hosts, are refused before sending.
 import { startSimulator, type StudioSimulator } from '../simulator/simulator';
-import { preparePackage } from './support/communityPackage';
-import { N8nHome, N8nRest, type WorkflowImport } from './support/n8n';
-import { startRecorder, type Recorder } from './support/recorder';
-import { Stack } from '../test/support/processes';
-import { until } from '../test/support/until';
-import { DEFAULT_N8N_VERSION, NODE20_N8N_VERSION } from './support/runtime';
-import { studioCredential, waitNode, waitWorkflow } from './support/workflows';
+import { preparePackage } from '../harness/n8n/communityPackage';
+import { N8nHome, N8nRest, type WorkflowImport } from '../harness/n8n/n8n';
+import { startRecorder, type Recorder } from '../harness/n8n/recorder';
+import { Stack } from '../harness/processes';
+import { until } from '../harness/until';
+import { DEFAULT_N8N_VERSION, NODE20_N8N_VERSION } from '../harness/n8n/runtime';
+import { studioCredential, waitNode, waitWorkflow } from '../harness/n8n/workflows';
 
 const VONAGE_CREDENTIAL = { id: 'vgaiStudioVonage', name: 'Studio at Vonage' };
 

@@ -1,7 +1,7 @@
 // Proves the packed tarball, installed the way n8n installs community packages, loads in a real n8n 2.41.1.
-import { preparePackage } from './support/communityPackage';
-import { N8nHome, N8nRest } from './support/n8n';
-import { Stack } from '../test/support/processes';
+import { preparePackage } from '../harness/n8n/communityPackage';
+import { N8nHome, N8nRest } from '../harness/n8n/n8n';
+import { Stack } from '../harness/processes';
 
 const stack = new Stack();
 afterAll(() => stack.stopAll());

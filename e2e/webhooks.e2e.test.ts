@@ -6,11 +6,11 @@
 // these workflows evaluate expressions in the send node and the recorder's HTTP Request node).
 import { startSimulator, type StudioSimulator } from '../simulator/simulator';
 import { maxInAnyWindow } from '../simulator/windows';
-import { preparePackage } from './support/communityPackage';
-import { N8nHome, N8nRest, type ExecutionSummary } from './support/n8n';
-import { Stack } from '../test/support/processes';
-import { signedAuthorization } from '../test/support/signature';
-import { startRecorder, type Recorder } from './support/recorder';
+import { preparePackage } from '../harness/n8n/communityPackage';
+import { N8nHome, N8nRest, type ExecutionSummary } from '../harness/n8n/n8n';
+import { Stack } from '../harness/processes';
+import { signedAuthorization } from '../harness/signature';
+import { startRecorder, type Recorder } from '../harness/n8n/recorder';
 import {
 	callbackCredential,
 	chain,
@@ -21,7 +21,7 @@ import {
 	triggerPath,
 	webhookNode,
 	whatsAppNode,
-} from './support/workflows';
+} from '../harness/n8n/workflows';
 
 const TIER = 3;
 const PER_WORKFLOW = 6;

@@ -6,12 +6,12 @@
 import { startSimulator, type StudioSimulator } from '../simulator/simulator';
 import { maxInAnyWindow } from '../simulator/windows';
 import { switchEdition } from '../core/switchEdition';
-import { preparePackage } from './support/communityPackage';
-import { N8nHome } from './support/n8n';
-import { prepareQueueMode } from './support/queueMode';
-import { Stack, type ManagedProcess } from '../test/support/processes';
-import { until } from '../test/support/until';
-import { chain, contactsFromWebhookNode, studioCredential, webhookNode, whatsAppNode } from './support/workflows';
+import { preparePackage } from '../harness/n8n/communityPackage';
+import { N8nHome } from '../harness/n8n/n8n';
+import { prepareQueueMode } from '../harness/n8n/queueMode';
+import { Stack, type ManagedProcess } from '../harness/processes';
+import { until } from '../harness/until';
+import { chain, contactsFromWebhookNode, studioCredential, webhookNode, whatsAppNode } from '../harness/n8n/workflows';
 
 const STATUS_URL = 'https://crm.example.com/vonage/status';
 const COUNT = 20;

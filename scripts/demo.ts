@@ -3,11 +3,11 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { preparePackage, removePreparedPackage } from '../e2e/support/communityPackage';
-import { DEMO_OWNER, N8nHome, N8nRest, type WorkflowImport } from '../e2e/support/n8n';
-import { freePort, Stack } from '../test/support/processes';
-import { until } from '../test/support/until';
-import { DEFAULT_N8N_VERSION, ensureRuntime, REPO_ROOT } from '../e2e/support/runtime';
+import { preparePackage, removePreparedPackage } from '../harness/n8n/communityPackage';
+import { DEMO_OWNER, N8nHome, N8nRest, type WorkflowImport } from '../harness/n8n/n8n';
+import { freePort, Stack } from '../harness/processes';
+import { until } from '../harness/until';
+import { DEFAULT_N8N_VERSION, ensureRuntime, REPO_ROOT } from '../harness/n8n/runtime';
 import { startSimulatorsProcess, type RemoteSimulator } from '../simulator/ownProcess';
 import { maxInAnyWindow } from '../simulator/windows';
 

@@ -2,8 +2,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PREPARED_PACKAGE_ENV, buildPackage, preparePackage } from './communityPackage';
-import { DEFAULT_N8N_VERSION, ensureRuntime, NODE20_N8N_VERSION } from './runtime';
+import { PREPARED_PACKAGE_ENV, buildPackage, preparePackage } from '../../harness/n8n/communityPackage';
+import { DEFAULT_N8N_VERSION, ensureRuntime, NODE20_N8N_VERSION } from '../../harness/n8n/runtime';
 
 export default async function globalSetup(): Promise<void> {
 	delete process.env[PREPARED_PACKAGE_ENV];

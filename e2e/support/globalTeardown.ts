@@ -1,7 +1,7 @@
 // Removes the packed and installed packages of this run.
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { PREPARED_PACKAGE_ENV, type PreparedPackage } from './communityPackage';
+import { PREPARED_PACKAGE_ENV, type PreparedPackage } from '../../harness/n8n/communityPackage';
 
 export default async function globalTeardown(): Promise<void> {
 	const file = process.env[PREPARED_PACKAGE_ENV];

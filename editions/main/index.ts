@@ -3,7 +3,7 @@
 import { AccountRegistry } from '../../core/accounts';
 import type { ProcessStore } from '../../core/ports';
 import { localState } from '../../core/turnGate';
-import type { Edition } from '../../nodes/shared/edition';
+import type { Edition } from '../edition';
 import { n8nClock } from './clock';
 import { n8nTransport } from './transport';
 

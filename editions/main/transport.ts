@@ -6,7 +6,7 @@ import type { IExecuteFunctions, IHttpRequestOptions } from 'n8n-workflow';
 import type { StudioResponse, StudioTransport } from '../../core/ports';
 import { CREDENTIAL_TYPE } from '../../core/studioApi';
 import { networkFailure, studioAnswer, studioUrl } from '../../core/studioHttp';
-import type { StudioAccount } from '../../nodes/shared/account';
+import type { StudioAccount } from '../../core/account';
 
 interface FullResponse {
 	statusCode: number;

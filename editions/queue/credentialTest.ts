@@ -2,12 +2,11 @@
 // the request Studio can only refuse (nodes/shared/keyTest.ts), then, with a Redis URL, that the Redis answers.
 import type { ICredentialDataDecryptedObject, INodeCredentialTestResult } from 'n8n-workflow';
 
-import { isError } from '../../core/errors';
+import { isError, redact } from '../../core/errors';
 import { CREDENTIAL_TEST_BODY, STUDIO_PATHS } from '../../core/studioApi';
 import { CONNECT_TIMEOUT_MS } from '../../core/studioHttp';
-import { readAccount, type StudioAccount } from '../../nodes/shared/account';
-import { keyTestVerdict } from '../../nodes/shared/keyTest';
-import { redact } from '../../nodes/VonageAiStudio/apiErrors';
+import { readAccount, type StudioAccount } from '../../core/account';
+import { keyTestVerdict } from '../../core/keyTest';
 import { redisProblem } from './redisClient';
 import { postToStudio } from './transport';
 

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 
 import { AccountRegistry } from '../../core/accounts';
 import { localState } from '../../core/turnGate';
-import type { Edition } from '../../nodes/shared/edition';
+import type { Edition } from '../edition';
 import { preciseClock } from './clock';
 import { testStudioCredential } from './credentialTest';
 import { processWide } from './processWide';

@@ -5,7 +5,7 @@ import { Pool } from 'undici';
 import type { StudioResponse, StudioTransport } from '../../core/ports';
 import { API_KEY_HEADER } from '../../core/studioApi';
 import { CONNECT_TIMEOUT_MS, networkFailure, parseBody, studioAnswer, studioUrl } from '../../core/studioHttp';
-import type { StudioAccount } from '../../nodes/shared/account';
+import type { StudioAccount } from '../../core/account';
 import { processWide } from './processWide';
 
 export interface TransportTimeouts {

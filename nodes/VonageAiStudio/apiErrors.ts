@@ -2,7 +2,7 @@
 // NodeOperationError naming it, a failed send into a NodeApiError (what happened, what to change).
 import { NodeApiError, NodeOperationError, type INode, type JsonObject } from 'n8n-workflow';
 
-import { isError } from '../../core/errors';
+import { isError, redact } from '../../core/errors';
 import { isAgentMissing, studioMessage } from '../../core/studioHttp';
 
 /**
@@ -35,12 +35,6 @@ export interface FailureContext {
 
 const RAISE_TIER =
 	'To raise it, email ai.support@vonage.com with your API key, the agent IDs and the tier you want (3 or 5 sessions per second); once approved, re-publish the agents, wait about 5 minutes and set the new tier in the credential.';
-
-/** Removes every occurrence of the API key, in case a proxy or Studio echoes the request back. */
-export function redact(text: string, apiKey: string): string {
-	if (!apiKey) return text;
-	return text.split(apiKey).join('[redacted]');
-}
 
 function redactDeep(value: unknown, apiKey: string): unknown {
 	if (typeof value === 'string') return redact(value, apiKey);

@@ -11,15 +11,15 @@ import {
 } from 'n8n-workflow';
 
 import { CREDENTIAL_TYPE, NODE_NAMES, isStudioHost } from '../../core/studioApi';
-import { isLocalAddress } from '../../core/waitForStatus';
-import { readAccount, type StudioAccount } from '../shared/account';
-import type { Edition } from '../shared/edition';
+import { isLocalAddress } from '../../core/waitRules';
+import { readAccount, type StudioAccount } from '../../core/account';
+import type { Edition } from '../../editions/edition';
 import { isWaiting } from './actions/operation';
 import { itemInputError } from './apiErrors';
 import { OPERATIONS, operationFor, operationProperties } from './actions/router';
 import { optionsProperty, readSettings, type SendSettings } from './options';
 import { runContextOf, runSends, type SendRequest, type SendResult } from './send';
-import { STUDIO_NODE_OUTPUTS, executeWait, waitWebhook } from './waitForStatus';
+import { STUDIO_NODE_OUTPUTS, executeWait, waitWebhook } from './sendAndWait';
 
 export { waitWebhook as studioNodeWebhook };
 

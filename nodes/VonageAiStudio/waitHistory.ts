@@ -2,7 +2,7 @@
 // resumed item can list them. n8n keeps no state of its own across the callbacks that do not resume an execution,
 // so this lives in the memory of the n8n process (bounded, each entry dropped at its wait's end): complete when one
 // process receives the callbacks (regular mode); in queue mode, what reached the process that resumes.
-import type { Edition } from '../shared/edition';
+import type { Edition } from '../../editions/edition';
 
 interface Entry {
 	statuses: Array<{ status: string; at: string }>;

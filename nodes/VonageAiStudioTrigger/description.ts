@@ -2,7 +2,7 @@
 import { NodeConnectionTypes, type INodeTypeDescription } from 'n8n-workflow';
 
 import { CALLBACK_CREDENTIAL_TYPE, NODE_NAMES } from '../../core/studioApi';
-import { ALL_STATUSES } from './normalise';
+import { ALL_STATUSES } from '../../core/callbacks';
 
 /** The name the callback credential's check is registered under (`methods.credentialTest`). */
 export const CALLBACK_CREDENTIAL_TEST = 'vonageAiStudioCallbackSecrets';

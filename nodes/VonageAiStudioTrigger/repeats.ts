@@ -2,8 +2,8 @@
 // processes receiving webhooks each may get a copy. A (message, status) is let through once per window: this
 // process's memory first, then (queue edition, with a Redis URL) the memory all processes share.
 import type { ProcessStore } from '../../core/ports';
-import type { SharedRepeats } from '../shared/edition';
-import type { NormalisedCallback } from './normalise';
+import type { SharedRepeats } from '../../editions/edition';
+import type { NormalisedCallback } from '../../core/callbacks';
 
 export const DEFAULT_DEDUPE_MAX_ENTRIES = 10_000;
 

@@ -5,7 +5,7 @@ import { AccountRegistry, accountId, type AccountState } from '../../core/accoun
 import type { ProcessStore } from '../../core/ports';
 import { LocalRateGate } from '../../core/rateGate';
 import { MemorySendLedger } from '../../core/sendLedger';
-import { VirtualClock } from '../support/virtualClock';
+import { VirtualClock } from '../../harness/virtualClock';
 
 function storeOf(values: Map<string, unknown>): ProcessStore {
 	return <T>(name: string, create: () => T) => {

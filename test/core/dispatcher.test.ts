@@ -2,7 +2,7 @@
 // requests, the 429 policy (storms with and without Retry-After), what is and is not retried, and cancellation.
 import { SendCancelledError, StudioHttpError, StudioNetworkError } from '../../core/errors';
 import { preciseClock } from '../../editions/queue/clock';
-import { dispatch } from '../support/dispatch';
+import { dispatch } from '../../harness/dispatch';
 import { type DispatchJob, type DispatchResult } from '../../core/dispatcher';
 import { LocalRateGate, WINDOW_MS } from '../../core/rateGate';
 import { STUDIO_PATHS } from '../../core/studioApi';
@@ -10,7 +10,7 @@ import { closeAllPools, postToStudio } from '../../editions/queue/transport';
 import type { StudioResponse } from '../../core/ports';
 import { startSimulator, type StudioSimulator } from '../../simulator/simulator';
 import { maxInAnyWindow } from '../../simulator/windows';
-import { REAL_TIME_MARGIN_MS, whatsappSessionBody } from '../support/fixtures';
+import { REAL_TIME_MARGIN_MS, whatsappSessionBody } from '../../harness/fixtures';
 
 const API_KEY = 'dispatcher-test-key';
 

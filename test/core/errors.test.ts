@@ -3,7 +3,7 @@
 // update; jest.isolateModules stands in for that here) is reported for what it is, not as "nothing is known".
 import { NodeApiError, type INode } from 'n8n-workflow';
 
-import { dispatch } from '../support/dispatch';
+import { dispatch } from '../../harness/dispatch';
 import { SendCancelledError, StudioHttpError, isError, isRateLimited } from '../../core/errors';
 import type * as RateGateModule from '../../core/rateGate';
 import type * as ErrorsModule from '../../core/errors';

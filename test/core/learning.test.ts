@@ -1,11 +1,11 @@
 // The gate learning its link, in virtual time, over many random links: the dispatcher sends contacts through the
 // in-process gate to a model of Studio's limiter whose requests take a varying time to arrive. Rules are asserted
 // exactly (every contact exactly one session, never more starts than the tier in a window), rates and 429s loosely.
-import { dispatch } from '../support/dispatch';
+import { dispatch } from '../../harness/dispatch';
 import { LocalRateGate, WINDOW_MS } from '../../core/rateGate';
 import { drawDelay, delaySpreadMs, describeDelayShape, type DelayShape } from '../../simulator/delayShape';
 import { maxInAnyWindow } from '../../simulator/windows';
-import { VirtualClock, VirtualStudio, random } from '../support/virtualClock';
+import { VirtualClock, VirtualStudio, random } from '../../harness/virtualClock';
 
 interface Outcome {
 	label: string;

@@ -11,8 +11,8 @@ import { LocalRateGate } from '../../core/rateGate';
 import { LEASE, MemorySendLedger, type SendLedger } from '../../core/sendLedger';
 import type { DispatchJob, DispatchResult } from '../../core/dispatcher';
 import type { Clock } from '../../core/ports';
-import { dispatch } from '../support/dispatch';
-import { VirtualClock } from '../support/virtualClock';
+import { dispatch } from '../../harness/dispatch';
+import { VirtualClock } from '../../harness/virtualClock';
 
 /** Studio as far as these tests need: sessions per contact, an answer after `latencyMs`. */
 class Studio {

@@ -7,7 +7,7 @@ import { preciseClock } from '../../editions/queue/clock';
 import { LocalRateGate, SPACING_TOLERANCE_MS, WINDOW_MS, type Admission } from '../../core/rateGate';
 import { SPACING_RULE } from '../../core/spacing';
 import { maxInAnyWindow } from '../../simulator/windows';
-import { VirtualClock, random } from '../support/virtualClock';
+import { VirtualClock, random } from '../../harness/virtualClock';
 
 /** Sustained starts per second: tier over the mean time between starts `tier` places apart (bursts or not). */
 function sustainedRate(times: number[], tier: number): number {

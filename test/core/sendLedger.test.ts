@@ -3,7 +3,7 @@
 // that may have reached Studio keeps its key, a definite failure frees it, and Retry On Fail in a 429 storm.
 import { Redis } from 'ioredis';
 import { preciseClock } from '../../editions/queue/clock';
-import { dispatch } from '../support/dispatch';
+import { dispatch } from '../../harness/dispatch';
 import { type DispatchJob, type DispatchResult } from '../../core/dispatcher';
 import { accountId } from '../../core/accounts';
 import { LocalRateGate } from '../../core/rateGate';
@@ -12,13 +12,13 @@ import { RedisSendLedger } from '../../editions/queue/redisSendLedger';
 import { LOST_SENDER_REASON, MemorySendLedger, type SendLedger } from '../../core/sendLedger';
 import { PossiblySentError, RedisUnavailableError, StudioHttpError } from '../../core/errors';
 import { queueEdition } from '../../editions/queue';
-import { studioAccount } from '../support/accounts';
+import { studioAccount } from '../../harness/accounts';
 import { STUDIO_PATHS } from '../../core/studioApi';
 import { closeAllPools, postToStudio } from '../../editions/queue/transport';
 import type { StudioResponse } from '../../core/ports';
 import { startSimulator, type StudioSimulator } from '../../simulator/simulator';
-import { startRedis, type RedisServer } from '../support/redisServer';
-import { whatsappSessionBody } from '../support/fixtures';
+import { startRedis, type RedisServer } from '../../harness/redisServer';
+import { whatsappSessionBody } from '../../harness/fixtures';
 
 jest.setTimeout(60_000);
 

@@ -6,8 +6,8 @@
 import { WINDOW_MS } from '../../core/rateGate';
 import { TURN_MARGIN_MS, TurnRateGate, localState, splitTier } from '../../core/turnGate';
 import { maxInAnyWindow } from '../../simulator/windows';
-import { dispatch } from '../support/dispatch';
-import { VirtualClock, VirtualStudio, random } from '../support/virtualClock';
+import { dispatch } from '../../harness/dispatch';
+import { VirtualClock, VirtualStudio, random } from '../../harness/virtualClock';
 
 async function processesSending(options: {
 	processes: number;

@@ -12,7 +12,7 @@ import {
 	STUDIO_PATHS,
 } from '../../core/studioApi';
 import { VonageAiStudio } from '../../nodes/VonageAiStudio/VonageAiStudio.node';
-import { KEY_ACCEPTED_STATUSES, keyTestVerdict } from '../../nodes/shared/keyTest';
+import { KEY_ACCEPTED_STATUSES, keyTestVerdict } from '../../core/keyTest';
 
 const credential = new VonageAiStudioApi();
 

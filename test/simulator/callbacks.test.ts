@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { Agent, request } from 'undici';
-import { whatsappSessionBody } from '../support/fixtures';
+import { whatsappSessionBody } from '../../harness/fixtures';
 import { startCallbackReceiver, waitFor, type CallbackReceiver } from '../../simulator/receiver';
 import {
 	SIMULATOR_SENDER_NUMBER,

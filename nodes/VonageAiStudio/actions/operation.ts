@@ -4,7 +4,7 @@
 import type { IExecuteFunctions, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 
 import type { SendSummary, StudioChannel } from '../../../core/studioApi';
-import type { AwaitedStatus } from '../../../core/waitForStatus';
+import type { AwaitedStatus } from '../../../core/waitRules';
 
 /** A validated send: Studio's path and exact body, and what the output shows of it. */
 export interface PreparedSend {

@@ -4,7 +4,7 @@
 import type { INodeProperties } from 'n8n-workflow';
 
 import { InvalidField } from '../../../core/errors';
-import { MAX_WAIT_MS, TIME_UNITS, type AwaitedStatus, type TimeUnit } from '../../../core/waitForStatus';
+import { MAX_WAIT_MS, TIME_UNITS, type AwaitedStatus, type TimeUnit } from '../../../core/waitRules';
 import { parameter } from './fields';
 import type { Operation, WaitOutputs, WaitSettings, WaitingOperation } from './operation';
 

@@ -5,7 +5,7 @@ import { testStudioCredential } from '../../../editions/queue/credentialTest';
 import { closeAllPools } from '../../../editions/queue/transport';
 import { VonageAiStudio } from '../../../queue/nodes/VonageAiStudio/VonageAiStudio.node';
 import { startSimulator, type StudioSimulator } from '../../../simulator/simulator';
-import { startRedis } from '../../support/redisServer';
+import { startRedis } from '../../../harness/redisServer';
 
 const API_KEY = 'sk-cred-test-5531';
 let simulator: StudioSimulator;

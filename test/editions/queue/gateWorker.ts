@@ -2,11 +2,11 @@
 // to the simulator through the Redis-backed gate, after the parent says "go" on stdin so that start-up CPU does
 // not blur the timing. Prints one JSON line with what happened.
 import { createInterface } from 'node:readline';
-import { dispatch } from '../../support/dispatch';
+import { dispatch } from '../../../harness/dispatch';
 import { STUDIO_PATHS } from '../../../core/studioApi';
 import { postToStudio } from '../../../editions/queue/transport';
-import { closeShared, sharedGate } from '../../support/accounts';
-import { whatsappSessionBody } from '../../support/fixtures';
+import { closeShared, sharedGate } from '../../../harness/accounts';
+import { whatsappSessionBody } from '../../../harness/fixtures';
 
 export interface GateWorkerResult {
 	worker: string;

@@ -2,23 +2,23 @@
 // (checked at the simulator's arrival times), failing items clearly when Redis goes away mid-run, cancellation,
 // the shared 429 slowdown, the learnt margin shared across connections, lazy connection, and no API key in Redis.
 import { join } from 'node:path';
-import { dispatch } from '../../support/dispatch';
+import { dispatch } from '../../../harness/dispatch';
 import { Redis } from 'ioredis';
 import { accountId } from '../../../core/accounts';
 import { RedisUnavailableError, SendCancelledError } from '../../../core/errors';
 import { WINDOW_MS } from '../../../core/rateGate';
 import { createRedisClient } from '../../../editions/queue/redisClient';
 import { RedisRateGate } from '../../../editions/queue/redisRateGate';
-import { closeShared, sharedGate } from '../../support/accounts';
+import { closeShared, sharedGate } from '../../../harness/accounts';
 import { STUDIO_PATHS } from '../../../core/studioApi';
 import { closeAllPools, postToStudio } from '../../../editions/queue/transport';
 import { startSimulator, type StudioSimulator } from '../../../simulator/simulator';
 import { maxInAnyWindow } from '../../../simulator/windows';
-import { startRedis, type RedisServer } from '../../support/redisServer';
+import { startRedis, type RedisServer } from '../../../harness/redisServer';
 import type { GateWorkerResult } from './gateWorker';
-import { REAL_TIME_MARGIN_MS, whatsappSessionBody } from '../../support/fixtures';
-import { tsxWorker } from '../../support/processes';
-import { until } from '../../support/until';
+import { REAL_TIME_MARGIN_MS, whatsappSessionBody } from '../../../harness/fixtures';
+import { tsxWorker } from '../../../harness/processes';
+import { until } from '../../../harness/until';
 
 jest.setTimeout(60_000);
 

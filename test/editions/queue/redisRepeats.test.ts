@@ -7,9 +7,9 @@ import { request } from 'undici';
 
 import { closeSharedRedisClients, createRedisClient } from '../../../editions/queue/redisClient';
 import { claimFirstSighting } from '../../../editions/queue/redisRepeats';
-import { tsxWorker } from '../../support/processes';
-import { startRedis, type RedisServer } from '../../support/redisServer';
-import { startWebhookHarness, type WebhookHarness } from '../../support/webhookHarness';
+import { tsxWorker } from '../../../harness/processes';
+import { startRedis, type RedisServer } from '../../../harness/redisServer';
+import { startWebhookHarness, type WebhookHarness } from '../../../harness/webhookHarness';
 import type { ICredentialTestFunctions } from 'n8n-workflow';
 import { VonageAiStudioTrigger } from '../../../queue/nodes/VonageAiStudioTrigger/VonageAiStudioTrigger.node';
 import type { TriggerWorkerReady, TriggerWorkerResult } from '../../nodes/VonageAiStudioTrigger/triggerWorker';

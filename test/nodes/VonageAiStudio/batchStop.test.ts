@@ -3,7 +3,7 @@
 // not sent and why, nothing is recorded as possibly sent, and the key accepted, a re-run then sends all 50. A template Studio
 // does not know stops after three refusals in a row; an unknown agent stops only that agent's items.
 import { startSimulator, type StudioSimulator } from '../../../simulator/simulator';
-import { resetNodeState, runStudioNode } from '../../support/engine';
+import { resetNodeState, runStudioNode } from '../../../harness/engine';
 
 const API_KEY = 'sk-right-key-7a31';
 let simulator: StudioSimulator;

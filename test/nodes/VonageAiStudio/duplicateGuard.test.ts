@@ -4,7 +4,7 @@
 // Idempotency Key winning where set, the hint for production executions without protection. Real engine, real HTTP.
 import { canonicalJson, duplicateGuardKey, ledgerKeys } from '../../../nodes/VonageAiStudio/send';
 import { startSimulator, type StudioSimulator } from '../../../simulator/simulator';
-import { resetNodeState, runStudioNode, NODE_NAME } from '../../support/engine';
+import { resetNodeState, runStudioNode, NODE_NAME } from '../../../harness/engine';
 
 const API_KEY = 'sk-guard-test-5d1e';
 let simulator: StudioSimulator;

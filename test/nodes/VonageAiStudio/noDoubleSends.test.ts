@@ -1,12 +1,12 @@
 // Never a second session for the same contact, whatever n8n does: Retry On Fail re-running the node, a
 // retried execution, two executions with the same idempotency key, a stopped execution. Also: concurrent
 // executions share the credential's tier. Real engine, real HTTP, a real redis-server for the shared store.
-import { resetNodeState } from '../../support/engine';
+import { resetNodeState } from '../../../harness/engine';
 import { startSimulator, type StudioSimulator } from '../../../simulator/simulator';
 import { maxInAnyWindow } from '../../../simulator/windows';
-import { runStudioNode } from '../../support/engine';
-import { startRedis, type RedisServer } from '../../support/redisServer';
-import { REAL_TIME_MARGIN_MS } from '../../support/fixtures';
+import { runStudioNode } from '../../../harness/engine';
+import { startRedis, type RedisServer } from '../../../harness/redisServer';
+import { REAL_TIME_MARGIN_MS } from '../../../harness/fixtures';
 
 const API_KEY = 'sk-ledger-test-91b2';
 let simulator: StudioSimulator;

@@ -6,9 +6,9 @@ import type { AddressInfo } from 'node:net';
 import { Logger } from '@n8n/backend-common';
 import { Container } from '@n8n/di';
 
-import { resetNodeState } from '../../support/engine';
+import { resetNodeState } from '../../../harness/engine';
 import { startSimulator } from '../../../simulator/simulator';
-import { runStudioNode } from '../../support/engine';
+import { runStudioNode } from '../../../harness/engine';
 
 const API_KEY = 'sk-live-REDACT-ME-0042';
 

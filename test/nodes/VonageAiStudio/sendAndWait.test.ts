@@ -2,8 +2,8 @@
 // URL as status URL, and the execution waits until the time limit; what cannot work is refused before anything is
 // sent (several items, three outputs on an n8n that passes on only the first, a resume URL Studio could never reach).
 import { startSimulator, type StudioSimulator } from '../../../simulator/simulator';
-import { WAIT_PARAMS, decodeSession, verifyWaitToken, waitToken } from '../../../core/waitForStatus';
-import { TEST_INSTANCE_URLS, resetNodeState, runStudioNode } from '../../support/engine';
+import { WAIT_PARAMS, decodeSession, verifyWaitToken, waitToken } from '../../../core/waitRules';
+import { TEST_INSTANCE_URLS, resetNodeState, runStudioNode } from '../../../harness/engine';
 
 const API_KEY = 'sk-wait-test-2c9d';
 let simulator: StudioSimulator;

@@ -3,11 +3,11 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import { resetNodeState } from '../../support/engine';
+import { resetNodeState } from '../../../harness/engine';
 import { closeAllPools } from '../../../editions/queue/transport';
 import { startSimulator, type StudioSimulator } from '../../../simulator/simulator';
 import { maxInAnyWindow } from '../../../simulator/windows';
-import { runStudioNode } from '../../support/engine';
+import { runStudioNode } from '../../../harness/engine';
 
 const API_KEY = 'sk-test-7f3c9a1b2d4e';
 let simulator: StudioSimulator;

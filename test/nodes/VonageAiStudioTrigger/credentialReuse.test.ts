@@ -4,8 +4,8 @@
 import { request } from 'undici';
 
 import { SECRETS_TTL_MS } from '../../../nodes/VonageAiStudioTrigger/secretsCache';
-import { signedAuthorization } from '../../support/signature';
-import { startWebhookHarness, type WebhookHarness } from '../../support/webhookHarness';
+import { signedAuthorization } from '../../../harness/signature';
+import { startWebhookHarness, type WebhookHarness } from '../../../harness/webhookHarness';
 
 const token = 'example-status-url-token';
 const newToken = 'example-rotated-url-token';

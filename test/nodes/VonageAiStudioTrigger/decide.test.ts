@@ -2,7 +2,7 @@
 // selected callbacks reach the repeat memory, so forged or filtered ones cannot make it drop a real status.
 import { decideCallback, type CallbackSettings } from '../../../nodes/VonageAiStudioTrigger/decide';
 import { CallbackDeduper, repeatMemory } from '../../../nodes/VonageAiStudioTrigger/repeats';
-import { signedAuthorization } from '../../support/signature';
+import { signedAuthorization } from '../../../harness/signature';
 
 describe('decideCallback', () => {
 	const signatureSecret = 'example-signature-secret';

@@ -3,7 +3,7 @@
 import { NodeHelpers, type ICredentialTestFunctions, type INodeProperties } from 'n8n-workflow';
 
 import { VonageAiStudioCallbackApi } from '../../../credentials/VonageAiStudioCallbackApi.credentials';
-import { CALL_STATUSES, MESSAGE_STATUSES } from '../../../nodes/VonageAiStudioTrigger/normalise';
+import { CALL_STATUSES, MESSAGE_STATUSES } from '../../../core/callbacks';
 import { VonageAiStudioTrigger } from '../../../nodes/VonageAiStudioTrigger/VonageAiStudioTrigger.node';
 
 const trigger = new VonageAiStudioTrigger();

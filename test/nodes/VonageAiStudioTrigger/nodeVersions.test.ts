@@ -4,8 +4,8 @@ import { NodeHelpers } from 'n8n-workflow';
 import { request } from 'undici';
 
 import { VonageAiStudioTrigger } from '../../../nodes/VonageAiStudioTrigger/VonageAiStudioTrigger.node';
-import { signedAuthorization } from '../../support/signature';
-import { startWebhookHarness, type WebhookHarness } from '../../support/webhookHarness';
+import { signedAuthorization } from '../../../harness/signature';
+import { startWebhookHarness, type WebhookHarness } from '../../../harness/webhookHarness';
 
 const token = 'example-status-url-token';
 const signatureSecret = 'example-signature-secret';

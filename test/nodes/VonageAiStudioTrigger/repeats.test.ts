@@ -4,8 +4,8 @@
 import { processWide } from '../../../editions/queue/processWide';
 import { moduleStore } from '../../../editions/main';
 import { CallbackDeduper, dedupeKey, localMemory, repeatMemory } from '../../../nodes/VonageAiStudioTrigger/repeats';
-import type { NormalisedCallback } from '../../../nodes/VonageAiStudioTrigger/normalise';
-import type { SharedRepeats } from '../../../nodes/shared/edition';
+import type { NormalisedCallback } from '../../../core/callbacks';
+import type { SharedRepeats } from '../../../editions/edition';
 
 function clock(start = 1_000_000) {
 	let now = start;

@@ -1,10 +1,10 @@
 // Proves the correlation loop: the action node, run by n8n's engine, sends with a Reference and a Status URL
 // Token; the simulator posts Studio's callbacks to that status URL; the trigger emits items carrying each
 // item's reference, filtered and deduplicated as configured.
-import { resetNodeState } from '../../support/engine';
+import { resetNodeState } from '../../../harness/engine';
 import { startSimulator, type StudioSimulator } from '../../../simulator/simulator';
-import { runStudioNode } from '../../support/engine';
-import { startWebhookHarness, type WebhookHarness } from '../../support/webhookHarness';
+import { runStudioNode } from '../../../harness/engine';
+import { startWebhookHarness, type WebhookHarness } from '../../../harness/webhookHarness';
 
 const API_KEY = 'sk-test-loop-1234';
 const statusUrlToken = 'example-status-url-token';

@@ -3,8 +3,8 @@
 import { request } from 'undici';
 
 import { startSimulator, type SimulatorOptions, type StudioSimulator } from '../../../simulator/simulator';
-import { whatsappSessionBody } from '../../support/fixtures';
-import { startWebhookHarness, type WebhookHarness, type WebhookHarnessOptions } from '../../support/webhookHarness';
+import { whatsappSessionBody } from '../../../harness/fixtures';
+import { startWebhookHarness, type WebhookHarness, type WebhookHarnessOptions } from '../../../harness/webhookHarness';
 
 const token = 'example-status-url-token';
 const signatureSecret = 'example-signature-secret';

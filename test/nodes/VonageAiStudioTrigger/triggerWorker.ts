@@ -28,7 +28,7 @@ export interface TriggerWorkerResult {
 }
 
 async function main(): Promise<void> {
-	const { startWebhookHarness } = await import('../../support/webhookHarness');
+	const { startWebhookHarness } = await import('../../../harness/webhookHarness');
 	const { closeSharedRedisClients } = await import('../../../editions/queue/redisClient');
 	// require, not import(): the resolver above only sees require calls.
 	const { VonageAiStudioTrigger } =

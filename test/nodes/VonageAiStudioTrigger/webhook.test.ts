@@ -3,9 +3,9 @@
 // execution.
 import { request } from 'undici';
 
-import { deliveredWithUsage as delivered } from '../../support/fixtures';
-import { signedAuthorization } from '../../support/signature';
-import { startWebhookHarness, type WebhookHarness } from '../../support/webhookHarness';
+import { deliveredWithUsage as delivered } from '../../../harness/fixtures';
+import { signedAuthorization } from '../../../harness/signature';
+import { startWebhookHarness, type WebhookHarness } from '../../../harness/webhookHarness';
 
 const token = 'example-status-url-token';
 const signatureSecret = 'example-signature-secret';

@@ -40,8 +40,8 @@ import {
 	type WorkflowExecuteMode,
 } from 'n8n-workflow';
 
-import { VonageAiStudioTrigger } from '../../nodes/VonageAiStudioTrigger/VonageAiStudioTrigger.node';
-import { withCorrelation } from '../../core/statusUrl';
+import { VonageAiStudioTrigger } from '../nodes/VonageAiStudioTrigger/VonageAiStudioTrigger.node';
+import { withCorrelation } from '../core/statusUrl';
 import { TEST_INSTANCE_URLS } from './engine';
 
 export const TRIGGER_NODE_TYPE = 'n8n-nodes-vonage-ai-studio.vonageAiStudioTrigger';

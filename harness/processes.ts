@@ -224,7 +224,7 @@ export interface TsxWorker {
 	exited: Promise<number | null>;
 }
 
-const REPO_ROOT = join(__dirname, '..', '..');
+const REPO_ROOT = join(__dirname, '..');
 
 /** A TypeScript script run by the project's tsx as a process of its own (the cross-process tests' workers). */
 export function tsxWorker(script: string, env: Record<string, string>): TsxWorker {

@@ -1,7 +1,7 @@
 // What a callback says, in fields a workflow can use: the body parsed from the exact bytes, normalised (absent
 // values null, Vonage's numbers as text), ranked, and filtered by the statuses chosen in the trigger. Pure.
-import { readCorrelation } from '../../core/statusUrl';
-import { refuse, type Refusal } from './authenticity';
+import { readCorrelation } from './statusUrl';
+import { refuse, type Refusal } from './callbackAuthenticity';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Statuses

@@ -23,12 +23,12 @@ import {
 	type WorkflowExecuteMode,
 } from 'n8n-workflow';
 
-import { VonageAiStudioApi } from '../../credentials/VonageAiStudioApi.credentials';
-import { NODE_NAMES, PACKAGES } from '../../core/studioApi';
-import { mainEdition } from '../../editions/main';
-import { queueEdition } from '../../editions/queue';
-import { VonageAiStudio } from '../../nodes/VonageAiStudio/VonageAiStudio.node';
-import { VonageAiStudio as QueueVonageAiStudio } from '../../queue/nodes/VonageAiStudio/VonageAiStudio.node';
+import { VonageAiStudioApi } from '../credentials/VonageAiStudioApi.credentials';
+import { NODE_NAMES, PACKAGES } from '../core/studioApi';
+import { mainEdition } from '../editions/main';
+import { queueEdition } from '../editions/queue';
+import { VonageAiStudio } from '../nodes/VonageAiStudio/VonageAiStudio.node';
+import { VonageAiStudio as QueueVonageAiStudio } from '../queue/nodes/VonageAiStudio/VonageAiStudio.node';
 
 /** The node type of the action node in each package. */
 export const STUDIO_NODE_TYPES = {

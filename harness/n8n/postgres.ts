@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, ManagedProcess, run, type Stoppable } from '../../test/support/processes';
+import { freePort, ManagedProcess, run, type Stoppable } from '../processes';
 
 export interface PostgresServer extends Stoppable {
 	port: number;

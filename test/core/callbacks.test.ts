@@ -1,14 +1,14 @@
 // Proves how a callback body is parsed and turned into the item a workflow maps, with the hand-written Studio
-// callbacks of test/support/fixtures.ts.
-import { checkBodySize, publicMessage } from '../../../nodes/VonageAiStudioTrigger/authenticity';
+// callbacks of harness/fixtures.ts.
+import { checkBodySize, publicMessage } from '../../core/callbackAuthenticity';
 import {
 	isStatusSelected,
 	normaliseCallback,
 	parseCallbackBody,
 	statusRank,
 	type CallbackBody,
-} from '../../../nodes/VonageAiStudioTrigger/normalise';
-import { deliveredWithUsage, readWithoutUsage, undeliverableNumericTitle, voiceBusy } from '../../support/fixtures';
+} from '../../core/callbacks';
+import { deliveredWithUsage, readWithoutUsage, undeliverableNumericTitle, voiceBusy } from '../../harness/fixtures';
 
 const parse = (value: unknown) =>
 	parseCallbackBody(Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)));

@@ -1,8 +1,8 @@
 // Virtual time for the rate gate and the dispatcher: timers run in time order, promise callbacks settle before
 // time moves on, so a schedule of minutes runs in milliseconds and the rules can be checked exactly.
-import { StudioHttpError } from '../../core/errors';
-import type { Clock } from '../../core/ports';
-import { TOO_MANY_REQUESTS_BODY } from '../../simulator/simulator';
+import { StudioHttpError } from '../core/errors';
+import type { Clock } from '../core/ports';
+import { TOO_MANY_REQUESTS_BODY } from '../simulator/simulator';
 
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 

@@ -10,8 +10,8 @@ import {
 	waitStatusUrl,
 	waitToken,
 	type WaitingSession,
-} from '../../core/waitForStatus';
-import { engineForwardsAllOutputs } from '../../nodes/VonageAiStudio/waitForStatus';
+} from '../../core/waitRules';
+import { engineForwardsAllOutputs } from '../../nodes/VonageAiStudio/sendAndWait';
 import { WaitHistory } from '../../nodes/VonageAiStudio/waitHistory';
 
 const session: WaitingSession = {

@@ -1,8 +1,8 @@
 // Studio accounts as the nodes read them from a credential, and the gate the queue edition shares per account
 // (in this process, or through Redis): what the benchmark, the cross-process workers and the tests send through.
-import type { RateGate } from '../../core/rateGate';
-import { queueEdition } from '../../editions/queue';
-import type { StudioAccount } from '../../nodes/shared/account';
+import type { RateGate } from '../core/rateGate';
+import { queueEdition } from '../editions/queue';
+import type { StudioAccount } from '../core/account';
 
 export function studioAccount(options: Partial<StudioAccount> & { apiKey: string }): StudioAccount {
 	return { region: 'eu', tier: 1, baseUrl: 'http://127.0.0.1:9', processes: 1, ...options };

@@ -26,10 +26,10 @@ import {
 	waitStatusUrl,
 	waitToken,
 	type WaitingSession,
-} from '../../core/waitForStatus';
-import { readAccount, type StudioAccount } from '../shared/account';
-import type { Edition } from '../shared/edition';
-import { normaliseCallback, type CallbackBody } from '../VonageAiStudioTrigger/normalise';
+} from '../../core/waitRules';
+import { readAccount, type StudioAccount } from '../../core/account';
+import type { Edition } from '../../editions/edition';
+import { normaliseCallback, type CallbackBody } from '../../core/callbacks';
 import { WAIT_OUTPUT_NAMES } from './actions/wait';
 import type { WaitOutputs, WaitingOperation } from './actions/operation';
 import { itemInputError } from './apiErrors';

@@ -1,6 +1,6 @@
 // The Studio credential is read in one place: the tier, the host, the margin floor, the processes sharing the
 // account, the shared-gate Redis URL.
-import { readAccount } from '../../../nodes/shared/account';
+import { readAccount } from '../../core/account';
 
 it('uses the region host unless the base URL is overridden, and keeps the tier, floor and Redis URL', () => {
 	expect(readAccount({ apiKey: 'k', region: 'us', sessionsPerSecond: 3 })).toEqual({

@@ -2,7 +2,7 @@
 // and whether the credential's secrets are usable when it is saved. Fails closed. Pure: no n8n, no I/O.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
-import { readCorrelation } from '../../core/statusUrl';
+import { readCorrelation } from './statusUrl';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Refusals

@@ -9,9 +9,9 @@ import type {
 	INodeCredentialTestResult,
 } from 'n8n-workflow';
 
-import type { AccountState } from '../../core/accounts';
-import type { Clock, ProcessStore, StudioTransport } from '../../core/ports';
-import type { StudioAccount } from './account';
+import type { AccountState } from '../core/accounts';
+import type { Clock, ProcessStore, StudioTransport } from '../core/ports';
+import type { StudioAccount } from '../core/account';
 
 /** A memory of callbacks shared by every n8n process that receives them (queue edition, with a Redis URL). */
 export interface SharedRepeats {

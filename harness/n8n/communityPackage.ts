@@ -8,7 +8,7 @@
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run } from '../../test/support/processes';
+import { run } from '../processes';
 import { REPO_ROOT } from './runtime';
 
 export type Edition = 'main' | 'queue';

@@ -6,8 +6,8 @@ import {
 	type DispatchOptions,
 	type DispatchResult,
 	type SendPolicy,
-} from '../../core/dispatcher';
-import { preciseClock } from '../../editions/queue/clock';
+} from '../core/dispatcher';
+import { preciseClock } from '../editions/queue/clock';
 
 /** The node's option defaults (nodes/VonageAiStudio/options.ts), as the dispatcher takes them. */
 export const DEFAULT_POLICY: SendPolicy = {

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { PreparedPackage } from './communityPackage';
-import { freePort, ManagedProcess, run } from '../../test/support/processes';
-import { until } from '../../test/support/until';
+import { freePort, ManagedProcess, run } from '../processes';
+import { until } from '../until';
 import { ensureRuntime, runtimePath, type N8nRuntime } from './runtime';
 
 export interface CredentialImport {

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
-import { run } from '../../test/support/processes';
+import { run } from '../processes';
 
 export const REPO_ROOT = resolve(__dirname, '..', '..');
 

@@ -1,7 +1,7 @@
 // n8n in queue mode for the e2e tests: one PostgreSQL and one Redis, a user folder for main, each worker and an
 // optional `n8n webhook` process, all with the same package, database, queue and encryption key.
-import { startRedis, type RedisServer } from '../../test/support/redisServer';
-import type { Stack } from '../../test/support/processes';
+import { startRedis, type RedisServer } from '../redisServer';
+import type { Stack } from '../processes';
 import type { PreparedPackage } from './communityPackage';
 import { N8nHome } from './n8n';
 import { startPostgres } from './postgres';

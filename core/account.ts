@@ -1,7 +1,5 @@
 // The Studio credential's values, read and checked once: the one place the rate tier is read.
-import type { ICredentialDataDecryptedObject } from 'n8n-workflow';
-
-import { RATE_TIERS, resolveBaseUrl, type StudioRegion } from '../../core/studioApi';
+import { RATE_TIERS, resolveBaseUrl, type StudioRegion } from './studioApi';
 
 export interface StudioAccount {
 	apiKey: string;
@@ -19,7 +17,8 @@ export interface StudioAccount {
 
 const text = (value: unknown) => (typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined);
 
-export function readAccount(credentials: ICredentialDataDecryptedObject): StudioAccount {
+/** `credentials`: the Studio credential's decrypted values, as n8n hands them to a node. */
+export function readAccount(credentials: Readonly<Record<string, unknown>>): StudioAccount {
 	const region: StudioRegion = credentials.region === 'us' ? 'us' : 'eu';
 	const tier = Number(credentials.sessionsPerSecond ?? 1);
 	const processes = Number(credentials.sendingProcesses ?? 1);

@@ -6,9 +6,9 @@ import {
 	verifySignedCallback,
 	verifyStatusUrlToken,
 	type SignatureCheck,
-} from '../../../nodes/VonageAiStudioTrigger/authenticity';
-import { triggerDescription } from '../../../nodes/VonageAiStudioTrigger/description';
-import { defaultOf } from '../../../nodes/shared/defaults';
+} from '../../core/callbackAuthenticity';
+import { triggerDescription } from '../../nodes/VonageAiStudioTrigger/description';
+import { defaultOf } from '../../nodes/shared/defaults';
 
 const signatureSecret = 'example-signature-secret';
 const now = 1_741_215_101; // 2025-03-05T22:51:41Z
