@@ -120,84 +120,134 @@ const sleep = (clock: Clock, ms: number, signal?: AbortSignal) =>
 
 const NEVER_ABORTED = new AbortController().signal;
 
-/** Sends every job at or under the gate's rate; returns one result per job, in job order. */
-export async function dispatchSends<T>(
-	jobs: ReadonlyArray<DispatchJob<T>>,
-	options: DispatchOptions,
-): Promise<Array<DispatchResult<T>>> {
-	const { gate, ledger, signal, onProgress } = options;
-	const { policy } = options;
-	const ledgerTtlMs = policy.rememberForMs;
-	const claimTtlMs = options.claimTtlMs ?? ledgerTtlMs;
-	const inFlightWaitMs = options.inFlightWaitMs ?? DISPATCH_DEFAULTS.inFlightWaitMs;
-	const rateLimitBaseDelayMs = options.rateLimitBaseDelayMs ?? DISPATCH_DEFAULTS.rateLimitBaseDelayMs;
-	const notSentMaxTries = options.notSentMaxTries ?? DISPATCH_DEFAULTS.notSentMaxTries;
-	const maxInFlight = Math.max(1, Math.floor(options.maxInFlight ?? DISPATCH_DEFAULTS.maxInFlight));
-	const sendSignal = options.abortStartedSends && signal ? signal : NEVER_ABORTED;
+/** The options with every default filled in, read once per batch. */
+interface Settings {
+	ledgerTtlMs: number;
+	claimTtlMs: number;
+	inFlightWaitMs: number;
+	rateLimitBaseDelayMs: number;
+	notSentMaxTries: number;
+	maxInFlight: number;
+	leaseMs: number;
+	renewEveryMs: number;
+	/** The signal a started request listens to (by default none: a started request finishes). */
+	sendSignal: AbortSignal;
+}
+
+function settingsOf(options: DispatchOptions): Settings {
+	const ledgerTtlMs = options.policy.rememberForMs;
 	const { leaseMs, renewEveryMs } = options.lease ?? LEASE;
-	const { clock } = options;
-
-	const results: Array<DispatchResult<T>> = new Array(jobs.length);
-	let done = 0;
-	const finish = (position: number, result: DispatchResult<T>) => {
-		results[position] = result;
-		done++;
-		try {
-			onProgress?.(done, jobs.length);
-		} catch {
-			// Progress reporting must never change an outcome.
-		}
+	return {
+		ledgerTtlMs,
+		claimTtlMs: options.claimTtlMs ?? ledgerTtlMs,
+		inFlightWaitMs: options.inFlightWaitMs ?? DISPATCH_DEFAULTS.inFlightWaitMs,
+		rateLimitBaseDelayMs: options.rateLimitBaseDelayMs ?? DISPATCH_DEFAULTS.rateLimitBaseDelayMs,
+		notSentMaxTries: options.notSentMaxTries ?? DISPATCH_DEFAULTS.notSentMaxTries,
+		maxInFlight: Math.max(1, Math.floor(options.maxInFlight ?? DISPATCH_DEFAULTS.maxInFlight)),
+		leaseMs,
+		renewEveryMs,
+		sendSignal: options.abortStartedSends && options.signal ? options.signal : NEVER_ABORTED,
 	};
+}
 
-	// Claims are held by this run (its owner token) and renewed while it works: if the process dies, they outlive
-	// it by one lease only (sendLedger.ts).
-	const owner = randomBytes(8).toString('hex');
-	const held = new Set<string>();
-	let renewal: unknown;
-	const scheduleRenewal = () => {
-		renewal = clock.setTimer(() => {
-			if (held.size > 0) void ledger?.renew([...held], owner, leaseMs).catch(() => undefined);
-			scheduleRenewal();
-		}, renewEveryMs);
-	};
+/** How many times one item has been refused so far, and how long it has waited between tries. */
+interface TryCounts {
+	rateLimited: number;
+	notSent: number;
+	waitedMs: number;
+}
 
-	// Stops: what an answer showed about the items not sent yet (batchStop.ts).
-	const stopRule = options.stopOnBatchFailure === false ? undefined : new BatchStopRule();
-	const stopsSoFar: Array<{ stop: BatchStop; sourceIndex: number; source: unknown }> = [];
-	const running = new Map<DispatchJob<T>, AbortController>();
-	const stopFor = (job: DispatchJob<T>) => stopsSoFar.find((entry) => stops(entry.stop, job.groups));
-	const stoppedError = (job: DispatchJob<T>) => {
-		const entry = stopFor(job);
-		return entry ? new BatchStoppedError(entry.stop.reason, entry.sourceIndex, entry.source) : undefined;
-	};
-	const observe = (job: DispatchJob<T>, error: unknown) => {
-		const stop = stopRule?.observe(error, job.groups ?? {});
-		if (!stop) return;
-		stopsSoFar.push({ stop, sourceIndex: job.index, source: error });
-		for (const [other, controller] of running) if (other !== job && stops(stop, other.groups)) controller.abort();
-	};
+/**
+ * How long to wait before trying an item again after `error`, or undefined to give up on it. A 429 waits for its
+ * Retry-After (when it fits the item's budget) or backs off with full jitter; a failure known to be before sending
+ * (connection refused, DNS) is tried again a few times; everything else is final.
+ */
+export function retryDelay(
+	verdict: Verdict,
+	error: unknown,
+	counts: TryCounts,
+	policy: SendPolicy,
+	settings: Pick<Settings, 'rateLimitBaseDelayMs' | 'notSentMaxTries'>,
+): number | undefined {
+	if (verdict === 'rate-limited') {
+		const retryAfterMs = (error as StudioHttpError).retryAfterMs;
+		const budget = policy.rateLimitMaxWaitMs - counts.waitedMs;
+		if (counts.rateLimited > policy.rateLimitRetries || budget <= 0) return undefined;
+		if (retryAfterMs !== undefined && retryAfterMs >= 0) return retryAfterMs <= budget ? retryAfterMs : undefined;
+		const ceiling = Math.min(budget, settings.rateLimitBaseDelayMs * 2 ** (counts.rateLimited - 1));
+		return Math.random() * ceiling;
+	}
+	if (verdict === 'not-sent-retryable' && counts.notSent < settings.notSentMaxTries) {
+		return Math.random() * DISPATCH_DEFAULTS.notSentBaseDelayMs * 2 ** (counts.notSent - 1);
+	}
+	return undefined;
+}
 
-	async function claim(key: string, jobSignal: AbortSignal): Promise<Exclude<ClaimResult, { state: 'in-flight' }>> {
-		const started = clock.now();
+/**
+ * The batch's side of the send ledger: the claims this run holds (under its owner token), renewed while it works so
+ * that, if the process dies, they outlive it by one lease only (sendLedger.ts).
+ */
+class Claims {
+	readonly owner = randomBytes(8).toString('hex');
+	private readonly held = new Set<string>();
+	private renewal: unknown;
+
+	constructor(
+		private readonly ledger: SendLedger,
+		private readonly settings: Settings,
+		private readonly clock: Clock,
+	) {}
+
+	startRenewing(): void {
+		this.renewal = this.clock.setTimer(() => {
+			if (this.held.size > 0)
+				void this.ledger.renew([...this.held], this.owner, this.settings.leaseMs).catch(() => undefined);
+			this.startRenewing();
+		}, this.settings.renewEveryMs);
+	}
+
+	stopRenewing(): void {
+		if (this.renewal !== undefined) this.clock.clearTimer(this.renewal);
+	}
+
+	/** Takes `key`, waiting (up to inFlightWaitMs) while another run holds it; 'done' when it was sent before. */
+	async take(key: string, signal: AbortSignal): Promise<Exclude<ClaimResult, { state: 'in-flight' }>> {
+		const { inFlightWaitMs, leaseMs, claimTtlMs } = this.settings;
+		const started = this.clock.now();
 		for (;;) {
-			const claimed = await ledger!.claim(key, owner, leaseMs, claimTtlMs);
-			if (claimed.state !== 'in-flight') return claimed;
-			const waited = clock.now() - started;
+			const claimed = await this.ledger.claim(key, this.owner, leaseMs, claimTtlMs);
+			if (claimed.state !== 'in-flight') {
+				if (claimed.state === 'claimed') this.held.add(key);
+				return claimed;
+			}
+			const waited = this.clock.now() - started;
 			if (waited >= inFlightWaitMs) throw new SendInProgressError(waited);
-			await sleep(clock, Math.min(DISPATCH_DEFAULTS.inFlightPollMs, inFlightWaitMs - waited), jobSignal);
+			await sleep(this.clock, Math.min(DISPATCH_DEFAULTS.inFlightPollMs, inFlightWaitMs - waited), signal);
 		}
 	}
 
-	async function release(key: string | undefined): Promise<void> {
-		if (!key) return;
-		held.delete(key);
-		// Best effort: a claim that cannot be released only blocks a later resend until its lease ends.
-		await ledger!.release(key, owner).catch(() => undefined);
+	/** Marks the claim: 'sending' the moment a request leaves, 'waiting' between tries. False: the claim was lost. */
+	async mark(key: string, state: 'sending' | 'waiting'): Promise<boolean> {
+		return await this.ledger.mark(key, this.owner, state, this.settings.leaseMs);
 	}
 
-	async function record(job: DispatchJob<T>, key: string | undefined, result: LedgerResult): Promise<void> {
-		if (!ledger) return;
-		if (key !== undefined) held.delete(key);
+	/** Gives the key up: nothing reached Studio, a later run may send the item. */
+	async release(key: string | undefined): Promise<void> {
+		if (key === undefined) return;
+		this.held.delete(key);
+		// Best effort: a claim that cannot be released only blocks a later resend until its lease ends.
+		await this.ledger.release(key, this.owner).catch(() => undefined);
+	}
+
+	/** Stops holding a key that another run took over (its lease ran out). */
+	forget(key: string | undefined): void {
+		if (key !== undefined) this.held.delete(key);
+	}
+
+	/** Writes the outcome down under the key and the job's other keys. */
+	async record(job: DispatchJob<unknown>, key: string | undefined, result: LedgerResult): Promise<void> {
+		const { ledgerTtlMs } = this.settings;
+		this.forget(key);
 		const entries: Array<[string, number]> = [
 			...(key === undefined ? [] : [[key, job.ledgerTtlMs ?? ledgerTtlMs] as [string, number]]),
 			...(job.alsoRecordAs ?? []).map((each) =>
@@ -207,76 +257,173 @@ export async function dispatchSends<T>(
 			),
 		];
 		// The session exists whether or not the ledger could write it down; the send stays 'sent'.
-		await Promise.all(entries.map(async ([each, ttl]) => ledger.complete(each, result, ttl).catch(() => undefined)));
+		await Promise.all(
+			entries.map(async ([each, ttl]) => this.ledger.complete(each, result, ttl).catch(() => undefined)),
+		);
+	}
+}
+
+/** What earlier answers showed about the items not sent yet (batchStop.ts), and the sends running now. */
+class Stops<T> {
+	private readonly rule: BatchStopRule | undefined;
+	private readonly seen: Array<{ stop: BatchStop; sourceIndex: number; source: unknown }> = [];
+	readonly running = new Map<DispatchJob<T>, AbortController>();
+
+	constructor(enabled: boolean) {
+		this.rule = enabled ? new BatchStopRule() : undefined;
+	}
+
+	/** The error for a job an earlier answer stopped, or undefined. */
+	errorFor(job: DispatchJob<T>): BatchStoppedError | undefined {
+		const entry = this.seen.find((each) => stops(each.stop, job.groups));
+		return entry ? new BatchStoppedError(entry.stop.reason, entry.sourceIndex, entry.source) : undefined;
+	}
+
+	/** Learns from one answer (undefined: accepted); a new stop aborts the other running jobs it covers. */
+	observe(job: DispatchJob<T>, error: unknown): void {
+		const stop = this.rule?.observe(error, job.groups ?? {});
+		if (!stop) return;
+		this.seen.push({ stop, sourceIndex: job.index, source: error });
+		for (const [other, controller] of this.running) if (other !== job && stops(stop, other.groups)) controller.abort();
+	}
+}
+
+/** One batch: its jobs, the gate, the ledger's claims and what stops it. */
+class Batch<T> {
+	private readonly settings: Settings;
+	private readonly claims: Claims | undefined;
+	private readonly stops: Stops<T>;
+	private readonly clock: Clock;
+
+	constructor(
+		private readonly jobs: ReadonlyArray<DispatchJob<T>>,
+		private readonly options: DispatchOptions,
+	) {
+		this.settings = settingsOf(options);
+		this.clock = options.clock;
+		this.claims = options.ledger ? new Claims(options.ledger, this.settings, this.clock) : undefined;
+		this.stops = new Stops(options.stopOnBatchFailure !== false);
+	}
+
+	/** Runs every job with at most maxInFlight at a time; when cancelled, jobs not picked up yet fail at once. */
+	async run(): Promise<Array<DispatchResult<T>>> {
+		const { jobs } = this;
+		const { signal, onProgress } = this.options;
+		const results: Array<DispatchResult<T>> = new Array(jobs.length);
+		let done = 0;
+		const finish = (position: number, result: DispatchResult<T>) => {
+			results[position] = result;
+			done++;
+			try {
+				onProgress?.(done, jobs.length);
+			} catch {
+				// Progress reporting must never change an outcome.
+			}
+		};
+		let next = 0;
+		const worker = async (): Promise<void> => {
+			while (next < jobs.length) {
+				const position = next++;
+				const job = jobs[position];
+				const controller = new AbortController();
+				const jobSignal = signal ? AbortSignal.any([signal, controller.signal]) : controller.signal;
+				this.stops.running.set(job, controller);
+				try {
+					finish(position, await this.runJob(job, jobSignal));
+				} finally {
+					this.stops.running.delete(job);
+				}
+			}
+		};
+		const onAbort = () => {
+			while (next < jobs.length) {
+				const position = next++;
+				finish(position, {
+					index: jobs[position].index,
+					outcome: 'failed',
+					error: new SendCancelledError(),
+					attempts: 0,
+				});
+			}
+		};
+		if (signal?.aborted) onAbort();
+		else signal?.addEventListener('abort', onAbort, { once: true });
+		this.claims?.startRenewing();
+		try {
+			await Promise.all(Array.from({ length: Math.min(this.settings.maxInFlight, jobs.length) }, () => worker()));
+		} finally {
+			signal?.removeEventListener('abort', onAbort);
+			this.claims?.stopRenewing();
+		}
+		return results;
+	}
+
+	/** One job: not started when stopped or cancelled; replayed when sent before; else sent, tried again as the rules allow. */
+	private async runJob(job: DispatchJob<T>, jobSignal: AbortSignal): Promise<DispatchResult<T>> {
+		const notStarted =
+			this.stops.errorFor(job) ?? (this.options.signal?.aborted ? new SendCancelledError() : undefined);
+		if (notStarted) return { index: job.index, outcome: 'failed', error: notStarted, attempts: 0 };
+		const key = this.claims && job.ledgerKey !== undefined ? job.ledgerKey : undefined;
+		if (key !== undefined) {
+			const earlier = await this.claimOrReplay(job, key, jobSignal);
+			if (earlier) return earlier;
+		}
+		return await this.sendWithRetries(job, key, jobSignal);
 	}
 
 	/** The job was interrupted while it waited: stopped by another item's answer, or the execution was cancelled. */
-	const interrupted = (job: DispatchJob<T>, caught: unknown) => stoppedError(job) ?? caught;
+	private interrupted(job: DispatchJob<T>, caught: unknown): unknown {
+		return this.stops.errorFor(job) ?? caught;
+	}
 
-	async function run(job: DispatchJob<T>, jobSignal: AbortSignal): Promise<DispatchResult<T>> {
-		const key = ledger && job.ledgerKey !== undefined ? job.ledgerKey : undefined;
-		const notStarted = stoppedError(job);
-		if (notStarted) return { index: job.index, outcome: 'failed', error: notStarted, attempts: 0 };
-		if (signal?.aborted) return { index: job.index, outcome: 'failed', error: new SendCancelledError(), attempts: 0 };
-		if (key !== undefined) {
-			let claimed: Exclude<ClaimResult, { state: 'in-flight' }>;
-			try {
-				claimed = await claim(key, jobSignal);
-			} catch (error) {
-				return { index: job.index, outcome: 'failed', error: interrupted(job, error), attempts: 0 };
-			}
-			if (claimed.state === 'done') {
-				const earlier = claimed.result;
-				return earlier.kind === 'accepted'
-					? { index: job.index, outcome: 'replayed', result: earlier.response as T, at: earlier.at }
-					: {
-							index: job.index,
-							outcome: 'failed',
-							error: new PossiblySentError(earlier.reason, earlier.at),
-							attempts: 0,
-						};
-			}
-			held.add(key);
+	/** Claims the job's key; a result when the job must not be sent (sent before, possibly sent, or interrupted). */
+	private async claimOrReplay(
+		job: DispatchJob<T>,
+		key: string,
+		jobSignal: AbortSignal,
+	): Promise<DispatchResult<T> | undefined> {
+		let claimed: Exclude<ClaimResult, { state: 'in-flight' }>;
+		try {
+			claimed = await this.claims!.take(key, jobSignal);
+		} catch (error) {
+			return { index: job.index, outcome: 'failed', error: this.interrupted(job, error), attempts: 0 };
 		}
+		if (claimed.state !== 'done') return undefined;
+		const earlier = claimed.result;
+		return earlier.kind === 'accepted'
+			? { index: job.index, outcome: 'replayed', result: earlier.response as T, at: earlier.at }
+			: { index: job.index, outcome: 'failed', error: new PossiblySentError(earlier.reason, earlier.at), attempts: 0 };
+	}
 
+	/** Tries the job until Studio accepts it, or an answer is final, or the rules give up. */
+	private async sendWithRetries(
+		job: DispatchJob<T>,
+		key: string | undefined,
+		jobSignal: AbortSignal,
+	): Promise<DispatchResult<T>> {
+		const { gate, policy } = this.options;
+		const claims = this.claims;
+		const counts: TryCounts = { rateLimited: 0, notSent: 0, waitedMs: 0 };
 		let attempts = 0;
-		let rateLimited = 0;
-		let notSent = 0;
-		let waitedMs = 0;
+		const failed = (error: unknown): DispatchResult<T> => ({ index: job.index, outcome: 'failed', error, attempts });
 		for (;;) {
 			let admission: Admission;
 			try {
 				admission = await gate.acquire(jobSignal);
 			} catch (error) {
-				await release(key); // every earlier attempt was refused or never left: nothing reached Studio
-				return { index: job.index, outcome: 'failed', error: interrupted(job, error), attempts };
+				await claims?.release(key); // every earlier attempt was refused or never left: nothing reached Studio
+				return failed(this.interrupted(job, error));
 			}
-			// Stopped by another item's answer, or the claim lost (its lease ran out and another run took it): this
-			// admission goes unused and nothing is sent.
-			const stopped = stoppedError(job);
-			let mine = true;
-			if (!stopped && key !== undefined) {
-				try {
-					mine = await ledger!.mark(key, owner, 'sending', leaseMs);
-				} catch (error) {
-					admission.settle({ kind: 'other' });
-					await release(key);
-					return { index: job.index, outcome: 'failed', error, attempts };
-				}
-			}
-			if (stopped || !mine) {
-				admission.settle({ kind: 'other' });
-				if (stopped) await release(key);
-				else if (key !== undefined) held.delete(key);
-				return { index: job.index, outcome: 'failed', error: stopped ?? new SendInProgressError(), attempts };
-			}
+			const refusal = await this.mayNotSend(job, key, admission);
+			if (refusal) return failed(refusal);
+
 			attempts++;
 			let error: unknown;
 			try {
-				const result = await job.send(sendSignal);
+				const result = await job.send(this.settings.sendSignal);
 				admission.settle({ kind: 'accepted' });
-				observe(job, undefined);
-				await record(job, key, { kind: 'accepted', response: result, at: clock.wallNow() });
+				this.stops.observe(job, undefined);
+				await claims?.record(job, key, { kind: 'accepted', response: result, at: this.clock.wallNow() });
 				return { index: job.index, outcome: 'sent', result, attempts };
 			} catch (caught) {
 				error = caught;
@@ -286,85 +433,65 @@ export async function dispatchSends<T>(
 					? { kind: 'refused', retryAfterMs: (error as StudioHttpError).retryAfterMs }
 					: { kind: 'other' },
 			);
-			observe(job, error);
+			this.stops.observe(job, error);
 
-			const verdict = classify(error, options.isDefinitelyNotSent);
-			let delayMs: number | undefined;
-			if (verdict === 'rate-limited') {
-				const retryAfterMs = (error as StudioHttpError).retryAfterMs;
-				rateLimited++;
-				const budget = policy.rateLimitMaxWaitMs - waitedMs;
-				if (rateLimited <= policy.rateLimitRetries && budget > 0) {
-					if (retryAfterMs !== undefined && retryAfterMs >= 0) {
-						delayMs = retryAfterMs <= budget ? retryAfterMs : undefined;
-					} else {
-						const ceiling = Math.min(budget, rateLimitBaseDelayMs * 2 ** (rateLimited - 1));
-						delayMs = Math.random() * ceiling;
-					}
-				}
-			} else if (verdict === 'not-sent-retryable') {
-				notSent++;
-				if (notSent < notSentMaxTries) {
-					delayMs = Math.random() * DISPATCH_DEFAULTS.notSentBaseDelayMs * 2 ** (notSent - 1);
-				}
-			} else if (verdict === 'maybe-sent') {
+			const verdict = classify(error, this.options.isDefinitelyNotSent);
+			if (verdict === 'maybe-sent') {
 				// Keep the key taken: a re-run must not start a second session that Studio may already have.
-				await record(job, key, { kind: 'maybe-sent', reason: describe(error), at: clock.wallNow() });
-				return { index: job.index, outcome: 'failed', error, attempts };
+				await claims?.record(job, key, { kind: 'maybe-sent', reason: describe(error), at: this.clock.wallNow() });
+				return failed(error);
 			}
-
+			if (verdict === 'rate-limited') counts.rateLimited++;
+			if (verdict === 'not-sent-retryable') counts.notSent++;
+			const delayMs = retryDelay(verdict, error, counts, policy, this.settings);
 			if (delayMs === undefined) {
-				await release(key);
-				return { index: job.index, outcome: 'failed', error, attempts };
+				await claims?.release(key);
+				return failed(error);
 			}
 			// Nothing started: if this run dies while it waits to try again, a re-run may send the item.
-			if (key !== undefined) await ledger!.mark(key, owner, 'waiting', leaseMs).catch(() => undefined);
+			if (key !== undefined) await claims!.mark(key, 'waiting').catch(() => undefined);
 			try {
-				await sleep(clock, delayMs, jobSignal);
+				await sleep(this.clock, delayMs, jobSignal);
 			} catch (cancelled) {
-				await release(key);
-				return { index: job.index, outcome: 'failed', error: interrupted(job, cancelled), attempts };
+				await claims?.release(key);
+				return failed(this.interrupted(job, cancelled));
 			}
-			waitedMs += delayMs;
+			counts.waitedMs += delayMs;
 		}
 	}
 
-	let next = 0;
-	async function worker(): Promise<void> {
-		while (next < jobs.length) {
-			const position = next++;
-			const job = jobs[position];
-			const controller = new AbortController();
-			const jobSignal = signal ? AbortSignal.any([signal, controller.signal]) : controller.signal;
-			running.set(job, controller);
-			try {
-				finish(position, await run(job, jobSignal));
-			} finally {
-				running.delete(job);
-			}
+	/**
+	 * Why an admitted job may not be sent after all (the admission then goes unused): another item's answer stopped
+	 * it, its claim was lost (the lease ran out and another run took it), or the ledger could not be written. Marks
+	 * the claim 'sending' otherwise, the moment before the request leaves.
+	 */
+	private async mayNotSend(job: DispatchJob<T>, key: string | undefined, admission: Admission): Promise<unknown> {
+		const stopped = this.stops.errorFor(job);
+		if (stopped) {
+			admission.settle({ kind: 'other' });
+			await this.claims?.release(key);
+			return stopped;
 		}
+		if (key === undefined) return undefined;
+		let mine: boolean;
+		try {
+			mine = await this.claims!.mark(key, 'sending');
+		} catch (error) {
+			admission.settle({ kind: 'other' });
+			await this.claims!.release(key);
+			return error;
+		}
+		if (mine) return undefined;
+		admission.settle({ kind: 'other' });
+		this.claims!.forget(key);
+		return new SendInProgressError();
 	}
+}
 
-	// When cancelled, jobs nobody has picked up yet fail at once instead of waiting for a free worker.
-	const onAbort = () => {
-		while (next < jobs.length) {
-			const position = next++;
-			finish(position, {
-				index: jobs[position].index,
-				outcome: 'failed',
-				error: new SendCancelledError(),
-				attempts: 0,
-			});
-		}
-	};
-	if (signal?.aborted) onAbort();
-	else signal?.addEventListener('abort', onAbort, { once: true });
-	if (ledger) scheduleRenewal();
-	try {
-		await Promise.all(Array.from({ length: Math.min(maxInFlight, jobs.length) }, () => worker()));
-	} finally {
-		signal?.removeEventListener('abort', onAbort);
-		if (renewal !== undefined) clock.clearTimer(renewal);
-	}
-	return results;
+/** Sends every job at or under the gate's rate; returns one result per job, in job order. */
+export async function dispatchSends<T>(
+	jobs: ReadonlyArray<DispatchJob<T>>,
+	options: DispatchOptions,
+): Promise<Array<DispatchResult<T>>> {
+	return await new Batch(jobs, options).run();
 }
