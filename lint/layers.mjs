@@ -147,7 +147,11 @@ const allowedImports = {
 			ExportAllDeclaration: (node) => check(node, node.source.value),
 			ImportExpression: (node) => node.source.type === 'Literal' && check(node, node.source.value),
 			CallExpression: (node) => {
-				if (node.callee.type === 'Identifier' && node.callee.name === 'require' && node.arguments[0]?.type === 'Literal')
+				if (
+					node.callee.type === 'Identifier' &&
+					node.callee.name === 'require' &&
+					node.arguments[0]?.type === 'Literal'
+				)
 					check(node, node.arguments[0].value);
 			},
 		};

@@ -1,6 +1,11 @@
 // The whole decision for one callback request: refuse it (with the status to answer), ignore it (answered 200,
 // starts nothing), or accept it (starts an execution with the normalised item).
-import { checkBodySize, verifyAuthenticity, type AuthenticationMode, type Refusal } from '../../core/callbackAuthenticity';
+import {
+	checkBodySize,
+	verifyAuthenticity,
+	type AuthenticationMode,
+	type Refusal,
+} from '../../core/callbackAuthenticity';
 import { isStatusSelected, normaliseCallback, parseCallbackBody, type NormalisedCallback } from '../../core/callbacks';
 import type { RepeatMemory } from './repeats';
 

@@ -15,7 +15,12 @@ import type {
 import { CALLBACK_CREDENTIAL_TYPE } from '../../core/studioApi';
 import { defaultOf } from '../shared/defaults';
 import type { Edition } from '../../editions/edition';
-import { checkCallbackSecrets, publicMessage, type AuthenticationMode, type Refusal } from '../../core/callbackAuthenticity';
+import {
+	checkCallbackSecrets,
+	publicMessage,
+	type AuthenticationMode,
+	type Refusal,
+} from '../../core/callbackAuthenticity';
 import { decideCallback, type CallbackOutcome } from './decide';
 import { CALLBACK_CREDENTIAL_TEST, triggerDescription } from './description';
 import { ALL_STATUSES } from '../../core/callbacks';

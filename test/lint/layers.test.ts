@@ -53,7 +53,10 @@ describe('npm run lint enforces the layers', () => {
 		['an edition imports the core and the edition interface', use('editions/main/good.ts', '../edition')],
 		['a node imports the core', use('nodes/VonageAiStudio/good.ts', '../../core/errors')],
 		['a node imports nodes/shared', use('nodes/VonageAiStudioTrigger/good.ts', '../shared/credentialFields')],
-		['the entry file wires the main edition', use('nodes/VonageAiStudio/VonageAiStudio.node.ts', '../../editions/main')],
+		[
+			'the entry file wires the main edition',
+			use('nodes/VonageAiStudio/VonageAiStudio.node.ts', '../../editions/main'),
+		],
 		['the queue package wires the queue edition', use('queue/nodes/X/X.node.ts', '../../../editions/queue')],
 		['a test imports anything', use('test/core/good.test.ts', '../../nodes/VonageAiStudio/send')],
 	];
