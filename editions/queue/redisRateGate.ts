@@ -46,10 +46,11 @@ end
 
 /**
  * KEYS[1] start log (sorted set, score = when the start counts at Studio, in µs of the Redis clock: its start, or
- * later for a send known to have arrived late), KEYS[2] penalty hash, KEYS[3] the evenly spread schedule's next
- * start (µs), KEYS[4] the learnt spacing (hash; marginMs). ARGV: tier, floor µs, member, recovery µs, max penalty
- * level, spacing tolerance µs, margin µs before anything is learnt, longest window µs. Admits a start when the
- * spread schedule has come (as in the local gate) and fewer than `tier` starts count in the last window.
+ * later for a send known to have arrived late), KEYS[2] penalty hash, KEYS[3] when the last start was due on the
+ * evenly spread schedule (µs; the next is due a window ÷ tier later, with the window in force when it is asked
+ * for, as in the local gate), KEYS[4] the learnt spacing (hash; marginMs). ARGV: tier, floor µs, member, recovery
+ * µs, max penalty level, spacing tolerance µs, margin µs before anything is learnt, longest window µs. Admits a
+ * start when the spread schedule has come and fewer than `tier` starts count in the last window.
  * Returns {1, start µs, µs since the tier-th latest start (-1: fewer)} when admitted now, else {0, µs to wait}.
  */
 const ADMIT_LUA = `${PENALTY_STATE_LUA}
@@ -63,8 +64,10 @@ if paused > now then return {0, paused - now} end
 local span = window * (2 ^ level)
 local keep = tonumber(ARGV[8])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('%.0f', now - keep))
-local spaced = tonumber(redis.call('GET', KEYS[3]) or '0')
-if spaced > now then return {0, math.ceil(spaced - now)} end
+local due = tonumber(redis.call('GET', KEYS[3]) or '')
+local nextDue = nil
+if due then nextDue = due + span / tier end
+if nextDue and nextDue > now then return {0, math.ceil(nextDue - now)} end
 local gap = -1
 local recent = redis.call('ZREVRANGE', KEYS[1], tier - 1, tier - 1, 'WITHSCORES')
 if recent[2] then
@@ -75,8 +78,8 @@ end
 redis.call('ZADD', KEYS[1], string.format('%.0f', now), ARGV[3])
 redis.call('PEXPIRE', KEYS[1], math.ceil(keep / 1000) + 1000)
 local base = now
-if now - spaced <= tonumber(ARGV[6]) then base = spaced end
-redis.call('SET', KEYS[3], string.format('%.0f', base + span / tier), 'PX', math.ceil(keep / 1000) + 1000)
+if nextDue and now - nextDue <= tonumber(ARGV[6]) then base = nextDue end
+redis.call('SET', KEYS[3], string.format('%.0f', base), 'PX', math.ceil(keep / 1000) + 1000)
 return {1, now, gap}
 `;
 
@@ -231,7 +234,10 @@ export class RedisRateGate implements RateGate {
 		this.floorMs = validateFloor(options.floorMs);
 		this.logKey = `vgai:gate:{${options.account}}:starts`;
 		this.penaltyKey = `vgai:gate:{${options.account}}:penalty`;
-		this.scheduleKey = `vgai:gate:{${options.account}}:next`;
+		// `due`, not the `next` (the next start) of earlier versions: during an upgrade, a worker still on an older
+		// version keeps its own schedule instead of misreading this one; the start log keeps every window within the
+		// tier either way.
+		this.scheduleKey = `vgai:gate:{${options.account}}:due`;
 		this.spacingKey = `vgai:gate:{${options.account}}:spacing`;
 		this.penalty = { ...DEFAULT_PENALTY, ...options.penalty };
 		this.operationTimeoutMs = options.operationTimeoutMs ?? 3000;

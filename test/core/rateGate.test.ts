@@ -172,9 +172,17 @@ describe('LocalRateGate and 429s (virtual time)', () => {
 		return times;
 	}
 
-	/** A gate that has seen four sends answered in 100 ms each: it knows its link (trips do not vary). */
+	/**
+	 * A gate that has seen four sends answered in 100 ms each: it knows its link (trips do not vary). Its floor of
+	 * 100 ms keeps its starts further apart than trips vary, so a 429 is not one more spacing would cure.
+	 */
 	async function gateWithKnownLink(tier: number, clock: VirtualClock, penalty = {}): Promise<LocalRateGate> {
-		const gate = new LocalRateGate({ tier }, clock, { maxLevel: 3, recoveryMs: 10_000, graceMs: 30_000, ...penalty });
+		const gate = new LocalRateGate({ tier, floorMs: 100 }, clock, {
+			maxLevel: 3,
+			recoveryMs: 10_000,
+			graceMs: 30_000,
+			...penalty,
+		});
 		await starts(gate, clock, 4, 0, () => ({ kind: 'accepted' }));
 		return gate;
 	}
@@ -233,6 +241,19 @@ describe('LocalRateGate and 429s (virtual time)', () => {
 		const gate = await gateWithKnownLink(1, clock, { maxLevel: 2, recoveryMs: 60_000 });
 		for (let i = 0; i < 6; i++) await starts(gate, clock, 1, clock.now(), () => ({ kind: 'refused' }));
 		expect(gate.slowdownLevel).toBe(2);
+	});
+
+	it('a margin learnt from an answer applies to the very next start', async () => {
+		const clock = new VirtualClock();
+		const gate = new LocalRateGate({ tier: 1 }, clock);
+		// Every answer 100 ms after its start: four that agree tell the gate its link (trips do not vary).
+		const times = await starts(gate, clock, 6, 0, () => ({ kind: 'accepted' }));
+		const window = WINDOW_MS + SPACING_RULE.startMs;
+		expect(gaps(times).slice(0, 3)).toEqual([window, window, window]);
+		expect(gate.marginMs).toBeLessThan(SPACING_RULE.startMs / 5);
+		// The fourth answer came 100 ms after the fourth start: the fifth start keeps only the learnt margin (it was
+		// fixed by the margin in force at the fourth start before).
+		expect(gaps(times).slice(3)).toEqual([WINDOW_MS + gate.marginMs, WINDOW_MS + gate.marginMs]);
 	});
 
 	it("a 429 within the trips' variation widens the margin at once and does not slow the gate", async () => {

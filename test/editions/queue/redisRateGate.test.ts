@@ -296,7 +296,7 @@ describe('RedisRateGate', () => {
 				.filter((key) => key.includes(accountId('us', apiKey)))
 				.map((key) => key.split(':').pop())
 				.sort(),
-		).toEqual(['next', 'penalty', 'spacing', 'starts']);
+		).toEqual(['due', 'penalty', 'spacing', 'starts']);
 		for (const key of keys) {
 			expect(key).not.toContain(apiKey);
 			const type = await inspect.type(key);
