@@ -125,8 +125,17 @@ redis.call('PEXPIRE', KEYS[1], ARGV[6])
 return 1
 `;
 
-const SCRIPTS = { admit: ADMIT_LUA, penalize: PENALIZE_LUA, spacing: SPACING_CAS_LUA };
-const KEY_COUNTS: Record<keyof typeof SCRIPTS, number> = { admit: 4, penalize: 1, spacing: 1 };
+/**
+ * KEYS[1] penalty hash, KEYS[2] the learnt spacing. ARGV: recovery µs. Returns {level, µs the pause still lasts,
+ * marginMs ('' when nothing was learnt yet)}: what the gate is doing now, read with the scripts' own rules.
+ */
+const INSPECT_LUA = `${PENALTY_STATE_LUA}
+local level, paused = penaltyState(KEYS[1], tonumber(ARGV[1]))
+return {level, string.format('%.0f', math.max(0, paused - now)), redis.call('HGET', KEYS[2], 'marginMs') or ''}
+`;
+
+const SCRIPTS = { admit: ADMIT_LUA, penalize: PENALIZE_LUA, spacing: SPACING_CAS_LUA, inspect: INSPECT_LUA };
+const KEY_COUNTS: Record<keyof typeof SCRIPTS, number> = { admit: 4, penalize: 1, spacing: 1, inspect: 2 };
 
 // Named after their text: two copies of this package sharing one client never run each other's script.
 const COMMANDS = Object.fromEntries(
@@ -227,6 +236,8 @@ export class RedisRateGate implements RateGate {
 	/** The shared spacing as this process last saw it; updates are compare-and-set, one at a time. */
 	private shared?: SharedSpacing;
 	private spacingUpdates: Promise<void> = Promise.resolve();
+	/** Other writes an outcome started (the penalty, a late arrival), best effort, not awaited by the sender. */
+	private readonly writes = new Set<Promise<unknown>>();
 
 	constructor(options: RedisRateGateOptions) {
 		this.client = options.client;
@@ -267,11 +278,42 @@ export class RedisRateGate implements RateGate {
 		return this.shared?.state.marginMs ?? initialSpacing(this.floorMs).marginMs;
 	}
 
+	/**
+	 * For logs and tests: what every process sharing the account goes by now, read from Redis: the slowdown level
+	 * (0 = full tier), how long the pause of a Retry-After still lasts, and the learnt margin.
+	 */
+	async inspect(): Promise<{ slowdownLevel: number; pausedForMs: number; marginMs: number }> {
+		const reply = (await withDeadline(
+			script(this.client, 'inspect')(this.penaltyKey, this.spacingKey, this.penalty.recoveryMs * 1000),
+			this.operationTimeoutMs,
+			'rate gate',
+		)) as [number, string, string];
+		const margin = Number(reply[2]);
+		return {
+			slowdownLevel: Number(reply[0]),
+			pausedForMs: Number(reply[1]) / 1000,
+			marginMs: reply[2] !== '' && Number.isFinite(margin) ? margin : initialSpacing(this.floorMs).marginMs,
+		};
+	}
+
+	/** Resolves once every write to Redis that the outcomes so far started has ended (or failed). */
+	async flushed(): Promise<void> {
+		await Promise.all([this.spacingUpdates, ...this.writes]);
+	}
+
 	async close(): Promise<void> {
 		this.closed = true;
 		this.queue.failAll(new Error('The rate gate was closed'));
 		this.wake?.();
-		await this.spacingUpdates;
+		await this.flushed();
+	}
+
+	/** Runs a best-effort write: if Redis is down the next acquire fails the item anyway. */
+	private write(promise: Promise<unknown>, what: string): void {
+		const written = withDeadline(promise, this.operationTimeoutMs, what)
+			.catch(() => undefined)
+			.finally(() => this.writes.delete(written));
+		this.writes.add(written);
 	}
 
 	/** The admission the run loop got for the waiter it is about to let through. */
@@ -288,11 +330,7 @@ export class RedisRateGate implements RateGate {
 			// The send counts at Studio that much later: so it does in the shared log (best effort).
 			if (lateMs > 0) {
 				const score = string(admission.startUs + lateMs * 1000);
-				withDeadline(
-					this.client.zadd(this.logKey, 'XX', score, admission.member),
-					this.operationTimeoutMs,
-					'rate gate',
-				).catch(() => undefined);
+				this.write(this.client.zadd(this.logKey, 'XX', score, admission.member), 'rate gate');
 			}
 			this.updateSpacing((state) => afterAccepted(state, link, this.floorMs));
 			return;
@@ -312,8 +350,7 @@ export class RedisRateGate implements RateGate {
 			this.penalty.graceMs * 1000,
 			kind === 'foreign' ? 1 : 0,
 		);
-		// Best effort: if Redis is down the next acquire fails the item anyway.
-		withDeadline(call, this.operationTimeoutMs, 'penalize').catch(() => undefined);
+		this.write(call, 'penalize');
 	}
 
 	/** Applies `change` to the shared spacing: compare-and-set, re-read and retried when another process won. */

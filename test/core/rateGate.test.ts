@@ -1,5 +1,5 @@
-// The in-process rate gate: the window rule over many random schedules (virtual time, exact), the same rule and a
-// loose throughput floor in real time, cancellation, and slowing down after 429s more spacing does not cure. The
+// The in-process rate gate: the window rule over many random schedules (virtual time, exact), the spacing after
+// each kind of 429, and the rules every gate promises (test/contracts/rateGate.contract.ts, real time). The
 // learning itself (how wide the window must be for a link) is in spacing.test.ts and learning.test.ts; one gate per
 // account in accounts.test.ts.
 import { SendCancelledError } from '../../core/errors';
@@ -8,14 +8,7 @@ import { LocalRateGate, SPACING_TOLERANCE_MS, WINDOW_MS, type Admission } from '
 import { SPACING_RULE } from '../../core/spacing';
 import { maxInAnyWindow } from '../../simulator/windows';
 import { VirtualClock, random } from '../../harness/virtualClock';
-
-/** Sustained starts per second: tier over the mean time between starts `tier` places apart (bursts or not). */
-function sustainedRate(times: number[], tier: number): number {
-	const sorted = [...times].sort((a, b) => a - b);
-	let total = 0;
-	for (let i = 0; i + tier < sorted.length; i++) total += sorted[i + tier] - sorted[i];
-	return (tier * 1000) / (total / (sorted.length - tier));
-}
+import { rateGateContract } from '../contracts/rateGate.contract';
 
 interface Request {
 	requestedAt: number;
@@ -308,44 +301,22 @@ describe('LocalRateGate and 429s (virtual time)', () => {
 	});
 });
 
-describe('LocalRateGate in real time', () => {
-	it('shares one budget between concurrent callers: no 1 s window over the tier, throughput near the tier', async () => {
-		const tier = 8;
-		// Wide margin: a starved CPU can delay the moment a caller records its start by tens of milliseconds.
-		const gate = new LocalRateGate({ tier, floorMs: 100 }, preciseClock);
-		const starts: number[] = [];
-		const caller = async (count: number) => {
-			for (let i = 0; i < count; i++) {
-				await gate.acquire();
-				starts.push(performance.now());
-			}
-		};
-		await Promise.all([caller(10), caller(10), caller(8)]);
-		expect(starts).toHaveLength(28);
-		expect(maxInAnyWindow(starts, WINDOW_MS)).toBeLessThanOrEqual(tier);
-		// Loose floor only (at most 0.91 × tier with this margin).
-		expect(sustainedRate(starts, tier)).toBeGreaterThanOrEqual(0.7 * tier);
-	});
-
-	it('cancelling a waiting acquire rejects it before its slot comes, and the next caller gets the place', async () => {
-		const gate = new LocalRateGate({ tier: 1 }, preciseClock);
-		await gate.acquire();
-		const controller = new AbortController();
-		const began = performance.now();
-		const waiting = gate.acquire(controller.signal);
-		const next = gate.acquire();
-		setTimeout(() => controller.abort(), 50);
-		await expect(waiting).rejects.toBeInstanceOf(SendCancelledError);
-		expect(performance.now() - began).toBeLessThan(900); // the slot opens only after 1025 ms
-		await next;
-		await gate.close();
-	});
-
-	it('close rejects the waiters and leaves no timer behind', async () => {
-		const gate = new LocalRateGate({ tier: 1 }, preciseClock);
-		await gate.acquire();
-		const waiting = gate.acquire();
-		await gate.close();
-		await expect(waiting).rejects.toThrow('closed');
-	});
+const gates: LocalRateGate[] = [];
+afterEach(async () => {
+	for (const gate of gates.splice(0)) await gate.close();
 });
+
+rateGateContract(() => ({
+	name: 'in process',
+	account(settings, penalty) {
+		// In one process every execution shares the account's one gate (core/accounts.ts).
+		const gate = new LocalRateGate(settings, preciseClock, penalty);
+		gates.push(gate);
+		return {
+			first: gate,
+			another: () => gate,
+			view: async () => ({ slowdownLevel: gate.slowdownLevel, marginMs: gate.marginMs }),
+			written: async () => undefined,
+		};
+	},
+}));
