@@ -42,7 +42,8 @@ export const SPACING_RULE = {
 	capMs: 1000,
 	/**
 	 * With fewer than `outlierFence.fewAnswers` answers, their spread is divided by the share of the whole spread
-	 * that so many evenly spread trips still fail to show 3 times in 10 (4 answers: × 2.0, 10: × 1.3, 19: × 1.1).
+	 * that so many evenly spread trips show at least 7 times in 10 (4 answers: × 2.0, 10: × 1.3, 19: × 1.1): the
+	 * estimate is too low only 3 times in 10, and the next answers raise it.
 	 * Even spread is the widest common shape: a link whose few answers agree is known at once, one whose answers
 	 * vary is given room until more answers have shown how far they go.
 	 */
