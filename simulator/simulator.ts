@@ -107,6 +107,12 @@ export interface StudioSimulator {
 	tooManyRequests: number;
 	/** Every callback POST attempt, in the order they completed. */
 	callbacksSent: SentCallback[];
+	/**
+	 * Posts one status of an accepted session to its status_url now, shaped and signed as its own callbacks are (a
+	 * failure status with Studio's error), once: a test choosing what Studio says and when. Resolves with the
+	 * receiver's HTTP status, or 'error' when nothing answered (as when n8n is down: Studio's post is then lost).
+	 */
+	postStatus(session: AcceptedSession, status: string): Promise<number | 'error'>;
 	/** Change options at run time; top-level keys replace the current value, undefined restores the default. */
 	configure(patch: Partial<SimulatorOptions>): void;
 	/** Forget sessions, requests, counters and the rate window; cancel callbacks not yet sent. */
@@ -161,6 +167,8 @@ const DEFAULTS: Settings = {
 };
 
 const RATE_WINDOW_MS = 1000;
+/** Message statuses that come with Studio's error object. */
+const MESSAGE_FAILURES = new Set(['rejected', 'undeliverable']);
 const E164_DIGITS = /^[1-9]\d{6,14}$/;
 const SIP_ADDRESS = /^sips?:\S+$/i;
 const WHATSAPP_TEXT_LIMITS: Record<'header' | 'body', number> = { header: 60, body: 1024 };
@@ -472,6 +480,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<St
 		requests: [],
 		tooManyRequests: 0,
 		callbacksSent: [],
+		postStatus,
 		configure,
 		reset,
 		close,
@@ -682,15 +691,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<St
 		if (session.channel === 'voice') {
 			// Studio calls a call's status_url only when the callee does not pick up.
 			if (!failure) return [];
-			return [
-				{
-					agent_id: body.agent_id,
-					to,
-					conversation_uuid: session.messageUuid,
-					status: failure === 'rejected' ? 'busy' : 'unanswered',
-					timestamp: isoSeconds(),
-				},
-			];
+			return [callStatus(session, failure === 'rejected' ? 'busy' : 'unanswered')];
 		}
 		let statuses: string[];
 		if (failure) {
@@ -706,6 +707,26 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<St
 		}
 		const conversationId = randomUUID().replace(/-/g, '');
 		return statuses.map((status) => messageStatus(session, status, failure === status, conversationId));
+	}
+
+	function callStatus(session: AcceptedSession, status: string): Body {
+		return {
+			agent_id: session.body.agent_id,
+			to: session.body.to,
+			conversation_uuid: session.messageUuid,
+			status,
+			timestamp: isoSeconds(),
+		};
+	}
+
+	async function postStatus(session: AcceptedSession, status: string): Promise<number | 'error'> {
+		const payload =
+			session.channel === 'voice'
+				? callStatus(session, status)
+				: messageStatus(session, status, MESSAGE_FAILURES.has(status), randomUUID().replace(/-/g, ''));
+		if ('timestamp' in payload) payload.timestamp = isoSeconds();
+		const signal = AbortSignal.any([callbackGeneration.signal, closing.signal]);
+		return (await postCallback(String(session.body.status_url), payload, signal, 1)) ?? 'error';
 	}
 
 	function messageStatus(session: AcceptedSession, status: string, failed: boolean, conversationId: string): Body {
@@ -750,15 +771,21 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<St
 		}
 	}
 
-	async function postCallback(url: string, payload: Body, signal: AbortSignal): Promise<void> {
+	/** Posts a callback, once more after a 5xx unless `attempts` is 1; the last answer, undefined when aborted. */
+	async function postCallback(
+		url: string,
+		payload: Body,
+		signal: AbortSignal,
+		attempts = 2,
+	): Promise<number | 'error' | undefined> {
 		const raw = JSON.stringify(payload);
-		for (let attempt = 1; attempt <= 2; attempt++) {
+		let status: number | 'error' | undefined;
+		for (let attempt = 1; attempt <= attempts; attempt++) {
 			const headers: Record<string, string> = {
 				'content-type': 'application/json',
 				'user-agent': 'vonage-ai-studio-simulator',
 			};
 			if (settings.signatureSecret) headers.authorization = `Bearer ${signCallback(raw, settings.signatureSecret)}`;
-			let status: number | 'error';
 			try {
 				const response = await request(url, {
 					method: 'POST',
@@ -772,18 +799,19 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<St
 				status = response.statusCode;
 				await response.body.dump().catch(() => undefined);
 			} catch {
-				if (signal.aborted) return;
+				if (signal.aborted) return undefined;
 				status = 'error';
 			}
-			if (signal.aborted) return;
+			if (signal.aborted) return undefined;
 			state.callbacksSent.push({ url, body: payload, status, attempt });
 			// Vonage retries a callback the receiver answered with 5xx; once is enough to exercise dedupe.
-			if (typeof status === 'number' && status >= 500 && attempt === 1) {
+			if (typeof status === 'number' && status >= 500 && attempt < attempts) {
 				await delay(settings.callbackDelayMs, undefined, { signal });
 				continue;
 			}
-			return;
+			return status;
 		}
+		return status;
 	}
 
 	function signCallback(raw: string, secret: string): string {

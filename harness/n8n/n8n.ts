@@ -332,6 +332,10 @@ export interface ExecutionSummary {
 	status: string;
 	startedAt: string;
 	stoppedAt: string;
+	/** manual, webhook, trigger, integrated (a sub-workflow), ... */
+	mode?: string;
+	/** The size of its stored data (run data and workflow), as n8n 2.41 records it. */
+	jsonSizeBytes?: number;
 }
 
 /** A logged-in REST session on a running n8n (its internal /rest API, as the editor uses it). */
@@ -349,9 +353,24 @@ export class N8nRest {
 			body: JSON.stringify(owner),
 		});
 		if (!response.ok) throw new Error(`Owner setup failed: ${response.status} ${await response.text()}`);
+		return new N8nRest(baseUrl, N8nRest.sessionCookie(response));
+	}
+
+	/** Logs in as the owner made by setupOwner (after n8n was restarted, say). */
+	static async login(baseUrl: string, owner = DEMO_OWNER): Promise<N8nRest> {
+		const response = await fetch(`${baseUrl}/rest/login`, {
+			method: 'POST',
+			headers: { 'content-type': 'application/json' },
+			body: JSON.stringify({ emailOrLdapLoginId: owner.email, password: owner.password }),
+		});
+		if (!response.ok) throw new Error(`Login failed: ${response.status} ${await response.text()}`);
+		return new N8nRest(baseUrl, N8nRest.sessionCookie(response));
+	}
+
+	private static sessionCookie(response: Response): string {
 		const cookie = (response.headers.getSetCookie?.() ?? []).map((line) => line.split(';')[0]).join('; ');
-		if (!cookie) throw new Error('Owner setup answered without a session cookie');
-		return new N8nRest(baseUrl, cookie);
+		if (!cookie) throw new Error(`${response.url} answered without a session cookie`);
+		return cookie;
 	}
 
 	async get<T = unknown>(path: string): Promise<T> {
@@ -391,12 +410,16 @@ export class N8nRest {
 		);
 	}
 
+	/** The headers the editor's requests carry: its session cookie and browser ID. */
+	get headers(): Record<string, string> {
+		return { cookie: this.cookie, 'browser-id': 'e2e' };
+	}
+
 	private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
 		const response = await fetch(`${this.baseUrl}${path}`, {
 			method,
 			headers: {
-				cookie: this.cookie,
-				'browser-id': 'e2e',
+				...this.headers,
 				...(body === undefined ? {} : { 'content-type': 'application/json' }),
 			},
 			body: body === undefined ? undefined : JSON.stringify(body),

@@ -4,9 +4,10 @@ import { startRedis, type RedisServer } from '../redisServer';
 import type { Stack } from '../processes';
 import type { PreparedPackage } from './communityPackage';
 import { N8nHome } from './n8n';
-import { startPostgres } from './postgres';
+import { startPostgres, type PostgresServer } from './postgres';
 
 export interface QueueMode {
+	postgres: PostgresServer;
 	redis: RedisServer;
 	main: N8nHome;
 	workerHomes: N8nHome[];
@@ -17,7 +18,7 @@ export interface QueueMode {
 export async function prepareQueueMode(
 	stack: Stack,
 	prepared: PreparedPackage,
-	options: { workers: number; webhookProcess?: boolean },
+	options: { workers: number; webhookProcess?: boolean; env?: Record<string, string>; echo?: boolean },
 ): Promise<QueueMode> {
 	const postgres = stack.add(await startPostgres());
 	const redis = await startRedis();
@@ -27,15 +28,21 @@ export async function prepareQueueMode(
 		EXECUTIONS_MODE: 'queue',
 		QUEUE_BULL_REDIS_HOST: '127.0.0.1',
 		QUEUE_BULL_REDIS_PORT: String(redis.port),
+		...options.env,
 	};
-	const main = await N8nHome.create({ package: prepared, env });
+	const main = await N8nHome.create({ package: prepared, env, echo: options.echo });
 	stack.defer('main user folder', () => main.remove());
 	const sibling = async (what: string) => {
-		const home = await N8nHome.create({ package: prepared, env, encryptionKey: main.encryptionKey });
+		const home = await N8nHome.create({
+			package: prepared,
+			env,
+			encryptionKey: main.encryptionKey,
+			echo: options.echo,
+		});
 		stack.defer(`${what} user folder`, () => home.remove());
 		return home;
 	};
 	const workerHomes = await Promise.all(Array.from({ length: options.workers }, () => sibling('worker')));
 	const webhookHome = options.webhookProcess ? await sibling('webhook process') : undefined;
-	return { redis, main, workerHomes, webhookHome };
+	return { postgres, redis, main, workerHomes, webhookHome };
 }

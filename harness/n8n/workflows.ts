@@ -75,16 +75,21 @@ export function manualTrigger(name = 'Start'): Node {
 	};
 }
 
-/** A Code node that returns the given rows as items. */
-export function rowsNode(rows: Array<Record<string, unknown>>, name = 'Contacts'): Node {
+/** A Code node running `jsCode` once for all items. */
+export function codeNode(name: string, jsCode: string): Node {
 	return {
 		id: randomUUID(),
 		name,
 		type: 'n8n-nodes-base.code',
 		typeVersion: 2,
 		position: at(),
-		parameters: { jsCode: `return ${JSON.stringify(rows)}.map((json) => ({ json }));` },
+		parameters: { jsCode },
 	};
+}
+
+/** A Code node that returns the given rows as items. */
+export function rowsNode(rows: Array<Record<string, unknown>>, name = 'Contacts'): Node {
+	return codeNode(name, `return ${JSON.stringify(rows)}.map((json) => ({ json }));`);
 }
 
 /** A Code node that turns the list posted to a Webhook node (`{"contacts": [...]}`) into one item per contact. */
@@ -141,6 +146,7 @@ export function whatsAppNode(options: {
 	options?: Record<string, unknown>;
 	/** Another Studio credential than the default one. */
 	credential?: { id: string; name: string };
+	idempotencyKey?: string;
 }): Node {
 	const field = (name: string) => `={{ $json${options.rowPath ? `.${options.rowPath}` : ''}.${name} }}`;
 	return {
@@ -166,6 +172,7 @@ export function whatsAppNode(options: {
 			bodyParameters: { values: [{ text: field('order') }] },
 			sessionParameters: { values: [{ name: 'ORDER', value: field('order') }] },
 			options: { ...(options.statusUrlToken ? { statusUrlToken: options.statusUrlToken } : {}), ...options.options },
+			...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
 		},
 	};
 }
@@ -239,7 +246,8 @@ export function postItemNode(url: string, name = 'Record', extra: Record<string,
 export function waitNode(options: {
 	resource: 'whatsapp' | 'voice';
 	outputs: 'branches' | 'single';
-	minutes: number;
+	/** The time limit, or an expression giving it (e.g. from the CRM's post). */
+	minutes: number | string;
 	credential?: { id: string; name: string };
 }): Node {
 	const common = {
