@@ -3,15 +3,18 @@
 // process that is still alive; children come and go, so they are sampled every second until stop().
 import { readdirSync, readFileSync } from 'node:fs';
 
-/** The peak resident memory of one process in bytes (VmHWM), undefined when it is gone or not on Linux. */
-export function peakRssBytes(pid: number): number | undefined {
+/** A memory figure of /proc/<pid>/status in bytes, undefined when the process is gone (or not on Linux). */
+function statusBytes(pid: number, field: 'VmHWM' | 'VmRSS'): number | undefined {
 	try {
-		const match = /^VmHWM:\s+(\d+)\s+kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+		const match = new RegExp(`^${field}:\\s+(\\d+)\\s+kB$`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
 		return match ? Number(match[1]) * 1024 : undefined;
 	} catch {
 		return undefined;
 	}
 }
+
+/** The peak resident memory of one process in bytes (VmHWM). */
+export const peakRssBytes = (pid: number) => statusBytes(pid, 'VmHWM');
 
 /** Every process whose parent chain leads to `pid` (not `pid` itself). */
 export function descendants(pid: number): number[] {
@@ -42,6 +45,8 @@ export interface WatchedProcess {
 }
 
 export interface MemoryPeak {
+	/** The process's resident memory when first seen (after start-up, before the load). */
+	startBytes: number;
 	/** The process itself. */
 	ownBytes: number;
 	/** The largest peak among its children (n8n's task runner), 0 without children. */
@@ -65,8 +70,9 @@ export class MemoryWatch {
 			const own = peakRssBytes(pid);
 			if (own === undefined) continue;
 			const children = descendants(pid).map((child) => peakRssBytes(child) ?? 0);
-			const before = this.peaks.get(name) ?? { ownBytes: 0, childBytes: 0 };
+			const before = this.peaks.get(name) ?? { startBytes: statusBytes(pid, 'VmRSS') ?? 0, ownBytes: 0, childBytes: 0 };
 			this.peaks.set(name, {
+				startBytes: before.startBytes,
 				ownBytes: Math.max(before.ownBytes, own),
 				childBytes: Math.max(before.childBytes, ...children),
 			});
@@ -81,4 +87,9 @@ export class MemoryWatch {
 	}
 }
 
-export const megabytes = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+/** A size for people: whole megabytes, one decimal below 10 MB, kilobytes below 1 MB. */
+export function megabytes(bytes: number): string {
+	const mb = bytes / 1024 / 1024;
+	if (mb < 1) return `${(bytes / 1024).toFixed(0)} KB`;
+	return `${mb.toFixed(mb < 10 ? 1 : 0)} MB`;
+}

@@ -1,5 +1,6 @@
-// `npm run demo`: the Studio simulator and a real n8n with this package and the four example workflows, on
-// 127.0.0.1, state in a throw-away folder. `npm run demo -- --headless` runs the examples end to end and reports.
+// `npm run demo`: the Studio simulator and a real n8n with this package and the example workflows (the four it runs,
+// and the batches one, imported only), on 127.0.0.1, state in a throw-away folder. `npm run demo -- --headless` runs
+// the four end to end and reports.
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';

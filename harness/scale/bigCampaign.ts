@@ -54,6 +54,8 @@ export interface CampaignResult {
 		executions: Record<string, number>;
 	};
 	seconds: { run: number; firstToLastSession: number };
+	/** The n8n process that ran the campaign's execution. */
+	ranOn: string;
 	memory: Map<string, MemoryPeak>;
 	stored: {
 		/** jsonSizeBytes of the execution the user started. */
@@ -190,6 +192,8 @@ export async function runBigCampaign(stack: Stack, options: CampaignOptions): Pr
 	);
 	const runSeconds = (Date.now() - started) / 1000;
 	const peaks = memory.stop();
+	const worker = n8n.processes.find((each) => each.output.includes(`Worker started execution ${campaign.id} `));
+	const ranOn = worker?.name ?? n8n.processes[0].name;
 	log(`finished (${campaign.status}) after ${runSeconds.toFixed(0)} s`);
 
 	const { results } = await n8n.rest.executions(workflowId);
@@ -237,6 +241,7 @@ export async function runBigCampaign(stack: Stack, options: CampaignOptions): Pr
 			run: runSeconds,
 			firstToLastSession: arrivals.length > 1 ? (Math.max(...arrivals) - Math.min(...arrivals)) / 1000 : 0,
 		},
+		ranOn,
 		memory: peaks,
 		stored: {
 			campaignExecutionBytes: campaign.jsonSizeBytes ?? 0,

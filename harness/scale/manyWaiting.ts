@@ -91,7 +91,10 @@ export interface ManyWaitingResult {
 		crmPostsAnswered: number;
 		lastSessionSent: number;
 		allWaiting: number;
+		/** When the first read was posted, the last, and when the last execution it resumed had continued. */
+		readsFrom: number;
 		lastReadPosted: number;
+		allReadContinued: number;
 		allResumed: number;
 	};
 	memory: Map<string, MemoryPeak>;
@@ -199,12 +202,8 @@ export async function runManyWaiting(stack: Stack, options: ManyWaitingOptions):
 	);
 	const lastSessionSent = (simulator.sessions.at(-1)!.arrivedAt - started) / 1000;
 	sending = false;
-	await Promise.race([
-		earlyStatuses,
-		new Promise((_, reject) =>
-			setTimeout(() => reject(new Error('not every execution was saved as waiting within 5 minutes')), 5 * 60_000),
-		),
-	]);
+	await until('every execution to be saved as waiting', () => heard.size >= contacts.length, 5 * 60_000, 500);
+	await earlyStatuses;
 	const allWaiting = since();
 	const whileWaiting = await executionRows(postgres);
 	log(`all ${contacts.length} executions waited by ${allWaiting.toFixed(1)} s (at most ${mostWaitingAtOnce} at once)`);
@@ -216,8 +215,14 @@ export async function runManyWaiting(stack: Stack, options: ManyWaitingOptions):
 		[late[index], late[other]] = [late[other], late[index]];
 	}
 	log(`posting read for ${late.length} executions in random order, ${options.statusConcurrency} at a time`);
+	const readsFrom = since();
 	await inParallel(late, options.statusConcurrency, (session) => postStatus(session, 'read'));
 	const lastReadPosted = since();
+	const reached = () => recorder.bodies.filter((body) => body.branch === 'reached').length;
+	await until('every read execution to continue', () => reached() >= late.length, 5 * 60_000, 200).catch(() => {
+		// told below, with every other count
+	});
+	const allReadContinued = since();
 
 	await until(
 		'every execution to continue',
@@ -290,7 +295,7 @@ export async function runManyWaiting(stack: Stack, options: ManyWaitingOptions):
 			executions,
 			mostWaitingAtOnce,
 		},
-		seconds: { crmPostsAnswered, lastSessionSent, allWaiting, lastReadPosted, allResumed },
+		seconds: { crmPostsAnswered, lastSessionSent, allWaiting, readsFrom, lastReadPosted, allReadContinued, allResumed },
 		memory: peaks,
 		rows: { whileWaiting, atEnd },
 	};

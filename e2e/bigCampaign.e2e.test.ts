@@ -1,0 +1,28 @@
+// The example examples/campaign-in-batches.json as shipped, in real n8n 2.41.1 (regular mode, the main edition),
+// run from the editor's Execute Workflow: Loop Over Items hands the contacts, 50 at a time, to the same workflow as
+// sub-executions. Every contact gets one session, no second holds more than the tier, every batch execution
+// succeeds, and the editor opens the campaign's execution and shows the batches' summary of every contact. The
+// scenario of `npm run bench:campaign -- --shapes batches` (harness/scale/bigCampaign.ts), small.
+import { Stack } from '../harness/processes';
+import { runBigCampaign } from '../harness/scale/bigCampaign';
+
+const stack = new Stack();
+afterAll(() => stack.stopAll());
+
+test(
+	'a campaign in batches of sub-executions: every contact once, every batch done, the editor opens the campaign',
+	async () => {
+		const result = await runBigCampaign(stack, {
+			mode: 'regular',
+			shape: 'batches',
+			contacts: 150,
+			tier: 5,
+			batchSize: 50,
+		});
+		expect(result.problems).toEqual([]);
+		expect(result.counts.sessions).toBe(150);
+		expect(result.counts.executions).toEqual({ 'manual:success': 1, 'integrated:success': 3 });
+		expect(result.editor.contactsShown).toBe(150);
+	},
+	10 * 60_000,
+);
