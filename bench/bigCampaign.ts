@@ -19,6 +19,7 @@ const HELP = `npm run bench:campaign -- [options]
   --modes LIST        regular,queue (default both, side by side)
   --shapes LIST       one-execution,batches (default one-execution)
   --batch-size N      contacts per sub-execution in the batches shape (default 500)
+  --again             run each campaign a second time once done: it must send nothing
   --sequential        one run after the other instead of side by side
   --echo              print n8n's own output
 `;
@@ -27,7 +28,7 @@ function report(name: string, result: CampaignResult): string[] {
 	const { counts, seconds, stored, editor } = result;
 	return [
 		`${name}:`,
-		`  sessions ${counts.sessions} (429 answers ${counts.tooManyRequests}, busiest second ${counts.busiestSecond}); executions ${JSON.stringify(counts.executions)}`,
+		`  sessions ${counts.sessions} (429 answers, each retried: ${counts.tooManyRequests}); executions ${JSON.stringify(counts.executions)}`,
 		`  ran on ${result.ranOn}: ${seconds.run.toFixed(0)} s, first to last session ${seconds.firstToLastSession.toFixed(0)} s (${(counts.sessions / Math.max(seconds.firstToLastSession, 1)).toFixed(2)} per second)`,
 		`  memory (RSS) after start-up → peak (largest child): ${[...result.memory]
 			.map(
@@ -37,6 +38,11 @@ function report(name: string, result: CampaignResult): string[] {
 			.join('; ')}`,
 		`  stored: the campaign's execution ${megabytes(stored.campaignExecutionBytes)}${stored.largestBatchBytes === undefined ? '' : `, the largest batch execution ${megabytes(stored.largestBatchBytes)}`}, database ${megabytes(stored.databaseBytes)}`,
 		`  the editor opening the campaign's execution: ${editor.seconds.toFixed(2)} s for ${megabytes(editor.responseBytes)}, ${editor.contactsShown} contacts shown`,
+		...(result.again
+			? [
+					`  run again: ${result.again.newSessions} new sessions, ${result.again.editor.alreadySentShown} of ${result.again.editor.contactsShown} contacts shown as already sent`,
+				]
+			: []),
 		...(result.problems.length === 0
 			? ['  every check held']
 			: [
@@ -55,6 +61,7 @@ async function main(): Promise<number> {
 			modes: { type: 'string', default: 'regular,queue' },
 			shapes: { type: 'string', default: 'one-execution' },
 			'batch-size': { type: 'string', default: '500' },
+			again: { type: 'boolean', default: false },
 			sequential: { type: 'boolean', default: false },
 			echo: { type: 'boolean', default: false },
 		},
@@ -75,6 +82,8 @@ async function main(): Promise<number> {
 	const tier = tierOf(values.tier);
 	const batchSize = positiveNumber(values['batch-size'], 'batch-size');
 	const say = (line = '') => process.stdout.write(`${line}\n`);
+	// Each n8n process, Postgres and Redis a run starts listens for this process's exit, so as to die with it.
+	process.setMaxListeners(100);
 
 	const stacks: Stack[] = [];
 	const stopAll = () => Promise.allSettled(stacks.map((stack) => stack.stopAll()));
@@ -93,6 +102,7 @@ async function main(): Promise<number> {
 				contacts,
 				tier,
 				batchSize,
+				runAgain: values.again,
 				echo: values.echo,
 				log: (line) => say(`• ${run.name}: ${line}`),
 			});

@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { Agent, request } from 'undici';
 import { preparePackage, removePreparedPackage } from '../harness/n8n/communityPackage';
 import { envFromList, N8nHome } from '../harness/n8n/n8n';
+import { inParallel } from '../harness/parallel';
 import { Stack } from '../harness/processes';
 import { signedAuthorization } from '../harness/signature';
 import { callbackCredential, chain, triggerNode, triggerPath } from '../harness/n8n/workflows';
@@ -53,24 +54,18 @@ async function blast(
 	concurrency: number,
 	agent: Agent,
 ): Promise<{ perSecond: number; failures: number }> {
-	let next = 0;
 	let failures = 0;
 	const started = performance.now();
-	await Promise.all(
-		Array.from({ length: concurrency }, async () => {
-			while (next < callbacks.length) {
-				const callback = callbacks[next++];
-				const response = await request(url, {
-					method: 'POST',
-					dispatcher: agent,
-					headers: { 'content-type': 'application/json', authorization: callback.authorization },
-					body: callback.body,
-				});
-				await response.body.text();
-				if (response.statusCode !== 200) failures++;
-			}
-		}),
-	);
+	await inParallel(callbacks, concurrency, async (callback) => {
+		const response = await request(url, {
+			method: 'POST',
+			dispatcher: agent,
+			headers: { 'content-type': 'application/json', authorization: callback.authorization },
+			body: callback.body,
+		});
+		await response.body.text();
+		if (response.statusCode !== 200) failures++;
+	});
 	return { perSecond: callbacks.length / ((performance.now() - started) / 1000), failures };
 }
 

@@ -55,7 +55,7 @@ async function main(): Promise<number> {
 		say();
 		say(`Machine at the end: ${describeMachine()}`);
 		say(
-			`Contacts ${counts.contacts}: sessions ${counts.sessions} (429 answers ${counts.tooManyRequests}, busiest second ${counts.busiestSecond})`,
+			`Contacts ${counts.contacts}: sessions ${counts.sessions} (429 answers, each retried: ${counts.tooManyRequests})`,
 		);
 		say(
 			`Continued: Reached ${counts.resumed.reached}, Failed ${counts.resumed.failed}, Timed Out ${counts.resumed.timedOut}; most executions waiting at once ${counts.mostWaitingAtOnce}`,

@@ -28,7 +28,6 @@ test(
 			statusesRefused: 0,
 			executions: { success: 30 },
 		});
-		expect(result.counts.busiestSecond).toBeLessThanOrEqual(5);
 	},
 	15 * 60_000,
 );

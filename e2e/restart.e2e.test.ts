@@ -110,7 +110,7 @@ describe.each<DeploymentMode>(['regular', 'queue'])('%s mode: n8n restarted whil
 			await recorder.waitFor(2, 2 * 60_000);
 			const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 			process.stdout.write(
-				`${mode} mode: n8n took ${seconds(started - restarting)} to start; the two lapsed waits had continued ${seconds(Date.now() - restarting)} after it began to\n`,
+				`${mode} mode: n8n was up ${seconds(started - restarting)} after it was started again; the two lapsed waits had continued ${seconds(Date.now() - restarting)} after it was started\n`,
 			);
 			const byTo = (to: string) => recorder.bodies.filter((body) => body.to === to);
 			for (const [contact, session] of [

@@ -416,13 +416,21 @@ export class N8nRest {
 	}
 
 	private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-		const response = await fetch(`${this.baseUrl}${path}`, {
-			method,
-			headers: {
-				...this.headers,
-				...(body === undefined ? {} : { 'content-type': 'application/json' }),
-			},
-			body: body === undefined ? undefined : JSON.stringify(body),
+		const send = () =>
+			fetch(`${this.baseUrl}${path}`, {
+				method,
+				headers: {
+					...this.headers,
+					...(body === undefined ? {} : { 'content-type': 'application/json' }),
+				},
+				body: body === undefined ? undefined : JSON.stringify(body),
+			});
+		// A kept-alive connection n8n closed as it was reused (seen while n8n was busy with a big execution): a GET
+		// changes nothing, so it is asked again once on a fresh connection.
+		const response = await send().catch((error: Error) => {
+			if (method !== 'GET' || !/ECONNRESET|UND_ERR_SOCKET/.test(String((error.cause as Error)?.message ?? error)))
+				throw error;
+			return send();
 		});
 		const text = await response.text();
 		if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text.slice(0, 500)}`);

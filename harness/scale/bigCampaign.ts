@@ -6,10 +6,10 @@
 //   Fail, an Idempotency Key per contact) over every contact in one execution;
 // - `batches`: the example examples/campaign-in-batches.json as shipped (Loop Over Items hands batches to the same
 //   workflow as sub-executions), with the bench's contacts and batch size.
-// It checks, exactly, that every contact got one session and that no second held more than the tier, that the
-// executions succeeded, and that the editor can open the campaign's execution (GET /rest/executions/:id as the editor
-// does, with its data) and finds every send in it; and measures how long it took, n8n's peak memory, the stored size
-// of each execution and of the database, and how long and how big the editor's read was.
+// It checks, exactly, that every contact got one session, that the executions succeeded, and that the editor can open
+// the campaign's execution (GET /rest/executions/:id as the editor does, with its data) and finds every send in it;
+// and measures how long it took, n8n's peak memory, the stored size of each execution and of the database, and how
+// long and how big the editor's read was. Asked to, it runs the campaign again, which must send nothing.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -22,8 +22,8 @@ import type { Stack } from '../processes';
 import { MemoryWatch, type MemoryPeak } from '../processMemory';
 import { until } from '../until';
 import { startSimulator } from '../../simulator/simulator';
-import { maxInAnyWindow } from '../../simulator/windows';
 import { executionRows } from './postgresFigures';
+import { countBy } from './report';
 
 export type CampaignShape = 'one-execution' | 'batches';
 
@@ -34,6 +34,8 @@ export interface CampaignOptions {
 	tier: RateTier;
 	/** Contacts per sub-execution (the `batches` shape). */
 	batchSize: number;
+	/** Run the campaign a second time once it is done, as after a failure or by mistake: it must send nothing. */
+	runAgain?: boolean;
 	echo?: boolean;
 	log?: (line: string) => void;
 }
@@ -41,8 +43,10 @@ export interface CampaignOptions {
 export interface EditorRead {
 	seconds: number;
 	responseBytes: number;
-	/** Items of the node that sent, or the batch summaries' sum of contacts, as the editor would show them. */
+	/** Contacts in the node that sent (or the batch summaries' sum), as the editor would show them. */
 	contactsShown: number;
+	/** Of those, the ones not sent because they had been before (`replayed`, or the summaries' alreadySent). */
+	alreadySentShown: number;
 }
 
 export interface CampaignResult {
@@ -50,7 +54,6 @@ export interface CampaignResult {
 	counts: {
 		sessions: number;
 		tooManyRequests: number;
-		busiestSecond: number;
 		executions: Record<string, number>;
 	};
 	seconds: { run: number; firstToLastSession: number };
@@ -65,6 +68,8 @@ export interface CampaignResult {
 		databaseBytes: number;
 	};
 	editor: EditorRead;
+	/** The second run, when asked for. */
+	again?: { newSessions: number; editor: EditorRead };
 }
 
 const WORKFLOW = { 'one-execution': 'vgaiScaleCampaign', batches: 'vgaiDemoBatches1' } as const;
@@ -138,11 +143,39 @@ async function openInEditor(deployment: Deployment, executionId: string, shape: 
 	const runData = (n8nFlatted(deployment).parse(data.data) as RunData).resultData.runData;
 	const seconds = (performance.now() - started) / 1000;
 	const items = (node: string) => (runData[node] ?? []).flatMap((run) => run.data?.main[0] ?? []);
-	const contactsShown =
-		shape === 'one-execution'
-			? items(SEND_NODE).filter((item) => typeof item.json.to === 'string').length
-			: items('Campaign summary').reduce((sum, item) => sum + Number(item.json.contacts ?? 0), 0);
-	return { seconds, responseBytes: Buffer.byteLength(text), contactsShown };
+	if (shape === 'one-execution') {
+		const sends = items(SEND_NODE).filter((item) => typeof item.json.to === 'string');
+		return {
+			seconds,
+			responseBytes: Buffer.byteLength(text),
+			contactsShown: sends.length,
+			alreadySentShown: sends.filter((item) => item.json.replayed === true).length,
+		};
+	}
+	const total = (field: string) =>
+		items('Campaign summary').reduce((sum, item) => sum + Number(item.json[field] ?? 0), 0);
+	return {
+		seconds,
+		responseBytes: Buffer.byteLength(text),
+		contactsShown: total('contacts'),
+		alreadySentShown: total('alreadySent'),
+	};
+}
+
+/** Starts the campaign as the editor's button does and waits until its execution (not a batch's) is over. */
+async function runCampaign(n8n: Deployment, workflowId: string, timeoutMs: number): Promise<ExecutionSummary> {
+	const before = new Set((await n8n.rest.executions(workflowId)).results.map((each) => each.id));
+	await n8n.rest.post(`/rest/workflows/${workflowId}/run`, { triggerToStartFrom: { name: START_NODE } });
+	return await until(
+		'the campaign execution to finish',
+		async () => {
+			const { results } = await n8n.rest.executions(workflowId);
+			const run = results.find((each) => each.mode !== 'integrated' && !before.has(each.id));
+			return run && !['new', 'running', 'waiting'].includes(run.status) ? run : undefined;
+		},
+		timeoutMs,
+		5_000,
+	);
 }
 
 function sqliteBytes(deployment: Deployment): number {
@@ -178,18 +211,8 @@ export async function runBigCampaign(stack: Stack, options: CampaignOptions): Pr
 
 	log(`running the campaign (${options.shape}): ${options.contacts} contacts at ${options.tier} per second`);
 	const started = Date.now();
-	await n8n.rest.post(`/rest/workflows/${workflowId}/run`, { triggerToStartFrom: { name: START_NODE } });
-	const finished = (each: ExecutionSummary) => !['new', 'running', 'waiting'].includes(each.status);
-	const campaign = await until(
-		'the campaign execution to finish',
-		async () => {
-			const { results } = await n8n.rest.executions(workflowId);
-			const first = results.filter((each) => each.mode !== 'integrated').at(-1);
-			return first && finished(first) ? first : undefined;
-		},
-		(options.contacts / options.tier) * 2_000 + 5 * 60_000,
-		5_000,
-	);
+	const timeoutMs = (options.contacts / options.tier) * 2_000 + 5 * 60_000;
+	const campaign = await runCampaign(n8n, workflowId, timeoutMs);
 	const runSeconds = (Date.now() - started) / 1000;
 	const peaks = memory.stop();
 	const worker = n8n.processes.find((each) => each.output.includes(`Worker started execution ${campaign.id} `));
@@ -197,9 +220,7 @@ export async function runBigCampaign(stack: Stack, options: CampaignOptions): Pr
 	log(`finished (${campaign.status}) after ${runSeconds.toFixed(0)} s`);
 
 	const { results } = await n8n.rest.executions(workflowId);
-	const executions: Record<string, number> = {};
-	for (const each of results)
-		executions[`${each.mode}:${each.status}`] = (executions[`${each.mode}:${each.status}`] ?? 0) + 1;
+	const executions = Object.fromEntries(countBy(results, (each) => `${each.mode}:${each.status}`));
 	if (campaign.status !== 'success') problems.push(`the campaign execution ended as ${campaign.status}`);
 	const batches = results.filter((each) => each.mode === 'integrated');
 	if (options.shape === 'batches') {
@@ -210,17 +231,12 @@ export async function runBigCampaign(stack: Stack, options: CampaignOptions): Pr
 		}
 	}
 
-	const perContact = new Map<string, number>();
-	for (const session of simulator.sessions) {
-		perContact.set(String(session.body.to), (perContact.get(String(session.body.to)) ?? 0) + 1);
-	}
+	const perContact = countBy(simulator.sessions, (session) => String(session.body.to));
 	const twice = [...perContact].filter(([, count]) => count > 1);
 	if (twice.length > 0) problems.push(`${twice.length} contacts got more than one session, e.g. ${twice[0][0]}`);
 	if (perContact.size !== options.contacts) {
 		problems.push(`${perContact.size} of ${options.contacts} contacts got a session`);
 	}
-	const busiestSecond = maxInAnyWindow(simulator.sessions.map((session) => session.arrivedAt));
-	if (busiestSecond > options.tier) problems.push(`${busiestSecond} sessions in one second at tier ${options.tier}`);
 
 	const editor = await openInEditor(n8n, campaign.id, options.shape);
 	if (editor.contactsShown !== options.contacts) {
@@ -229,12 +245,29 @@ export async function runBigCampaign(stack: Stack, options: CampaignOptions): Pr
 		);
 	}
 	const arrivals = simulator.sessions.map((session) => session.arrivedAt);
+
+	let again: CampaignResult['again'];
+	if (options.runAgain) {
+		log('running the campaign again');
+		const sentBefore = simulator.sessions.length;
+		const second = await runCampaign(n8n, workflowId, timeoutMs);
+		again = {
+			newSessions: simulator.sessions.length - sentBefore,
+			editor: await openInEditor(n8n, second.id, options.shape),
+		};
+		if (second.status !== 'success') problems.push(`the second run ended as ${second.status}`);
+		if (again.newSessions !== 0) problems.push(`the second run sent ${again.newSessions} sessions again`);
+		if (again.editor.alreadySentShown !== options.contacts) {
+			problems.push(
+				`the second run shows ${again.editor.alreadySentShown} of ${options.contacts} contacts as already sent`,
+			);
+		}
+	}
 	return {
 		problems,
 		counts: {
 			sessions: simulator.sessions.length,
 			tooManyRequests: simulator.tooManyRequests,
-			busiestSecond,
 			executions,
 		},
 		seconds: {
@@ -249,5 +282,6 @@ export async function runBigCampaign(stack: Stack, options: CampaignOptions): Pr
 			databaseBytes: n8n.postgres ? (await executionRows(n8n.postgres)).databaseBytes : sqliteBytes(n8n),
 		},
 		editor,
+		again,
 	};
 }

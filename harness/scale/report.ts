@@ -1,4 +1,4 @@
-// What the scale benchmarks print beside their figures: the machine they ran on, and their options read once.
+// What the scale scenarios share: the machine they ran on, their options read once, and counting.
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import { RATE_TIERS, type RateTier } from '../../core/studioApi';
 import { megabytes } from '../processMemory';
@@ -25,4 +25,11 @@ export function tierOf(text: string | undefined): RateTier {
 		throw new Error(`--tier must be one of ${RATE_TIERS.join(', ')} (the tiers Vonage approves), got "${text}"`);
 	}
 	return value as RateTier;
+}
+
+/** How many items fall under each key. */
+export function countBy<T>(items: Iterable<T>, key: (item: T) => string): Map<string, number> {
+	const counts = new Map<string, number>();
+	for (const item of items) counts.set(key(item), (counts.get(key(item)) ?? 0) + 1);
+	return counts;
 }
