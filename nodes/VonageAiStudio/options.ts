@@ -3,6 +3,7 @@ import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workfl
 
 import type { SendPolicy } from '../../core/dispatcher';
 import { defaultOf } from '../shared/defaults';
+import { docsLink } from '../shared/docs';
 
 export const optionsProperty: INodeProperties = {
 	displayName: 'Options',
@@ -16,8 +17,7 @@ export const optionsProperty: INodeProperties = {
 			name: 'duplicateGuard',
 			type: 'boolean',
 			default: true,
-			description:
-				'Whether to skip a session identical to one this credential started within the Duplicate Guard Window: same agent, channel, recipient, template, parameters and session parameters (the status URL and reference aside). Catches a CRM posting its webhook twice and a campaign run again. Switch off to send identical sessions on purpose.',
+			description: `Whether to skip a session identical to one this credential started within the Duplicate Guard Window, as when a CRM posts its webhook twice. ${docsLink('duplicates-and-crashes')}.`,
 		},
 		{
 			displayName: 'Duplicate Guard Window (Hours)',
@@ -26,7 +26,7 @@ export const optionsProperty: INodeProperties = {
 			typeOptions: { minValue: 0.1 },
 			default: 12,
 			description:
-				'How long an identical session is skipped after the first one: CRM retries come within minutes and re-runs after a failure within hours, while a daily reminder with the same text still goes the next day',
+				'How long an identical session is skipped after the first one (a daily reminder with the same text still goes the next day)',
 		},
 		{
 			displayName: 'Rate Limit Max Wait (Seconds)',

@@ -54,7 +54,7 @@ export const triggerDescription: Omit<INodeTypeDescription, 'icon' | 'subtitle'>
 	properties: [
 		{
 			displayName:
-				"Use this node's Production URL as the Status URL of the Vonage AI Studio node. Its Reference option comes back here as the reference field.",
+				"Use this node's Production URL as the Status URL of the Vonage AI Studio node. What you put in that node's Reference field comes back here as reference.",
 			name: 'setupNotice',
 			type: 'notice',
 			default: '',

@@ -3,6 +3,7 @@
 import type { INodeProperties } from 'n8n-workflow';
 
 import { MAX_FLOOR_MS } from '../../core/rateGate';
+import { docsLink } from './docs';
 
 const REDIS_PLACEHOLDER = 'redis://127.0.0.1:6379/0';
 
@@ -39,8 +40,7 @@ export function studioApiProperties(edition: 'main' | 'queue'): INodeProperties[
 				{ name: '5 Per Second (On Request)', value: 5 },
 			],
 			default: 1,
-			description:
-				'The outbound rate tier Vonage approved for this account. Every node using this credential shares it: sends are paced so that no second ever holds more. Ask ai.support@vonage.com for 3 or 5.',
+			description: `The outbound rate tier Vonage approved for this account, shared by every node using this credential (ask ai.support@vonage.com for 3 or 5). ${docsLink('rate-gate')}.`,
 		},
 	];
 	properties.push({
@@ -51,8 +51,8 @@ export function studioApiProperties(edition: 'main' | 'queue'): INodeProperties[
 		default: 1,
 		description:
 			edition === 'main'
-				? 'Leave 1 for one n8n process. When several n8n processes send with this account (queue-mode workers, or several instances), set how many: together they then never exceed the tier. Each sends at most a whole share of it (tier 5 over 2 processes: 2 per second each), or, where there is none, they take turns by the clock (tier 1 over 2: one start every 2 seconds each). The queue edition (n8n-nodes-vonage-ai-studio-queue) shares the whole tier through Redis instead.'
-				: 'Only without a Shared Rate Gate Redis URL: leave 1 for one n8n process, or set how many n8n processes send with this account so that together they never exceed the tier (each a whole share of it, or turns by the clock where there is none). With the Redis URL the processes share the whole tier and this is not used.',
+				? `How many n8n processes send with this account (1 unless queue-mode workers or several n8n instances do), so that together they stay under the tier. ${docsLink('editions')}.`
+				: `Without a Shared Rate Gate Redis URL only: how many n8n processes send with this account, so that together they stay under the tier. ${docsLink('editions')}.`,
 	});
 	if (edition === 'queue') {
 		// A Redis URL usually carries the Redis password (redis://:password@host), so it is masked like one.
@@ -69,13 +69,12 @@ export function studioApiProperties(edition: 'main' | 'queue'): INodeProperties[
 	}
 	properties.push(
 		{
-			displayName: 'Rate Gate Safety Margin (Ms)',
+			displayName: 'Rate Gate Safety Margin (ms)',
 			name: 'safetyMarginMs',
 			type: 'number',
 			typeOptions: { minValue: 0, maxValue: MAX_FLOOR_MS },
 			default: 0,
-			description:
-				'Advanced. 0 = automatic: the gate learns how much wider than a second its window must be for your link to Studio (trips vary with the network and a busy n8n), from response times and 429s, and keeps it as small as that allows. A number sets the least margin it may use.',
+			description: `Advanced: leave 0 and the gate learns the margin your link to Studio needs; a number sets the least margin it may use. ${docsLink('rate-gate')}.`,
 		},
 		{
 			displayName: 'Base URL Override',
