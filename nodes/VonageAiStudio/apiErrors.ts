@@ -26,6 +26,8 @@ export function itemInputError(
 
 export interface FailureContext {
 	itemIndex: number;
+	/** What the user calls what failed: an item of a workflow, or the call of an AI tool (default item). */
+	subject?: 'item' | 'call';
 	tier: number;
 	agentId: string;
 	host: string;
@@ -54,12 +56,13 @@ function connectionProblem(code: string | undefined): string {
 
 export function toNodeApiError(node: INode, error: unknown, context: FailureContext): NodeApiError {
 	const { itemIndex, tier, agentId, host, apiKey } = context;
+	const subject = context.subject ?? 'item';
 	const build = (httpCode: string, message: string, description: string, body: unknown = {}) => {
 		const response = redactDeep(body && typeof body === 'object' ? body : { body }, apiKey) as JsonObject;
 		return new NodeApiError(node, response, {
 			httpCode,
-			message: redact(message, apiKey),
-			description: redact(description, apiKey),
+			message: redact(message.replaceAll('this item', `this ${subject}`), apiKey),
+			description: redact(description.replaceAll('this item', `this ${subject}`), apiKey),
 			itemIndex,
 		});
 	};

@@ -16,22 +16,39 @@ import { readAccount, type StudioAccount } from '../../core/account';
 import type { Edition } from '../../editions/edition';
 import { isWaiting } from './actions/operation';
 import { itemInputError } from './apiErrors';
-import { OPERATIONS, operationFor, operationProperties } from './actions/router';
+import { docsLink } from '../shared/docs';
+import { OPERATIONS, RESOURCES, operationFor, operationProperties } from './actions/router';
 import { optionsProperty, readSettings, type SendSettings } from './options';
 import { runContextOf, runSends, type SendRequest, type SendResult } from './send';
 import { STUDIO_NODE_OUTPUTS, executeWait, waitWebhook } from './sendAndWait';
+import { offeredAsTool, runsAsTool, toolInputError, toolSendError, waitingToolError } from './tool';
 
 export { waitWebhook as studioNodeWebhook };
 
 /** The name the queue edition's credential test function is registered under (`methods.credentialTest`). */
 export const STUDIO_CREDENTIAL_TEST = 'vonageAiStudioApiTest';
 
-const OPERATION_LABELS = Object.fromEntries(
-	OPERATIONS.map((operation) => [operation.option.value, operation.option.name.toLowerCase()]),
+const RESOURCE_NAMES: Record<string, string> = Object.fromEntries(RESOURCES.map(({ name, value }) => [value, name]));
+const key = (resource: string, operation: string) => `${resource}:${operation}`;
+
+/** What the canvas shows under the node's name for each resource and operation, e.g. "WhatsApp · Start and Wait". */
+export const SUBTITLES: Record<string, string> = Object.fromEntries(
+	OPERATIONS.map((operation) => [
+		key(operation.resource, operation.option.value),
+		`${RESOURCE_NAMES[operation.resource]} · ${operation.subtitle}`,
+	]),
 );
 
-/** What the node shows under its name on the canvas: the resource and the operation, e.g. "whatsapp: start outbound session". */
-export const STUDIO_NODE_SUBTITLE = `={{ $parameter["resource"] + ": " + (${JSON.stringify(OPERATION_LABELS)}[$parameter["operation"]] ?? $parameter["operation"]) }}`;
+/** The node's subtitle on the canvas (n8n evaluates it with the node's parameters). */
+export const STUDIO_NODE_SUBTITLE = `={{ ${JSON.stringify(SUBTITLES)}[$parameter["resource"] + ":" + $parameter["operation"]] ?? $parameter["operation"] }}`;
+
+/**
+ * The operations that start sessions without waiting, where the campaign pacing hint is true: a waiting operation
+ * takes one contact per execution.
+ */
+const PACED = OPERATIONS.filter((operation) => !isWaiting(operation)).map((operation) =>
+	key(operation.resource, operation.option.value),
+);
 
 /**
  * The description without its icon, subtitle and tool flag, which each package's node file sets (the icon names a
@@ -72,11 +89,11 @@ export function studioNodeDescription(
 			'={{ "Waiting for the session\'s status from Vonage AI Studio, at most until the time limit. Statuses go to " + $execution.resumeUrl }}',
 		hints: [
 			{
-				message:
-					'Sends are paced to the tier set in the credential (1 session per second by default): 600 items take about 10 minutes at 1 per second, 2 minutes at 5 per second. Progress is written to the n8n log.',
+				message: `Sessions start at the tier set in the credential (1 per second by default): 600 contacts take about 10 minutes at 1 per second, 2 minutes at 5 per second. Progress is written to the n8n log. ${docsLink('rate-gate')}.`,
 				type: 'info',
 				location: 'outputPane',
 				whenToDisplay: 'beforeExecution',
+				displayCondition: `={{ ${JSON.stringify(PACED)}.includes($parameter["resource"] + ":" + $parameter["operation"]) }}`,
 			},
 		],
 		properties: [...operationProperties(), optionsProperty],
@@ -96,6 +113,11 @@ export async function executeStudioNode(context: IExecuteFunctions, edition: Edi
 	const operationName = context.getNodeParameter('operation', 0) as string;
 	const operation = operationFor(resource, operationName);
 	if (!operation) throw new NodeOperationError(node, `Unknown operation "${operationName}" for resource "${resource}"`);
+	const asTool = runsAsTool(node);
+	if (asTool && isWaiting(operation)) {
+		const instead = OPERATIONS.find((each) => each.resource === operation.resource && offeredAsTool(each));
+		throw waitingToolError(node, operation, instead);
+	}
 	const account = readAccount(await context.getCredentials(CREDENTIAL_TYPE));
 	const settings = readSettings(context);
 	if (isWaiting(operation)) return await executeWait(context, edition, operation, account, settings);
@@ -109,7 +131,10 @@ export async function executeStudioNode(context: IExecuteFunctions, edition: Edi
 			const idempotencyKey = String(context.getNodeParameter('idempotencyKey', itemIndex, '') ?? '').trim();
 			requests.push({ itemIndex, prepared, idempotencyKey: idempotencyKey || undefined });
 		} catch (error) {
-			const failure = itemInputError(node, error, itemIndex, 'Nothing was sent for this item.');
+			// A model reads a tool's error: it gets what to change in its call, not an item number.
+			const failure = asTool
+				? toolInputError(node, error)
+				: itemInputError(node, error, itemIndex, 'Nothing was sent for this item.');
 			if (!context.continueOnFail()) throw failure;
 			// n8n replaces the json of an item that carries an error with { error: message }.
 			output[itemIndex] = { json: { error: failure.message }, error: failure, pairedItem: { item: itemIndex } };
@@ -117,23 +142,22 @@ export async function executeStudioNode(context: IExecuteFunctions, edition: Edi
 	}
 
 	const results = await runSends(requests, runContextOf(context, edition, account, settings));
+	const errorOf = (result: Extract<SendResult, { ok: false }>) =>
+		asTool ? toolSendError(node, result.error, result.cause) : result.error;
 
 	if (!context.continueOnFail()) {
 		// Fail with the cause: the item whose answer stopped the others, not one of those it stopped.
 		const failures = results.filter((result) => !result.ok);
 		const cause = failures.find((result) => result.stoppedBy === undefined) ?? failures[0];
-		if (cause) throw cause.error;
+		if (cause) throw errorOf(cause);
 	}
 	for (const result of results) {
 		if (result.ok) {
 			output[result.itemIndex] = { json: result.json, pairedItem: { item: result.itemIndex } };
 			continue;
 		}
-		output[result.itemIndex] = {
-			json: { error: result.error.message },
-			error: result.error,
-			pairedItem: { item: result.itemIndex },
-		};
+		const error = errorOf(result);
+		output[result.itemIndex] = { json: { error: error.message }, error, pairedItem: { item: result.itemIndex } };
 	}
 	addHints(context, results, requests, settings, account);
 	return [output];

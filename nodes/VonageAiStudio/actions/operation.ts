@@ -19,6 +19,14 @@ export interface Operation<Values = unknown> {
 	resource: 'whatsapp' | 'sms' | 'voice';
 	/** Its entry in the Operation menu (value, name, action, description). */
 	option: INodePropertyOptions & { value: string; action: string };
+	/** Its short name on the canvas, after the resource: "WhatsApp · Start and Wait". */
+	subtitle: string;
+	/**
+	 * What an AI model reads about the tool when the node runs as one (an AI Agent's tool, an MCP Server Trigger's):
+	 * what the call does and what good values look like. An operation with one is offered to AI agents (tool.ts);
+	 * one that waits never is, since a tool call cannot wait.
+	 */
+	toolDescription?: string;
 	/** Its fields, without displayOptions: the router shows them for this resource and operation only. */
 	properties: INodeProperties[];
 	/** The raw values of one item, as the expressions returned them. */
