@@ -1,5 +1,5 @@
-// `npm run demo`: the Studio simulator and a real n8n with this package and the four example workflows, on
-// 127.0.0.1, state in a throw-away folder. `npm run demo -- --headless` runs the examples end to end and reports.
+// `npm run demo`: the Studio simulator and a real n8n with this package and the example workflows, on
+// 127.0.0.1, state in a throw-away folder. `npm run demo -- --headless` runs the four workflow examples end to end and reports.
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -13,7 +13,7 @@ import { maxInAnyWindow } from '../simulator/windows';
 
 const USAGE = `Usage: npm run demo -- [--headless] [--tier 1|3|5] [--port N] [--keep]
 
-  --headless   run the four example workflows end to end, print a report, exit (non-zero on failure)
+  --headless   run the four workflow examples end to end, print a report, exit (non-zero on failure)
   --tier N     the sessions per second of the demo credential and the simulator (default 1)
   --port N     n8n's port (default 5678 when free, else a free one)
   --keep       keep the throw-away n8n folder after exit (its path is printed)
@@ -27,7 +27,13 @@ const EXAMPLES = {
 	campaign: 'vgaiDemoCampaign',
 	followUp: 'vgaiDemoFollowUp',
 	wait: 'vgaiDemoWaitRead',
+	// Imported, not run headless: the MCP server is published for an MCP client to try (e2e/mcp.e2e.test.ts runs it);
+	// the AI Agent needs a chat model the user picks.
+	mcp: 'vgaiDemoMcpTool1',
+	agent: 'vgaiDemoAgentTl1',
 };
+/** The MCP example's trigger path (examples/mcp-server-tool.json). */
+const MCP_PATH = 'vonage-ai-studio';
 /** The wait example's time limit in the demo (24 hours in the example itself). */
 const DEMO_WAIT_MINUTES = 1;
 /** Three CRM contacts for the wait example: one reads, one is undeliverable, one never answers. */
@@ -359,7 +365,7 @@ async function main(): Promise<number> {
 		const home = await N8nHome.create({ runtime, package: prepared, port });
 		if (!values.keep) stack.defer('n8n folder', () => home.remove());
 
-		done = step('Importing the demo credentials and the four example workflows');
+		done = step('Importing the demo credentials and the example workflows');
 		await home.importCredentials([
 			{
 				id: 'vgaiDemoStudio01',
@@ -384,6 +390,7 @@ async function main(): Promise<number> {
 		await home.publishWorkflow(EXAMPLES.crm);
 		await home.publishWorkflow(EXAMPLES.followUp);
 		await home.publishWorkflow(EXAMPLES.wait);
+		await home.publishWorkflow(EXAMPLES.mcp);
 		done();
 
 		done = step(`Starting n8n on ${home.baseUrl}`);
@@ -419,6 +426,9 @@ async function main(): Promise<number> {
 			`       -d '${JSON.stringify(WAIT_CONTACTS.reads)}'   (${digits(WAIT_CONTACTS.undeliverable.phone)} is undeliverable,`,
 		);
 		say(`       ${digits(WAIT_CONTACTS.silent.phone)} never answers)`);
+		say(`  5. "Vonage AI Studio: MCP server with a WhatsApp session tool" (active): connect an MCP client (Streamable`);
+		say(`     HTTP) to ${home.baseUrl}/mcp/${MCP_PATH} and ask it to send an order update to +44 7700 900042.`);
+		say(`  6. "Vonage AI Studio: AI Agent that calls back and confirms orders": add a chat model, then open the chat.`);
 		say();
 		say('Press Ctrl+C to stop n8n and the simulator.');
 		await Promise.race([interruption, n8n.exited]);
