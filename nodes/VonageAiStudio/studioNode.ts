@@ -21,7 +21,14 @@ import { OPERATIONS, RESOURCES, operationFor, operationProperties } from './acti
 import { optionsProperty, readSettings, type SendSettings } from './options';
 import { runContextOf, runSends, type SendRequest, type SendResult } from './send';
 import { STUDIO_NODE_OUTPUTS, executeWait, waitWebhook } from './sendAndWait';
-import { offeredAsTool, runsAsTool, toolInputError, toolSendError, waitingToolError } from './tool';
+import {
+	answersErrorsAsItems,
+	offeredAsTool,
+	runsAsTool,
+	toolInputError,
+	toolSendError,
+	waitingToolError,
+} from './tool';
 
 export { waitWebhook as studioNodeWebhook };
 
@@ -114,9 +121,12 @@ export async function executeStudioNode(context: IExecuteFunctions, edition: Edi
 	const operation = operationFor(resource, operationName);
 	if (!operation) throw new NodeOperationError(node, `Unknown operation "${operationName}" for resource "${resource}"`);
 	const asTool = runsAsTool(node);
+	const continueOnFail = context.continueOnFail() || answersErrorsAsItems(context);
 	if (asTool && isWaiting(operation)) {
 		const instead = OPERATIONS.find((each) => each.resource === operation.resource && offeredAsTool(each));
-		throw waitingToolError(node, operation, instead);
+		const failure = waitingToolError(node, operation, instead);
+		if (!continueOnFail) throw failure;
+		return [items.map((_, item) => ({ json: { error: failure.message }, error: failure, pairedItem: { item } }))];
 	}
 	const account = readAccount(await context.getCredentials(CREDENTIAL_TYPE));
 	const settings = readSettings(context);
@@ -135,7 +145,7 @@ export async function executeStudioNode(context: IExecuteFunctions, edition: Edi
 			const failure = asTool
 				? toolInputError(node, error)
 				: itemInputError(node, error, itemIndex, 'Nothing was sent for this item.');
-			if (!context.continueOnFail()) throw failure;
+			if (!continueOnFail) throw failure;
 			// n8n replaces the json of an item that carries an error with { error: message }.
 			output[itemIndex] = { json: { error: failure.message }, error: failure, pairedItem: { item: itemIndex } };
 		}
@@ -145,7 +155,7 @@ export async function executeStudioNode(context: IExecuteFunctions, edition: Edi
 	const errorOf = (result: Extract<SendResult, { ok: false }>) =>
 		asTool ? toolSendError(node, result.error, result.cause) : result.error;
 
-	if (!context.continueOnFail()) {
+	if (!continueOnFail) {
 		// Fail with the cause: the item whose answer stopped the others, not one of those it stopped.
 		const failures = results.filter((result) => !result.ok);
 		const cause = failures.find((result) => result.stoppedBy === undefined) ?? failures[0];

@@ -2,7 +2,7 @@
 // Server Trigger calls, one call per contact. This file says how the node knows it runs as one, which operations the
 // tool variant offers (those that do not wait: a tool call cannot), and what a refused call says to the model that
 // made it: what went wrong and what to do, with no item numbers and no stack.
-import { NodeOperationError, type INode, type NodeApiError } from 'n8n-workflow';
+import { NodeOperationError, type IExecuteFunctions, type INode, type NodeApiError } from 'n8n-workflow';
 
 import { isError } from '../../core/errors';
 import { isAgentMissing, studioMessage } from '../../core/studioHttp';
@@ -23,6 +23,16 @@ export const TOOL_MARKER = '@tool';
  */
 export function runsAsTool(node: Pick<INode, 'type'>): boolean {
 	return node.type.endsWith('Tool');
+}
+
+/**
+ * Whether a refused call is answered as an item `{ error }` rather than thrown. An AI Agent 3 has the engine run
+ * its tools as nodes of the execution, where a thrown error stops the whole workflow in n8n 2.8 (n8n 2.41 turns it
+ * into the same `{ error: message }` for the agent): the item reaches the model on both. An MCP Server Trigger calls
+ * execute() itself (isToolExecution() true) and marks a thrown error as an `isError` result, so there it is thrown.
+ */
+export function answersErrorsAsItems(context: Pick<IExecuteFunctions, 'getNode' | 'isToolExecution'>): boolean {
+	return runsAsTool(context.getNode()) && !context.isToolExecution();
 }
 
 /**

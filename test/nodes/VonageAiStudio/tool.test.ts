@@ -239,17 +239,21 @@ describe('tool calls through n8n-core, as an MCP Server Trigger makes them', () 
 		);
 	});
 
-	it('run as a node of the execution (an AI Agent 3), a bad number fails with the same words', async () => {
-		const { error } = await runStudioNode({
+	it('run as a node of the execution (an AI Agent 3), a refused call is answered, not thrown: the workflow goes on', async () => {
+		const { error, outputs } = await runStudioNode({
 			asTool: true,
 			parameters: whatsApp(),
 			credentials: credentials(),
 			items: [{ to: '+44 77', order: 'I-1', toolCallId: 'call_1' }],
 		});
 		expect(simulator.requests).toHaveLength(0);
-		expect(error?.message).toBe(
-			'The call was refused before sending: To "+44 77" has 4 digits; an international number has 7 to 15 with the country code. Nothing was sent. Call again with "to" corrected.',
-		);
+		expect(error).toBeUndefined();
+		expect(outputs[0].map((item) => item.json)).toEqual([
+			{
+				error:
+					'The call was refused before sending: To "+44 77" has 4 digits; an international number has 7 to 15 with the country code. Nothing was sent. Call again with "to" corrected.',
+			},
+		]);
 	});
 
 	it('the same bad number in a workflow still names the item and the field', async () => {
