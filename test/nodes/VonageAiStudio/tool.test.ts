@@ -161,6 +161,23 @@ describe('tool calls through n8n-core, as an MCP Server Trigger makes them', () 
 		]);
 	});
 
+	it("the queue edition's tool calls the same way (its own transport, the same answers)", async () => {
+		const calls = [
+			{ to: '+44 7700 900250', order: 'Q-1' },
+			{ to: '07700 900251', order: 'Q-2' },
+		];
+		const { tool, answers } = await runStudioTool({
+			edition: 'queue',
+			parameters: whatsApp(),
+			credentials: credentials(),
+			calls,
+		});
+		expect(tool.description).toBe(OPERATIONS[0].toolDescription);
+		expect(answerOf(answers[0].answer)).toEqual([expect.objectContaining({ to: '447700900250', replayed: false })]);
+		expect(answers[1].failed).toMatch(/^The call was refused before sending: To "07700 900251" looks like a national/);
+		expect(simulator.sessions).toHaveLength(1);
+	});
+
 	it('with Duplicate Guard off, two contacts in one conversation are two sessions', async () => {
 		const parameters = whatsApp({ options: { duplicateGuard: false } });
 		const calls = [
