@@ -27,8 +27,8 @@ const EXAMPLES = {
 	campaign: 'vgaiDemoCampaign',
 	followUp: 'vgaiDemoFollowUp',
 	wait: 'vgaiDemoWaitRead',
-	// Imported, not run headless: the MCP server is published for an MCP client to try (e2e/mcp.e2e.test.ts runs it);
-	// the AI Agent needs a chat model the user picks.
+	// Imported, not run headless: the MCP server is published (interactive runs only) for an MCP client to try;
+	// the AI Agent needs a chat model the user picks. e2e/mcp.e2e.test.ts and aiAgent.e2e.test.ts run them.
 	mcp: 'vgaiDemoMcpTool1',
 	agent: 'vgaiDemoAgentTl1',
 };
@@ -401,7 +401,8 @@ async function main(): Promise<number> {
 		await home.publishWorkflow(EXAMPLES.crm);
 		await home.publishWorkflow(EXAMPLES.followUp);
 		await home.publishWorkflow(EXAMPLES.wait);
-		await home.publishWorkflow(EXAMPLES.mcp);
+		// For an MCP client to try; the headless run does not call it (e2e/mcp.e2e.test.ts does).
+		if (!values.headless) await home.publishWorkflow(EXAMPLES.mcp);
 		done();
 
 		done = step(`Starting n8n on ${home.baseUrl}`);
