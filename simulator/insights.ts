@@ -149,6 +149,26 @@ const words = (text: string) => text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [
 
 class InvalidQuery extends Error {}
 
+const CLAUSES = new Set(['bool', 'term', 'terms', 'match']);
+
+/** Throws InvalidQuery unless the query is a bool query of the clauses matchesBool knows, whatever the documents. */
+function checkBool(query: unknown): void {
+	if (!query || typeof query !== 'object' || Array.isArray(query)) throw new InvalidQuery('a bool query is an object');
+	for (const [key, value] of Object.entries(query)) {
+		if (key === 'minimum_should_match') continue;
+		if (!['must', 'filter', 'must_not', 'should'].includes(key)) throw new InvalidQuery(`unknown key ${key}`);
+		for (const clause of Array.isArray(value) ? value : [value]) {
+			const entries = clause && typeof clause === 'object' ? Object.entries(clause as Doc) : [];
+			if (entries.length !== 1 || !CLAUSES.has(entries[0][0])) throw new InvalidQuery('unsupported clause');
+			const [kind, body] = entries[0];
+			if (kind === 'bool') checkBool(body);
+			else if (!body || typeof body !== 'object' || Object.keys(body).length !== 1) {
+				throw new InvalidQuery(`${kind} needs one field`);
+			}
+		}
+	}
+}
+
 /** Whether a document matches an Elasticsearch bool query (the subset `filter_by` uses: term, terms, match, bool). */
 function matchesBool(doc: Doc, query: unknown): boolean {
 	if (!query || typeof query !== 'object' || Array.isArray(query)) throw new InvalidQuery('a bool query is an object');
@@ -366,6 +386,7 @@ export class InsightsStandIn {
 		const now = this.now();
 		let matching: Doc[];
 		try {
+			if (filter !== undefined) checkBool(filter);
 			matching = this.records
 				.filter((record) => record.startedAt >= from && record.startedAt <= to)
 				.map((record) => this.document(record, now))
