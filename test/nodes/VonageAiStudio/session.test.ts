@@ -341,14 +341,22 @@ describe('errors', () => {
 			parameters: [],
 		});
 		const run = await latest(
-			[item(), { to: '07700 900301', sentAt: item().sentAt }, { to: '447700900301', sentAt: 'next tuesday' }, item()],
+			[
+				item(),
+				{ to: '07700 900301', sentAt: item().sentAt },
+				{ to: '447700900301', sentAt: 'next tuesday' },
+				{ to: '447700900301', status: 'read' },
+				item(),
+			],
 			{ onError: 'continueRegularOutput' },
 		);
 		const items = run.outputs[0];
-		expect(items.map((each) => each.pairedItem)).toEqual([{ item: 0 }, { item: 1 }, { item: 2 }, { item: 3 }]);
+		expect(items.map((each) => each.pairedItem)).toEqual([0, 1, 2, 3, 4].map((item) => ({ item })));
 		expect(items[0].json).toMatchObject({ found: true });
 		expect(items[1].json.error).toMatch(/Item 1: Contact Number .* looks like a national number/);
 		expect(items[2].json.error).toMatch(/Item 2: Since "next tuesday" is not a date/);
-		expect(items[3].json).toMatchObject({ found: true });
+		// A trigger's status item has no sentAt: the error says what to put instead.
+		expect(items[3].json.error).toMatch(/Item 3: Since is empty: .*after the Vonage AI Studio Trigger/);
+		expect(items[4].json).toMatchObject({ found: true });
 	});
 });

@@ -125,7 +125,14 @@ export const getLatestForContact: ReadOperation<LatestValues> = {
 				`If No Session Found "${whenNone}" is not one of: ${WHEN_NONE.join(', ')}`,
 			);
 		}
-		const since = instant(parameter(context, 'since', itemIndex), LABELS.since);
+		const sinceValue = parameter(context, 'since', itemIndex);
+		if (optionalText(sinceValue) === undefined) {
+			throw new InvalidField(
+				LABELS.since,
+				'Since is empty: set it to when the session was started. After a Vonage AI Studio send or wait that is {{ $json.sentAt }} (the default); after the Vonage AI Studio Trigger, whose statuses do not carry it, a time before the send such as {{ $now.minus({ hours: 24 }).toISO() }}.',
+			);
+		}
+		const since = instant(sinceValue, LABELS.since);
 		const until = optionalText(options.until) === undefined ? undefined : instant(options.until, LABELS.until);
 		if (until !== undefined && until < since) {
 			throw new InvalidField(
