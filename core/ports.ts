@@ -1,7 +1,6 @@
-// What the core needs from the world around it, and what differs between the two editions (README,
-// "Architecture"): time and timers, HTTP to Studio, and where per-process state lives. The main edition
-// (editions/main) implements these with n8n's own helpers; the queue edition (editions/queue) with undici,
-// Node's timers and Redis.
+// What the core needs from the world around it, and what differs between the two editions (docs/architecture.md):
+// time and timers, HTTP to Studio, and where per-process state lives. The main edition (editions/main) implements
+// these with n8n's own helpers; the queue edition (editions/queue) with undici, Node's timers and Redis.
 
 /** Monotonic time and timers; replaceable so the rules can be checked over many schedules in virtual time. */
 export interface Clock {

@@ -83,7 +83,7 @@ export const CREDENTIAL_TEST_BODY = { channel: 'whatsapp' } as const;
 export const CREDENTIAL_TYPE = 'vonageAiStudioApi';
 export const CALLBACK_CREDENTIAL_TYPE = 'vonageAiStudioCallbackApi';
 
-/** The two packages built from this repository (README, "Which edition"); node types are `<package>.<node>`. */
+/** The two packages built from this repository (docs/editions.md); node types are `<package>.<node>`. */
 export const PACKAGES = { main: 'n8n-nodes-vonage-ai-studio', queue: 'n8n-nodes-vonage-ai-studio-queue' } as const;
 export const NODE_NAMES = { action: 'vonageAiStudio', trigger: 'vonageAiStudioTrigger' } as const;
 

@@ -376,13 +376,24 @@ async function main(): Promise<number> {
 	if (![1, 3, 5].includes(tier)) throw new Error(`--tier must be 1, 3 or 5 (Studio's tiers), got ${values.tier}`);
 
 	const stack = new Stack();
-	const stopAll = async () => {
-		await stack.stopAll();
+	// n8n runs in a process group of its own (so that stopping it reaches its task runners): a signal meant for the
+	// demo never reaches it by itself. Whatever stops the demo (Ctrl+C, a process manager's SIGTERM, a closed
+	// terminal), the demo stops n8n and the simulator first; a second signal kills them at once (the exit hooks of
+	// harness/processes.ts). package.json runs the demo with `exec`, so a signal sent to `npm run demo` reaches it.
+	let stopping: Promise<void> | undefined;
+	const stopAll = () => (stopping ??= stack.stopAll());
+	const onSignal = (signal: NodeJS.Signals) => {
+		if (stopping) {
+			say(`${signal} again: killing n8n and the simulator.`);
+			process.exit(1);
+		}
+		say(`\n${signal}: stopping n8n and the simulator...`);
+		void stopAll()
+			.catch((error: unknown) => say(`  while stopping: ${error instanceof Error ? error.message : String(error)}`))
+			.finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
 	};
-	let interrupted: () => void = () => {};
-	const interruption = new Promise<void>((resolve) => (interrupted = resolve));
-	process.once('SIGINT', () => interrupted());
-	process.once('SIGTERM', () => interrupted());
+	for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
+	const interruption = new Promise<never>(() => {});
 
 	try {
 		let done = step(`n8n ${DEFAULT_N8N_VERSION} runtime (installed once into the cache, minutes the first time)`);
@@ -500,7 +511,7 @@ async function main(): Promise<number> {
 		await Promise.race([interruption, n8n.exited]);
 		return 0;
 	} finally {
-		say('Stopping n8n and the simulator...');
+		if (!stopping) say('Stopping n8n and the simulator...');
 		await stopAll();
 	}
 }

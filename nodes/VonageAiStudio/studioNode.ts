@@ -59,7 +59,7 @@ export function studioNodeDescription(
 		outputs: STUDIO_NODE_OUTPUTS,
 		credentials: [{ name: CREDENTIAL_TYPE, required: true, ...testedBy }],
 		// Where Studio posts the statuses of a session the execution waits for: the execution's resume URL with this
-		// node's ID as suffix (waitForStatus.ts). n8n never registers it as a live webhook.
+		// node's ID as suffix (sendAndWait.ts). n8n never registers it as a live webhook.
 		webhooks: [
 			{
 				name: 'default',
