@@ -30,7 +30,13 @@ export interface StudioResponse {
  * StudioNetworkError below HTTP (saying whether the request may have reached Studio). Never retries by itself.
  */
 export interface StudioTransport {
+	/** Starts a session (the outbound API). */
 	post(path: string, body: unknown, responseTimeoutMs: number): Promise<StudioResponse>;
+	/**
+	 * Reads (the Insights API). `pathAndQuery` is sent exactly as given: its query is already encoded
+	 * (core/insights.ts), since Studio answers a query with raw JSON braces with an empty result.
+	 */
+	get(pathAndQuery: string, responseTimeoutMs: number): Promise<StudioResponse>;
 }
 
 /** Waits `ms` on `clock`; with `signal`, rejects with `onAbort()` as soon as it aborts. */

@@ -184,10 +184,11 @@ describe.each([DEFAULT_N8N_VERSION, NODE20_N8N_VERSION])('MCP Server Trigger wit
 				.flatMap((menu) => (menu.options as Array<{ value: string }>).map((option) => option.value))
 				// n8n's own "Custom API Call" entry, added to every menu of a node whose credential allows it.
 				.filter((value) => value !== '__CUSTOM_API_CALL__');
-		expect(['whatsapp', 'sms', 'voice'].map((resource) => operations(toolType!, resource))).toEqual([
+		expect(['whatsapp', 'sms', 'voice', 'session'].map((resource) => operations(toolType!, resource))).toEqual([
 			['startOutboundSession'],
 			['startOutboundSession'],
 			['makeOutboundCall'],
+			['get', 'getLatestForContact', 'search'],
 		]);
 		expect(operations(nodeType!, 'whatsapp')).toEqual(['startOutboundSession', 'startSessionAndWait']);
 	});

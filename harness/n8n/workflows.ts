@@ -300,6 +300,19 @@ export function waitWorkflow(
 	};
 }
 
+/** The action node reading sessions (resource Session) with the given operation and parameters. */
+export function sessionNode(parameters: Record<string, unknown>, name = 'Sessions'): Node {
+	return {
+		id: randomUUID(),
+		name,
+		type: ACTION_NODE_TYPE,
+		typeVersion: 1,
+		position: at(),
+		credentials: { vonageAiStudioApi: STUDIO_CREDENTIAL },
+		parameters: { resource: 'session', ...parameters },
+	};
+}
+
 /** A straight line of nodes: each one's main output feeds the next. */
 export function chain(id: string, name: string, nodes: Node[]): WorkflowImport {
 	const connections: Record<string, unknown> = {};

@@ -1,6 +1,7 @@
 // The Vonage AI Studio action node, written once for both editions: its description (assembled from the
-// operations in actions/) and its execute(), which validates every item, sends through the edition, and builds
-// one output item per input item. Each package's VonageAiStudio.node.ts passes in its edition.
+// operations in actions/) and its execute(). A send validates every item, sends through the edition's gate and
+// ledger, and builds one output item per input item; a read (the Session resource) goes to read.ts. Each package's
+// VonageAiStudio.node.ts passes in its edition.
 import {
 	NodeConnectionTypes,
 	NodeOperationError,
@@ -14,11 +15,12 @@ import { CREDENTIAL_TYPE, NODE_NAMES, isStudioHost } from '../../core/studioApi'
 import { isLocalAddress } from '../../core/waitRules';
 import { readAccount, type StudioAccount } from '../../core/account';
 import type { Edition } from '../../editions/edition';
-import { isWaiting } from './actions/operation';
+import { isRead, isWaiting } from './actions/operation';
 import { itemInputError } from './apiErrors';
 import { docsLink } from '../shared/docs';
-import { OPERATIONS, RESOURCES, operationFor, operationProperties } from './actions/router';
+import { OPERATIONS, RESOURCES, SEND_OPERATIONS, operationFor, operationProperties } from './actions/router';
 import { optionsProperty, readSettings, type SendSettings } from './options';
+import { executeRead } from './read';
 import { runContextOf, runSends, type SendRequest, type SendResult } from './send';
 import { STUDIO_NODE_OUTPUTS, executeWait, waitWebhook } from './sendAndWait';
 import {
@@ -51,9 +53,9 @@ export const STUDIO_NODE_SUBTITLE = `={{ ${JSON.stringify(SUBTITLES)}[$parameter
 
 /**
  * The operations that start sessions without waiting, where the campaign pacing hint is true: a waiting operation
- * takes one contact per execution.
+ * takes one contact per execution, and a read starts no session.
  */
-const PACED = OPERATIONS.filter((operation) => !isWaiting(operation)).map((operation) =>
+const PACED = SEND_OPERATIONS.filter((operation) => !isWaiting(operation)).map((operation) =>
 	key(operation.resource, operation.option.value),
 );
 
@@ -73,7 +75,8 @@ export function studioNodeDescription(
 		name: NODE_NAMES.action,
 		group: ['output'],
 		version: 1,
-		description: 'Start Vonage AI Studio outbound WhatsApp, SMS and voice sessions, paced to your rate tier',
+		description:
+			'Start Vonage AI Studio outbound WhatsApp, SMS and voice sessions, paced to your rate tier, and read what the conversations produced',
 		defaults: { name: 'Vonage AI Studio' },
 		inputs: [NodeConnectionTypes.Main],
 		// One output; three (Reached, Failed, Timed Out) for the operations that wait, unless set to one.
@@ -129,6 +132,8 @@ export async function executeStudioNode(context: IExecuteFunctions, edition: Edi
 		return [items.map((_, item) => ({ json: { error: failure.message }, error: failure, pairedItem: { item } }))];
 	}
 	const account = readAccount(await context.getCredentials(CREDENTIAL_TYPE));
+	// A read starts no session: no gate, no ledger, none of the send options.
+	if (isRead(operation)) return await executeRead(context, edition, operation, account);
 	const settings = readSettings(context);
 	if (isWaiting(operation)) return await executeWait(context, edition, operation, account, settings);
 
@@ -143,7 +148,7 @@ export async function executeStudioNode(context: IExecuteFunctions, edition: Edi
 		} catch (error) {
 			// A model reads a tool's error: it gets what to change in its call, not an item number.
 			const failure = asTool
-				? toolInputError(node, error)
+				? toolInputError(node, error, operation.properties, 'send')
 				: itemInputError(node, error, itemIndex, 'Nothing was sent for this item.');
 			if (!continueOnFail) throw failure;
 			// n8n replaces the json of an item that carries an error with { error: message }.

@@ -2,12 +2,17 @@
 // Server Trigger calls, one call per contact. This file says how the node knows it runs as one, which operations the
 // tool variant offers (those that do not wait: a tool call cannot), and what a refused call says to the model that
 // made it: what went wrong and what to do, with no item numbers and no stack.
-import { NodeOperationError, type IExecuteFunctions, type INode, type NodeApiError } from 'n8n-workflow';
+import {
+	NodeOperationError,
+	type IExecuteFunctions,
+	type INode,
+	type INodeProperties,
+	type NodeApiError,
+} from 'n8n-workflow';
 
 import { isError } from '../../core/errors';
 import { isAgentMissing, studioMessage } from '../../core/studioHttp';
-import { FIELD_LABELS } from './actions/fields';
-import { isWaiting, type Operation } from './actions/operation';
+import { isWaiting, type AnyOperation, type Operation } from './actions/operation';
 
 /**
  * n8n's display condition for "the tool variant": true where the node type's name ends in Tool, as n8n's generated
@@ -39,7 +44,7 @@ export function answersErrorsAsItems(context: Pick<IExecuteFunctions, 'getNode' 
  * The operations the tool variant offers: those with a description for a model (operation.ts), never one that waits.
  * An execution waits for a status by stopping and being resumed later, which a tool call, answered at once, cannot do.
  */
-export function offeredAsTool(operation: Operation): boolean {
+export function offeredAsTool(operation: AnyOperation): boolean {
 	return !isWaiting(operation) && operation.toolDescription !== undefined;
 }
 
@@ -70,27 +75,56 @@ export function fromAiArguments(value: unknown): string[] {
 	return [...new Set(keys)];
 }
 
-/** The node parameter a field label names (FIELD_LABELS), and the options' Status URL Token. */
-function parameterValue(node: INode, label: string): unknown {
-	const key = Object.entries(FIELD_LABELS).find(([, each]) => each === label)?.[0];
-	if (key === undefined) return undefined;
-	if (key === 'statusUrlToken') return (node.parameters.options as Record<string, unknown> | undefined)?.[key];
-	return node.parameters[key];
+/**
+ * Where the field a label names sits in the node's parameters: its name, inside the collections (Options, Filters)
+ * that hold it. Read from the operation's own fields, so every operation's labels are found the same way.
+ */
+function fieldPath(fields: INodeProperties[], label: string, within: string[] = []): string[] | undefined {
+	for (const field of fields) {
+		if (field.displayName === label && field.type !== 'notice') return [...within, field.name];
+		if (field.type === 'collection' && Array.isArray(field.options)) {
+			const found = fieldPath(field.options as INodeProperties[], label, [...within, field.name]);
+			if (found) return found;
+		}
+	}
+	return undefined;
 }
 
-/** A tool call refused before anything was sent: a value was wrong, in the call or in the tool's settings. */
-export function toolInputError(node: INode, error: unknown): NodeOperationError {
+function parameterValue(node: INode, fields: INodeProperties[], label: string): unknown {
+	const path = fieldPath(fields, label) ?? [];
+	let value: unknown = path.length > 0 ? node.parameters : undefined;
+	for (const name of path) value = (value as Record<string, unknown> | undefined)?.[name];
+	return value;
+}
+
+/** How a refused call begins and what it says was not done, for an operation that sends or one that reads. */
+const REFUSED = {
+	send: { prefix: 'The call was refused before sending', done: 'Nothing was sent.' },
+	read: { prefix: 'The call was refused before reading', done: 'Nothing was read.' },
+} as const;
+
+/**
+ * A tool call refused before anything was done: a value was wrong, in the call (a $fromAI argument: the model can
+ * correct it) or in the tool's own settings (it cannot). `fields` are the operation's, to find where the field is.
+ */
+export function toolInputError(
+	node: INode,
+	error: unknown,
+	fields: INodeProperties[],
+	kind: keyof typeof REFUSED,
+): NodeOperationError {
+	const { prefix, done } = REFUSED[kind];
 	if (!isError(error, 'InvalidField')) {
 		const message = error instanceof Error ? error.message : String(error);
-		return forModel(node, `The call was refused before sending: ${message}. ${NOTHING_SENT}`);
+		return forModel(node, `${prefix}: ${message.replace(/[.\s]+$/, '')}. ${done}`);
 	}
 	const sentence = error.message.replace(/[.\s]+$/, '');
-	const arguments_ = fromAiArguments(parameterValue(node, error.field));
+	const arguments_ = fromAiArguments(parameterValue(node, fields, error.field));
 	const next =
 		arguments_.length > 0
 			? `Call again with ${arguments_.map((name) => `"${name}"`).join(' and ')} corrected.`
 			: `${TELL_THE_USER} ${error.field} is set in the tool's own settings in n8n, not by the call.`;
-	return forModel(node, `The call was refused before sending: ${sentence}. ${NOTHING_SENT} ${next}`);
+	return forModel(node, `${prefix}: ${sentence}. ${done} ${next}`);
 }
 
 /** What the model can do about a send that failed, by its cause (the core's error). */
@@ -132,11 +166,38 @@ export function toolSendError(node: INode, error: NodeApiError, cause: unknown):
 	return forModel(node, parts.filter(Boolean).join(' '));
 }
 
+/**
+ * A read (the Session resource) that failed, for the model: what went wrong and what it can do, then the details.
+ * `cause` is the core's error, `error` what the node made of it (apiErrors.ts toReadError).
+ */
+export function toolReadError(
+	node: INode,
+	error: NodeApiError | NodeOperationError,
+	cause: unknown,
+): NodeOperationError {
+	const last = isError(cause, 'ReadRetriesExhausted') ? cause.last : cause;
+	if (isError(last, 'NoSessionFound')) {
+		return forModel(node, `${last.message.replace(/[.\s]+$/, '')}. ${last.hint}`);
+	}
+	let next = 'Try again in a few minutes.';
+	if (isError(last, 'StudioHttpError')) {
+		const status = last.statusCode;
+		if (status === 429) next = 'Wait a minute and call again.';
+		else if (status === 401 || status === 403)
+			next =
+				"Check the values you passed (times in ISO 8601 such as 2025-03-01T09:00:00Z, numbers with the country code); if they look right, tell the user that the API key in the tool's credential may be wrong.";
+		else if (status === 404) next = 'Check the session ID you passed.';
+		else if (status < 500) next = 'Check the values you passed.';
+	}
+	const parts = [error.message.replace(/[.\s]+$/, '') + '.', next, error.description ?? ''];
+	return forModel(node, parts.filter(Boolean).join(' '));
+}
+
 /** A tool set to an operation that waits (a workflow from before the tool variant hid them, or edited by hand). */
 export function waitingToolError(
 	node: INode,
 	operation: Operation,
-	instead: Operation | undefined,
+	instead: AnyOperation | undefined,
 ): NodeOperationError {
 	const choose = instead
 		? `choose "${instead.option.name}" in the ${node.name} tool`

@@ -14,8 +14,9 @@ import type { PreparedSend } from './operation';
 export const EXAMPLE_NUMBER = '+44 7700 900000';
 
 /**
- * What every start operation tells an AI model about its calls (each operation's toolDescription adds what it does):
- * how a number is written, what a repeated call returns, and why a call can take a moment.
+ * What the operations tell an AI model about their calls (each operation's toolDescription adds what it does): how a
+ * number and a time are written, what a repeated start returns, why a start can take a moment, that a read sends
+ * nothing.
  */
 export const FOR_MODELS = {
 	number: `Phone numbers are international, with the country code, e.g. ${EXAMPLE_NUMBER} (a national number such as 07700 900000 is refused).`,
@@ -23,6 +24,8 @@ export const FOR_MODELS = {
 		'The result shows what was sent. "replayed": true means this same session had already been started, so it was not sent again: do not call again for it.',
 	pacing:
 		"Call it once per contact. Sessions are paced to the account's rate limit, so a call may take a few seconds when several are made at once.",
+	times: 'Times are ISO 8601, e.g. 2025-03-01T09:00:00Z.',
+	reads: 'It only reads: it starts no session and sends nothing to anyone.',
 } as const;
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -1,9 +1,14 @@
-// Which operation an item runs: the Resource and Operation menus, and each operation's fields shown only for it.
+// Which operation the node runs: the Resource and Operation menus, and each operation's fields shown only for it.
+// Two kinds (operation.ts): the sends of the WhatsApp, SMS and Voice resources, and the reads of the Session
+// resource (the Insights API).
 import type { INodeProperties } from 'n8n-workflow';
 
 import { docsLink } from '../../shared/docs';
 import { TOOL_MARKER, offeredAsTool } from '../tool';
-import type { Operation } from './operation';
+import type { AnyOperation, Operation, ReadOperation } from './operation';
+import { getSession } from './session/get.operation';
+import { getLatestForContact } from './session/getLatestForContact.operation';
+import { searchSessions } from './session/search.operation';
 import { startSmsSession } from './sms/startOutboundSession.operation';
 import { startSmsSessionAndWait } from './sms/startSessionAndWait.operation';
 import { makeCallAndWait } from './voice/makeCallAndWait.operation';
@@ -11,8 +16,8 @@ import { makeOutboundCall } from './voice/makeOutboundCall.operation';
 import { startWhatsAppSession } from './whatsapp/startOutboundSession.operation';
 import { startWhatsAppSessionAndWait } from './whatsapp/startSessionAndWait.operation';
 
-/** Every operation of the node, in menu order. */
-export const OPERATIONS: ReadonlyArray<Operation> = [
+/** The operations that start a session, in menu order. */
+export const SEND_OPERATIONS: ReadonlyArray<Operation> = [
 	startWhatsAppSession,
 	startWhatsAppSessionAndWait,
 	startSmsSession,
@@ -21,11 +26,18 @@ export const OPERATIONS: ReadonlyArray<Operation> = [
 	makeCallAndWait,
 ];
 
+/** The operations that read sessions (they start none), in menu order. */
+export const READ_OPERATIONS: ReadonlyArray<ReadOperation> = [getSession, getLatestForContact, searchSessions];
+
+/** Every operation of the node, in menu order. */
+export const OPERATIONS: ReadonlyArray<AnyOperation> = [...SEND_OPERATIONS, ...READ_OPERATIONS];
+
 /** The Resource menu: its names are what the canvas subtitle and the actions list show. */
 export const RESOURCES = [
 	{ name: 'WhatsApp', value: 'whatsapp' },
 	{ name: 'SMS', value: 'sms' },
 	{ name: 'Voice', value: 'voice' },
+	{ name: 'Session', value: 'session' },
 ] as const;
 
 type Resource = (typeof RESOURCES)[number]['value'];
@@ -59,7 +71,7 @@ function operationMenu(resource: Resource, variant: 'workflow' | 'tool'): INodeP
  * a `toolDescription` of the node's own, n8n adds no "Tool Description: Set Automatically" of its own, whose text
  * would only be the action's name.
  */
-function toolDescriptionField(operation: Operation): INodeProperties {
+function toolDescriptionField(operation: AnyOperation): INodeProperties {
 	const text = operation.toolDescription ?? '';
 	return {
 		displayName: 'Description',
@@ -102,6 +114,6 @@ export function operationProperties(): INodeProperties[] {
 }
 
 /** The operation chosen in the node, or undefined for a combination this version does not know. */
-export function operationFor(resource: string, operation: string): Operation | undefined {
+export function operationFor(resource: string, operation: string): AnyOperation | undefined {
 	return OPERATIONS.find((each) => each.resource === resource && each.option.value === operation);
 }

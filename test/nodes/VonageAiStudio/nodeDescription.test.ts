@@ -5,7 +5,7 @@ import { Workflow, type INode, type INodeType, type INodeTypes } from 'n8n-workf
 
 import { studioApiProperties } from '../../../nodes/shared/credentialFields';
 import { DOCS_BASE_URL } from '../../../nodes/shared/docs';
-import { OPERATIONS } from '../../../nodes/VonageAiStudio/actions/router';
+import { OPERATIONS, SEND_OPERATIONS } from '../../../nodes/VonageAiStudio/actions/router';
 import { optionsProperty } from '../../../nodes/VonageAiStudio/options';
 import { VonageAiStudio } from '../../../nodes/VonageAiStudio/VonageAiStudio.node';
 import { VonageAiStudio as QueueVonageAiStudio } from '../../../queue/nodes/VonageAiStudio/VonageAiStudio.node';
@@ -46,8 +46,12 @@ it('the canvas subtitle names the channel as its brand does and the operation in
 		'SMS · Start and Wait',
 		'Voice · Call',
 		'Voice · Call and Wait',
+		'Session · Get',
+		'Session · Latest for Contact',
+		'Session · Search',
 	]);
-	for (const subtitle of subtitles) expect(String(subtitle).length).toBeLessThanOrEqual(25);
+	// What fits under a node on the canvas without being cut off.
+	for (const subtitle of subtitles) expect(String(subtitle).length).toBeLessThanOrEqual(28);
 	expect(new QueueVonageAiStudio().description.subtitle).toBe(description.subtitle);
 });
 
@@ -59,6 +63,9 @@ it('the actions list writes WhatsApp as the brand does, next to SMS', () => {
 		'Start an SMS session and wait for its status',
 		'Make an outbound call',
 		'Make a call and wait for its outcome',
+		'Get a session',
+		'Get the latest session for a contact',
+		'Search sessions',
 	]);
 	const miswritten = visibleTexts(description).filter((text) => /whatsapp|Whatsapp|WHATSAPP/.test(text));
 	expect(miswritten).toEqual([]);
@@ -77,7 +84,7 @@ function visibleTexts(value: unknown, key = ''): string[] {
 	return entries.flatMap(([name, each]) => visibleTexts(each, isOption && name === 'name' ? 'option' : name));
 }
 
-it('shows the campaign pacing hint for the operations that start sessions, not for those that wait', () => {
+it('shows the campaign pacing hint for the operations that start sessions, not for those that wait or read', () => {
 	const [hint] = description.hints!;
 	expect(hint.message).toMatch(/^Sessions start at the tier set in the credential.*600 contacts take about 10 minutes/);
 	const shown = everyOperation.map((values) => [values.operation, evaluate(hint.displayCondition!, values)]);
@@ -88,6 +95,9 @@ it('shows the campaign pacing hint for the operations that start sessions, not f
 		['startSessionAndWait', false],
 		['makeOutboundCall', true],
 		['makeCallAndWait', false],
+		['get', false],
+		['getLatestForContact', false],
+		['search', false],
 	]);
 });
 
@@ -100,7 +110,7 @@ it('writes a unit of milliseconds as ms', () => {
 it('says each rule in one sentence and links to the docs for the rest', () => {
 	const fieldsOf = (operation: (typeof OPERATIONS)[number]) => operation.properties;
 	const tooltips = [
-		...OPERATIONS.flatMap(fieldsOf).filter((field) => ['idempotencyKey', 'reference'].includes(field.name)),
+		...SEND_OPERATIONS.flatMap(fieldsOf).filter((field) => ['idempotencyKey', 'reference'].includes(field.name)),
 		...(optionsProperty.options as Array<{ name: string; description?: string }>).filter(
 			(option) => option.name === 'duplicateGuard',
 		),

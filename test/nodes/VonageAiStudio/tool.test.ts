@@ -37,11 +37,13 @@ describe('the tool variant n8n builds from the node', () => {
 			['whatsapp', ['startOutboundSession']],
 			['sms', ['startOutboundSession']],
 			['voice', ['makeOutboundCall']],
+			['session', ['get', 'getLatestForContact', 'search']],
 		]);
 		expect(RESOURCES.map(({ value }) => [value, offered(workflowNode, value)])).toEqual([
 			['whatsapp', ['startOutboundSession', 'startSessionAndWait']],
 			['sms', ['startOutboundSession', 'startSessionAndWait']],
 			['voice', ['makeOutboundCall', 'makeCallAndWait']],
+			['session', ['get', 'getLatestForContact', 'search']],
 		]);
 		for (const { value } of RESOURCES) expect(operationMenu(toolNode, value).default).toBe(offered(toolNode, value)[0]);
 	});
@@ -65,18 +67,27 @@ describe('the tool variant n8n builds from the node', () => {
 		);
 	});
 
-	it('tells a model what each operation does and what a good number looks like', () => {
+	it('tells a model what each operation does and what good values look like', () => {
 		const offered = OPERATIONS.filter((operation) => operation.toolDescription !== undefined);
 		expect(offered.map((operation) => `${operation.resource}:${operation.option.value}`)).toEqual([
 			'whatsapp:startOutboundSession',
 			'sms:startOutboundSession',
 			'voice:makeOutboundCall',
+			'session:get',
+			'session:getLatestForContact',
+			'session:search',
 		]);
-		for (const operation of offered) {
-			expect(operation.toolDescription).toMatch(/international, with the country code, e\.g\. \+44 7700 900000/);
-			expect(operation.toolDescription).toMatch(/"replayed": true/);
+		const [whatsApp, sms, voice, get, latest, search] = offered.map((operation) => String(operation.toolDescription));
+		for (const starts of [whatsApp, sms, voice]) {
+			expect(starts).toMatch(/international, with the country code, e\.g\. \+44 7700 900000/);
+			expect(starts).toMatch(/"replayed": true/);
 		}
-		expect(offered[0].toolDescription).toMatch(/WhatsApp template.*lowercase letters, digits and underscores/);
+		expect(whatsApp).toMatch(/WhatsApp template.*lowercase letters, digits and underscores/);
+		for (const reads of [get, latest, search]) expect(reads).toMatch(/It only reads: it starts no session/);
+		for (const reads of [latest, search]) {
+			expect(reads).toMatch(/ISO 8601, e\.g\. 2025-03-01T09:00:00Z/);
+			expect(reads).toMatch(/\+44 7700 900000/);
+		}
 	});
 
 	it("reads the arguments a model fills from a parameter's $fromAI() calls", () => {
@@ -242,6 +253,42 @@ describe('tool calls through n8n-core, as an MCP Server Trigger makes them', () 
 			/^Over the rate tier: .* refused this one\. No session was started\. Wait a minute and call again/,
 		);
 		expect(answers[0].failed).toMatch(/no session was started for this call/);
+	});
+
+	it("a Session read as a tool: the contact's latest session, and a bad number the model can correct", async () => {
+		simulator.insights.add({
+			startedAt: Date.now() - 60_000,
+			channel: 'whatsapp',
+			contact: '447700900900',
+			agentId: 'agent-tool',
+			parameters: [{ name: 'APPOINTMENT_CONFIRMED', value: 'yes' }],
+		});
+		const parameters = {
+			resource: 'session',
+			operation: 'getLatestForContact',
+			contact: "={{ $fromAI('contact', 'The contact number with country code', 'string') }}",
+			since: '={{ $now.minus({ hours: 1 }).toISO() }}',
+			reference: '',
+		};
+		const { tool, answers } = await runStudioTool({
+			parameters,
+			credentials: credentials(),
+			calls: [{ contact: '+44 7700 900900' }, { contact: '07700 900901' }],
+		});
+		expect(tool.description).toBe(
+			OPERATIONS.find((each) => each.option.value === 'getLatestForContact')?.toolDescription,
+		);
+		expect(answerOf(answers[0].answer)).toEqual([
+			expect.objectContaining({
+				found: true,
+				contact: '447700900900',
+				parameters: expect.objectContaining({ APPOINTMENT_CONFIRMED: 'yes' }),
+			}),
+		]);
+		expect(answers[1].failed).toBe(
+			'The call was refused before reading: Contact Number "07700 900901" looks like a national number: start with the country code, e.g. +44 7700 900000 instead of 07700 900000. Nothing was read. Call again with "contact" corrected.',
+		);
+		expect(simulator.sessions).toHaveLength(0);
 	});
 
 	it('a tool set to an operation that waits sends nothing and says why', async () => {
