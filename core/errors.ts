@@ -120,9 +120,10 @@ export class RedisUnavailableError extends Error {
 					? `has not answered for ${seconds(failure.waitedMs)} s, longer than the credential's Redis Outage Tolerance (${seconds(failure.toleranceMs)} s)`
 					: 'could not be reached';
 			message =
-				`The shared ${purpose} in Redis (${location}) ${waited}${why}. ${unsent} Once Redis answers again, run ` +
-				'the workflow again: the items already sent are recognised and not sent twice. Check that Redis is ' +
-				`running and that every n8n process reaches it${failure.toleranceMs > 0 ? '' : ', or set a Redis Outage Tolerance so that sends wait for Redis'}.`;
+				`The shared ${purpose} in Redis (${location}) ${waited}${why}. ${unsent} Once Redis answers again, send ` +
+				'these contacts again (retry the execution, or post them again with the Duplicate Guard on): those ' +
+				'already sent are recognised and not sent twice. Check that Redis is running and that every n8n process ' +
+				`reaches it${failure.toleranceMs > 0 ? '' : ', or set a Redis Outage Tolerance so that sends wait for Redis'}.`;
 		}
 		super(message);
 		this.headline =

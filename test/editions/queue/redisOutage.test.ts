@@ -267,7 +267,7 @@ describe('past the Redis Outage Tolerance', () => {
 				/has not answered for \d+(\.\d)? s, longer than the credential's Redis Outage Tolerance/,
 			);
 			expect(error.message).toContain('This item was not sent');
-			expect(error.message).toContain('run the workflow again');
+			expect(error.message).toContain('send these contacts again');
 			expect(error.message).not.toContain(password);
 		}
 		expect(sim.sessions).toHaveLength(sent.length);
