@@ -187,6 +187,22 @@ describe('rediss:// with a private CA, an ACL user and a database number', () =>
 		expect(sim.requests).toHaveLength(before);
 	});
 
+	it("the callback credential's repeat memory uses the same connection fields: its check passes, and repeats are recognised", async () => {
+		const data = {
+			token: 'x'.repeat(20),
+			redisUrl: settings().url,
+			redisCaCertificate: certificates.caPem,
+		};
+		expect(await queueEdition.callbackCredentialProblem(data)).toBeUndefined();
+		const memory = queueEdition.sharedRepeats(data)!;
+		expect(memory.location).toBe(`127.0.0.1:${port}`);
+		expect(await memory.claimFirstSighting('scope', 'message-1:delivered', 60_000)).toBe(true);
+		expect(await memory.claimFirstSighting('scope', 'message-1:delivered', 60_000)).toBe(false);
+		expect(await queueEdition.callbackCredentialProblem({ ...data, redisCaCertificate: '' })).toMatch(
+			/Shared Repeat Memory Redis URL does not work: .*certificate could not be verified/,
+		);
+	});
+
 	it('plain redis:// to the TLS port: the Test says Redis did not answer (the connection is dropped, as for an outage)', async () => {
 		const plain = settings({ url: `redis://vgai:${PASSWORD}@127.0.0.1:${port}/3` });
 		expect(await redisProblem(plain, 1000)).toMatch(new RegExp(`^127\\.0\\.0\\.1:${port} did not answer`));
