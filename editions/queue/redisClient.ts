@@ -240,7 +240,8 @@ export class RedisConnection {
 				if (refusal) throw this.failure(purpose, refusal.cause, { kind: 'refused', advice: refusal.advice });
 				this.downSince ??= startedAt;
 				const waitedMs = Date.now() - this.downSince;
-				if (waitedMs >= toleranceMs)
+				// A client closed on purpose (shutdown, tests) never comes back: nothing to wait for.
+				if (waitedMs >= toleranceMs || this.client.status === 'end')
 					throw this.failure(purpose, this.latestError ?? error, { kind: 'unreachable', waitedMs, toleranceMs });
 				await this.readyOrAfter(Math.min(RETRY_EVERY_MS, toleranceMs - waitedMs));
 			}
