@@ -145,6 +145,40 @@ export class InvalidField extends Error {
 	}
 }
 
+/**
+ * A read from Studio's Insights API still failed after its retries: Studio kept answering 429 or a server error, or
+ * could not be reached. `last` is the last failure (a StudioHttpError or a StudioNetworkError).
+ */
+export class ReadRetriesExhausted extends Error {
+	readonly name = 'ReadRetriesExhausted';
+	constructor(
+		readonly last: unknown,
+		readonly attempts: number,
+	) {
+		super(`Studio's Insights API still failed after ${attempts} tries`);
+	}
+}
+
+/** Thrown when the execution was cancelled while a read was waiting to try again. */
+export class ReadCancelledError extends Error {
+	readonly name = 'ReadCancelledError';
+	constructor() {
+		super('The execution was stopped while reading from Vonage AI Studio');
+	}
+}
+
+/** No session matched: no session with that ID, or none with that contact in the time range. */
+export class NoSessionFound extends Error {
+	readonly name = 'NoSessionFound';
+	constructor(
+		message: string,
+		/** What to check, in a user's words. */
+		readonly hint: string,
+	) {
+		super(message);
+	}
+}
+
 const ERRORS = {
 	StudioHttpError,
 	StudioNetworkError,
@@ -154,6 +188,9 @@ const ERRORS = {
 	BatchStoppedError,
 	RedisUnavailableError,
 	InvalidField,
+	ReadRetriesExhausted,
+	ReadCancelledError,
+	NoSessionFound,
 };
 
 export type PackageErrorName = keyof typeof ERRORS;

@@ -1,5 +1,5 @@
 // "Test" on the queue edition's Studio credential, run by the node (testedBy) with the edition's own HTTP client:
-// the request Studio can only refuse (nodes/shared/keyTest.ts), then, with a Redis URL, that the Redis answers.
+// the request Studio can only refuse (core/keyTest.ts), then, with a Redis URL, that the Redis answers.
 import type { ICredentialDataDecryptedObject, INodeCredentialTestResult } from 'n8n-workflow';
 
 import { isError, redact } from '../../core/errors';

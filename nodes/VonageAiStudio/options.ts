@@ -1,4 +1,4 @@
-// The node's Options collection (the same for every operation) and the settings it gives the sends.
+// The Options collection of every send (the Session resource's reads have their own) and the settings it gives.
 import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 
 import type { SendPolicy } from '../../core/dispatcher';
@@ -10,6 +10,7 @@ export const optionsProperty: INodeProperties = {
 	type: 'collection',
 	placeholder: 'Add Option',
 	default: {},
+	displayOptions: { hide: { resource: ['session'] } },
 	options: [
 		{
 			displayName: 'Duplicate Guard',

@@ -1,6 +1,7 @@
 // The Vonage AI Studio action node, written once for both editions: its description (assembled from the
-// operations in actions/) and its execute(), which validates every item, sends through the edition, and builds
-// one output item per input item. Each package's VonageAiStudio.node.ts passes in its edition.
+// operations in actions/) and its execute(). A send validates every item, sends through the edition's gate and
+// ledger, and builds one output item per input item; a read (the Session resource) goes to read.ts. Each package's
+// VonageAiStudio.node.ts passes in its edition.
 import {
 	NodeConnectionTypes,
 	NodeOperationError,
@@ -14,10 +15,11 @@ import { CREDENTIAL_TYPE, NODE_NAMES, isStudioHost } from '../../core/studioApi'
 import { isLocalAddress } from '../../core/waitRules';
 import { readAccount, type StudioAccount } from '../../core/account';
 import type { Edition } from '../../editions/edition';
-import { isWaiting } from './actions/operation';
+import { isRead, isWaiting } from './actions/operation';
 import { itemInputError } from './apiErrors';
 import { OPERATIONS, operationFor, operationProperties } from './actions/router';
 import { optionsProperty, readSettings, type SendSettings } from './options';
+import { executeRead } from './read';
 import { runContextOf, runSends, type SendRequest, type SendResult } from './send';
 import { STUDIO_NODE_OUTPUTS, executeWait, waitWebhook } from './sendAndWait';
 
@@ -49,14 +51,15 @@ export function studioNodeDescription(
 		name: NODE_NAMES.action,
 		group: ['output'],
 		version: 1,
-		description: 'Start Vonage AI Studio outbound WhatsApp, SMS and voice sessions, paced to your rate tier',
+		description:
+			'Start Vonage AI Studio outbound WhatsApp, SMS and voice sessions, paced to your rate tier, and read what the conversations produced',
 		defaults: { name: 'Vonage AI Studio' },
 		inputs: [NodeConnectionTypes.Main],
 		// One output; three (Reached, Failed, Timed Out) for the operations that wait, unless set to one.
 		outputs: STUDIO_NODE_OUTPUTS,
 		credentials: [{ name: CREDENTIAL_TYPE, required: true, ...testedBy }],
 		// Where Studio posts the statuses of a session the execution waits for: the execution's resume URL with this
-		// node's ID as suffix (waitForStatus.ts). n8n never registers it as a live webhook.
+		// node's ID as suffix (sendAndWait.ts). n8n never registers it as a live webhook.
 		webhooks: [
 			{
 				name: 'default',
@@ -77,6 +80,7 @@ export function studioNodeDescription(
 				type: 'info',
 				location: 'outputPane',
 				whenToDisplay: 'beforeExecution',
+				displayCondition: '={{ $parameter["resource"] !== "session" }}',
 			},
 		],
 		properties: [...operationProperties(), optionsProperty],
@@ -97,6 +101,8 @@ export async function executeStudioNode(context: IExecuteFunctions, edition: Edi
 	const operation = operationFor(resource, operationName);
 	if (!operation) throw new NodeOperationError(node, `Unknown operation "${operationName}" for resource "${resource}"`);
 	const account = readAccount(await context.getCredentials(CREDENTIAL_TYPE));
+	// A read starts no session: no gate, no ledger, none of the send options.
+	if (isRead(operation)) return await executeRead(context, edition, operation, account);
 	const settings = readSettings(context);
 	if (isWaiting(operation)) return await executeWait(context, edition, operation, account, settings);
 
