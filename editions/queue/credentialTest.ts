@@ -13,9 +13,9 @@ import { postToStudio } from './transport';
 export async function testStudioCredential(data: ICredentialDataDecryptedObject): Promise<INodeCredentialTestResult> {
 	const account = readAccount(data);
 	const studio = await testStudioKey(account);
-	if (studio.status !== 'OK' || !account.redisUrl) return studio;
+	if (studio.status !== 'OK' || !account.redis) return studio;
 	// Every send would fail on an unreachable shared gate, so saying so now saves a failed campaign.
-	const problem = await redisProblem(account.redisUrl);
+	const problem = await redisProblem(account.redis);
 	if (!problem) return { status: 'OK', message: `${studio.message} The shared rate gate's Redis answered.` };
 	return {
 		status: 'Error',

@@ -24,6 +24,8 @@ export function studioCredential(options: {
 	safetyMarginMs?: number;
 	/** Main edition: n8n processes sending with this account without a shared gate (conservative mode). */
 	sendingProcesses?: number;
+	/** Queue edition: seconds sends wait for an unreachable Redis (the credential's default when absent). */
+	redisOutageTolerance?: number;
 }): CredentialImport {
 	return {
 		...STUDIO_CREDENTIAL,
@@ -36,6 +38,7 @@ export function studioCredential(options: {
 			redisUrl: options.redisUrl ?? '',
 			safetyMarginMs: options.safetyMarginMs ?? E2E_SAFETY_MARGIN_MS,
 			sendingProcesses: options.sendingProcesses ?? 1,
+			...(options.redisOutageTolerance === undefined ? {} : { redisOutageTolerance: options.redisOutageTolerance }),
 		},
 	};
 }

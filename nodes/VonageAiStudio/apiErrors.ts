@@ -146,7 +146,8 @@ export function toNodeApiError(node: INode, error: unknown, context: FailureCont
 	if (isError(error, 'RedisUnavailableError')) {
 		return build(
 			'',
-			`Not sent: the shared ${error.purpose} in Redis (${error.location}) could not be reached`,
+			// An older copy of this package (n8n loads one per version while executions run) has no headline.
+			error.headline ?? `Not sent: the shared ${error.purpose} in Redis (${error.location}) could not be reached`,
 			error.message,
 		);
 	}

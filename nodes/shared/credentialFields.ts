@@ -2,10 +2,56 @@
 // Field names are what saved credentials hold: never rename.
 import type { INodeProperties } from 'n8n-workflow';
 
+import { DEFAULT_REDIS_OUTAGE_TOLERANCE_S, REDIS_FIELDS } from '../../core/account';
 import { MAX_FLOOR_MS } from '../../core/rateGate';
 import { docsLink } from './docs';
 
 const REDIS_PLACEHOLDER = 'redis://127.0.0.1:6379/0';
+
+/** Queue edition only: the fields that say how to reach Redis, after its URL (both credentials have them). */
+function redisConnectionProperties(): INodeProperties[] {
+	const onlyWithUrl = { hide: { redisUrl: [''] } };
+	return [
+		{
+			displayName: REDIS_FIELDS.caCertificate,
+			name: 'redisCaCertificate',
+			type: 'string',
+			typeOptions: { rows: 4 },
+			default: '',
+			placeholder: '-----BEGIN CERTIFICATE-----',
+			displayOptions: onlyWithUrl,
+			description:
+				"Only for rediss:// (TLS): the PEM text of the certificate authority that signed your Redis server's certificate, when it is a private one (your own CA). Leave empty for managed Redis services whose certificates Node.js already trusts.",
+		},
+		{
+			displayName: REDIS_FIELDS.allowUnauthorizedCerts,
+			name: 'redisAllowUnauthorizedCerts',
+			type: 'boolean',
+			default: false,
+			displayOptions: onlyWithUrl,
+			description:
+				'Whether to connect to a rediss:// Redis whose certificate cannot be verified (self-signed). The connection stays encrypted, but nothing proves it reaches your Redis: prefer the Redis CA Certificate above.',
+		},
+		{
+			displayName: REDIS_FIELDS.cluster,
+			name: 'redisCluster',
+			type: 'boolean',
+			default: false,
+			displayOptions: onlyWithUrl,
+			description:
+				"Whether the URL names one node, or the configuration endpoint, of a Redis Cluster (as n8n's QUEUE_BULL_REDIS_CLUSTER_NODES does); the other nodes are found from it. A cluster has only database 0.",
+		},
+	];
+}
+
+/** Names of the fields only the queue edition's credentials have. */
+export const QUEUE_ONLY_CREDENTIAL_FIELDS = [
+	'redisUrl',
+	'redisCaCertificate',
+	'redisAllowUnauthorizedCerts',
+	'redisCluster',
+	'redisOutageTolerance',
+] as const;
 
 export function studioApiProperties(edition: 'main' | 'queue'): INodeProperties[] {
 	const properties: INodeProperties[] = [
@@ -56,16 +102,29 @@ export function studioApiProperties(edition: 'main' | 'queue'): INodeProperties[
 	});
 	if (edition === 'queue') {
 		// A Redis URL usually carries the Redis password (redis://:password@host), so it is masked like one.
-		properties.push({
-			displayName: 'Shared Rate Gate Redis URL',
-			name: 'redisUrl',
-			type: 'string',
-			typeOptions: { password: true },
-			default: '',
-			placeholder: REDIS_PLACEHOLDER,
-			description:
-				'For n8n queue mode (several workers): the Redis that all workers reach, so they share one rate budget and one record of sent sessions. Leave empty for a single n8n process.',
-		});
+		properties.push(
+			{
+				displayName: REDIS_FIELDS.url,
+				name: 'redisUrl',
+				type: 'string',
+				typeOptions: { password: true },
+				default: '',
+				placeholder: REDIS_PLACEHOLDER,
+				description:
+					'For n8n queue mode (several workers): the Redis that all workers reach, so they share one rate budget and one record of sent sessions. redis://host:6379, redis://user:password@host:6379/2 (an ACL user, database 2), or rediss://… for TLS. Leave empty for a single n8n process.',
+			},
+			...redisConnectionProperties(),
+			{
+				displayName: REDIS_FIELDS.outageTolerance,
+				name: 'redisOutageTolerance',
+				type: 'number',
+				typeOptions: { minValue: 0, numberPrecision: 0 },
+				default: DEFAULT_REDIS_OUTAGE_TOLERANCE_S,
+				displayOptions: { hide: { redisUrl: [''] } },
+				description:
+					'How long sends wait for Redis when it stops answering (a restart, a failover) before their items fail. Within it, the campaign goes on once Redis is back, nothing lost or sent twice. 0 = fail at once. n8n itself exits after QUEUE_BULL_REDIS_TIMEOUT_THRESHOLD (10 s by default) without Redis: raise that too.',
+			},
+		);
 	}
 	properties.push(
 		{
@@ -111,16 +170,19 @@ export function callbackApiProperties(edition: 'main' | 'queue'): INodePropertie
 		},
 	];
 	if (edition === 'queue') {
-		properties.push({
-			displayName: 'Shared Repeat Memory Redis URL',
-			name: 'redisUrl',
-			type: 'string',
-			typeOptions: { password: true },
-			default: '',
-			placeholder: REDIS_PLACEHOLDER,
-			description:
-				'Only when several n8n processes receive webhooks (queue mode with webhook processes behind a load balancer): a Redis all of them reach, so a callback Studio repeats to another process is still dropped as a repeat. Leave empty for one n8n process. If Redis cannot be reached, callbacks are let through: a repeat is better than a lost status.',
-		});
+		properties.push(
+			{
+				displayName: REDIS_FIELDS.callbackUrl,
+				name: 'redisUrl',
+				type: 'string',
+				typeOptions: { password: true },
+				default: '',
+				placeholder: REDIS_PLACEHOLDER,
+				description:
+					'Only when several n8n processes receive webhooks (queue mode with webhook processes behind a load balancer): a Redis all of them reach, so a callback Studio repeats to another process is still dropped as a repeat. Same forms as in the Studio credential (rediss:// for TLS). Leave empty for one n8n process. If Redis cannot be reached, callbacks are let through: a repeat is better than a lost status.',
+			},
+			...redisConnectionProperties(),
+		);
 	}
 	return properties;
 }
