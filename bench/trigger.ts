@@ -5,7 +5,7 @@
 //                                    [--lazy-isolates]
 // --type-version sets the trigger node's typeVersion in the benchmarked workflow (default: the one new nodes get),
 // e.g. 1 to measure what saved version-1 workflows get. --lazy-isolates starts n8n with
-// N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE=true, the setting the README recommends for high callback volumes.
+// N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE=true, the setting docs/trigger.md recommends for high callback volumes.
 //
 // A third target is a control: n8n's own Webhook node with one expression in its options. n8n then prepares an
 // expression isolate for each request before the node runs, as it does for every webhook node other than an

@@ -31,45 +31,40 @@ async function npmOn(binDir: string, tool: 'npm' | 'npx', args: string[], cwd: s
 	return { ...result, cache };
 }
 
-/** Every folder under `root` holding a package.json, as `name` (the folder's path below node_modules). */
-function installedPackages(root: string): string[] {
-	const found: string[] = [];
+/** Every package installed under `root` (at any depth of node_modules): its name and folder. */
+function packagesUnder(root: string): Array<{ name: string; dir: string }> {
+	const found: Array<{ name: string; dir: string }> = [];
 	const walk = (dir: string) => {
 		for (const entry of readdirSync(dir, { withFileTypes: true })) {
 			if (!entry.isDirectory()) continue;
 			const path = join(dir, entry.name);
-			if (entry.name === 'node_modules') {
-				for (const child of readdirSync(path, { withFileTypes: true })) {
-					if (!child.isDirectory() || child.name.startsWith('.')) continue;
-					const scoped = child.name.startsWith('@')
-						? readdirSync(join(path, child.name)).map((name) => join(child.name, name))
-						: [child.name];
-					for (const name of scoped) {
-						found.push(name);
-						walk(join(path, name));
-					}
+			if (entry.name !== 'node_modules') {
+				if (dir === root) walk(path);
+				continue;
+			}
+			for (const child of readdirSync(path, { withFileTypes: true })) {
+				if (!child.isDirectory() || child.name.startsWith('.')) continue;
+				const names = child.name.startsWith('@')
+					? readdirSync(join(path, child.name)).map((name) => join(child.name, name))
+					: [child.name];
+				for (const name of names) {
+					found.push({ name, dir: join(path, name) });
+					walk(join(path, name));
 				}
-			} else if (dir === root) walk(path);
+			}
 		}
 	};
 	walk(root);
 	return found;
 }
 
+const installedPackages = (root: string) => packagesUnder(root).map((each) => each.name);
+
 /** Packages that would be compiled at install time (a binding.gyp): they need a C++ compiler. */
-function nativeBuilds(root: string): string[] {
-	const packages: string[] = [];
-	const walk = (dir: string) => {
-		for (const entry of readdirSync(dir, { withFileTypes: true })) {
-			if (!entry.isDirectory()) continue;
-			const path = join(dir, entry.name);
-			if (existsSync(join(path, 'binding.gyp'))) packages.push(path);
-			walk(path);
-		}
-	};
-	walk(root);
-	return packages;
-}
+const nativeBuilds = (root: string) =>
+	packagesUnder(root)
+		.filter((each) => existsSync(join(each.dir, 'binding.gyp')))
+		.map((each) => each.name);
 
 const exportedWorkflow = {
 	name: 'CRM contact → WhatsApp session',
@@ -131,7 +126,7 @@ describe.each(NODES)('on $label', ({ label, binDir }) => {
 			expect(installed).toContain(prepared.name);
 			// n8n supplies n8n-workflow itself; a second copy beside the package would break its instanceof checks.
 			expect(installed).not.toContain('n8n-workflow');
-			expect(nativeBuilds(join(nodesDir, 'node_modules'))).toEqual([]);
+			expect(nativeBuilds(nodesDir)).toEqual([]);
 			const dependencies = Object.keys(
 				(JSON.parse(readFileSync(join(prepared.nodesDir, 'node_modules', prepared.name, 'package.json'), 'utf8'))
 					.dependencies ?? {}) as Record<string, string>,

@@ -68,7 +68,7 @@ beforeAll(async () => {
 	await main.importCredentials([
 		// Main, two workers, PostgreSQL, Redis and jest share two cores here: a worker's event loop can lag by a
 		// hundred milliseconds between the gate's admission and the request reaching Studio, sooner than twenty
-		// sends can teach the gate. The credential's margin sets a floor under the learnt one (README, "Rate gate").
+		// sends can teach the gate. The credential's margin sets a floor under the learnt one (docs/rate-gate.md).
 		studioCredential({
 			baseUrl: simulator.url,
 			apiKey: 'e2e-key',
@@ -121,7 +121,7 @@ beforeAll(async () => {
 	await webhookHome.waitForWebhooks([webhookHome.webhookUrl(statusPath)], 60_000, webhookProcess);
 	workers = [];
 	for (const [index, home] of workerHomes.entries()) {
-		// Workers build resume URLs: on WEBHOOK_URL, which points at the webhook process (README, send and wait).
+		// Workers build resume URLs: on WEBHOOK_URL, which points at the webhook process (docs/send-and-wait.md).
 		const extraEnv = { WEBHOOK_URL: `${webhookHome.baseUrl}/` };
 		workers.push(stack.add(await home.startWorker({ name: `n8n worker ${index + 1}`, extraEnv })));
 	}

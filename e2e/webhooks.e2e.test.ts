@@ -1,7 +1,7 @@
 // Inside one running n8n 2.41.1 (`n8n start`): two workflows sending at the same time share the credential's
 // tier, and an active trigger workflow receives the simulator's signed callbacks for those sends, filtered and
 // carrying the reference, while a forged callback gets 401 and starts nothing. All of it twice: with n8n's default
-// settings, and with N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE=true, which the README recommends for high callback volumes
+// settings, and with N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE=true, which docs/trigger.md recommends for high callback volumes
 // (n8n then builds an expression isolate on the first expression an execution evaluates instead of on every request;
 // these workflows evaluate expressions in the send node and the recorder's HTTP Request node).
 import { startSimulator, type StudioSimulator } from '../simulator/simulator';

@@ -1,5 +1,6 @@
 // A loopback stand-in for Vonage AI Studio's outbound API (contract: docs/studio-api.md), with the
-// rate tier, status callbacks and failure modes the tests, the benchmark and the demo need to provoke.
+// rate tier, status callbacks and failure modes the tests, the benchmark and the demo need to provoke, and its
+// Insights API (insights.ts): every accepted session becomes a searchable one with a scripted conversation.
 
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -8,8 +9,9 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import jwt from 'jsonwebtoken';
 import { Agent, request } from 'undici';
-import { API_KEY_HEADER, STUDIO_PATHS } from '../core/studioApi';
+import { API_KEY_HEADER, INSIGHTS_PATHS, STUDIO_PATHS } from '../core/studioApi';
 import { drawDelay, validateDelayShape, type DelayShape } from './delayShape';
+import { InsightsStandIn, validateInsightsOptions, type InsightsOptions } from './insights';
 
 export type FailStatus = 'rejected' | 'undeliverable';
 
@@ -61,6 +63,8 @@ export interface SimulatorOptions {
 	 * grows), and latency ranges use Math.random.
 	 */
 	seed?: number;
+	/** The Insights API: conversation timing, answer shapes, failures to script (insights.ts). */
+	insights?: InsightsOptions;
 	/** Milliseconds since the epoch, used for arrival times and the rate window. In-process tests only. */
 	clock?: () => number;
 }
@@ -101,10 +105,12 @@ export interface StudioSimulator {
 	port: number;
 	/** Every accepted session, in arrival order. */
 	sessions: AcceptedSession[];
-	/** Every request to a Studio path (not the control API), refused ones included, in arrival order. */
+	/** Every request to the outbound API (not Insights, not the control API), refused ones included, in arrival order. */
 	requests: RecordedRequest[];
 	/** Count of 429 answers (tier and throttle). */
 	tooManyRequests: number;
+	/** The Insights API: its sessions (seed more with `insights.add`) and every request to it, in arrival order. */
+	insights: InsightsStandIn;
 	/** Every callback POST attempt, in the order they completed. */
 	callbacksSent: SentCallback[];
 	/**
@@ -222,6 +228,7 @@ function validateOptions(options: Partial<SimulatorOptions>): void {
 		nonNegative('latencyMs', latency);
 	}
 	validateDelayShape('arrivalDelayMs', options.arrivalDelayMs);
+	validateInsightsOptions(options.insights);
 	nonNegative('callbackDelayMs', options.callbackDelayMs);
 	nonNegative('maxBodyBytes', options.maxBodyBytes);
 	ratio('dropConnectionRatio', options.dropConnectionRatio);
@@ -459,6 +466,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<St
 	let settings: Settings = { ...DEFAULTS, ...dropUndefined(rest) };
 	let failNumbers = normaliseFailNumbers(settings.failNumbers);
 	let random = settings.seed === undefined ? undefined : seededRandom(settings.seed);
+	const insights = new InsightsStandIn(() => now(), SIMULATOR_SENDER_NUMBER);
+	insights.configure(settings.insights);
 
 	// The whole simulator is torn down through this signal; `callbackSignal` is renewed by reset().
 	const closing = new AbortController();
@@ -480,6 +489,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<St
 		requests: [],
 		tooManyRequests: 0,
 		callbacksSent: [],
+		insights,
 		postStatus,
 		configure,
 		reset,
@@ -512,6 +522,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<St
 		}
 		settings = next;
 		failNumbers = normaliseFailNumbers(settings.failNumbers);
+		if ('insights' in patch) insights.configure(settings.insights);
 		if ('seed' in patch) random = settings.seed === undefined ? undefined : seededRandom(settings.seed);
 		if ('throttle' in patch) throttleCandidates = 0;
 		if ('dropConnectionRatio' in patch) dropCandidates = 0;
@@ -528,6 +539,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<St
 		if (settings.seed !== undefined) random = seededRandom(settings.seed);
 		callbackGeneration.abort();
 		callbackGeneration = new AbortController();
+		insights.reset();
 	}
 
 	/** Whether the n-th candidate falls in the given share: seeded random, or an exact even spread. */
@@ -651,7 +663,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<St
 			body: parsed?.ok ? parsed.value : read.raw === '' ? undefined : read.raw,
 		});
 		if (answer.status === 429) state.tooManyRequests++;
-		if (answer.session) state.sessions.push(answer.session);
+		if (answer.session) {
+			state.sessions.push(answer.session);
+			recordInsightsSession(answer.session);
+		}
 
 		const wait = latencyFor();
 		if (wait > 0) {
@@ -672,6 +687,56 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<St
 			res.end(answer.body);
 		}
 		if (answer.session) track(sendCallbacks(answer.session));
+	}
+
+	/** An accepted session, as the Insights API will show it: a contact whose messages fail or get no callbacks never answers. */
+	function recordInsightsSession(session: AcceptedSession): void {
+		const to = String(session.body.to);
+		const silent =
+			failNumbers.has(normaliseNumber(to)) ||
+			(settings.silentNumbers ?? []).some((number) => normaliseNumber(number) === normaliseNumber(to));
+		const parameters = Array.isArray(session.body.session_parameters)
+			? (session.body.session_parameters as Array<{ name: string; value: string }>)
+			: [];
+		insights.add({
+			id: session.id,
+			startedAt: session.arrivedAt,
+			channel: session.channel,
+			contact: to,
+			agentId: String(session.body.agent_id),
+			parameters,
+			...(silent ? { outcome: 'noAnswer' as const } : {}),
+		});
+	}
+
+	async function handleInsights(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+		try {
+			await readBody(req, settings.maxBodyBytes);
+		} catch {
+			return;
+		}
+		const rawQuery = (req.url ?? '').includes('?') ? (req.url ?? '').slice((req.url ?? '').indexOf('?') + 1) : '';
+		const answer = insights.answer(
+			req.method ?? 'GET',
+			path,
+			rawQuery,
+			req.headers[API_KEY_HEADER.toLowerCase()] === settings.apiKey,
+		);
+		const wait = latencyFor();
+		if (wait > 0) {
+			try {
+				await delay(wait, undefined, { signal: closing.signal });
+			} catch {
+				return;
+			}
+		}
+		if (res.destroyed) return;
+		res.writeHead(answer.status, {
+			'Content-Type': 'application/json; charset=utf-8',
+			'Content-Length': Buffer.byteLength(answer.body),
+			...answer.headers,
+		});
+		res.end(answer.body);
 	}
 
 	function track(work: Promise<void>): void {
@@ -839,6 +904,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<St
 			requests: state.requests,
 			tooManyRequests: state.tooManyRequests,
 			callbacksSent: state.callbacksSent,
+			insightsSessions: insights.sessions,
+			insightsRequests: insights.requests,
 		};
 	}
 
@@ -891,7 +958,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<St
 		} catch {
 			path = req.url ?? '/';
 		}
-		const work = path.startsWith('/_simulator/') ? handleControl(req, res, path) : handleStudio(req, res, path);
+		const work = path.startsWith('/_simulator/')
+			? handleControl(req, res, path)
+			: path.startsWith(INSIGHTS_PATHS.sessions)
+				? handleInsights(req, res, path)
+				: handleStudio(req, res, path);
 		work.catch(() => {
 			if (!res.headersSent && !res.destroyed) {
 				res.writeHead(500, { 'Content-Type': 'application/json' });

@@ -391,6 +391,13 @@ export class N8nRest {
 		).data;
 	}
 
+	/** One execution with its run data (which nodes ran, with which items), as the editor's execution view reads it. */
+	async execution(id: string): Promise<{ status: string; runData: ExecutionResult['data']['resultData']['runData'] }> {
+		const { data } = await this.get<{ data: { status: string; data: string } }>(`/rest/executions/${id}`);
+		const run = unflatten(data.data) as ExecutionResult['data'];
+		return { status: data.status, runData: run.resultData.runData };
+	}
+
 	/**
 	 * Waits until the execution a resume URL (/webhook-waiting/<execution>/…) belongs to is saved as waiting:
 	 * before that, n8n answers 409 to anything posted to the URL.
@@ -436,6 +443,27 @@ export class N8nRest {
 		if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text.slice(0, 500)}`);
 		return JSON.parse(text) as T;
 	}
+}
+
+/**
+ * Reads n8n's stored run data (the "flatted" form: one JSON array in which every object and string inside an
+ * object is written as the index of its entry), so a script needs no package for it.
+ */
+export function unflatten(text: string): unknown {
+	const table = JSON.parse(text) as unknown[];
+	const revived = new Map<number, unknown>();
+	const revive = (index: number): unknown => {
+		if (revived.has(index)) return revived.get(index);
+		const entry = table[index];
+		if (entry === null || typeof entry !== 'object') return entry;
+		const copy: Record<string, unknown> | unknown[] = Array.isArray(entry) ? [] : {};
+		revived.set(index, copy);
+		for (const [key, value] of Object.entries(entry)) {
+			(copy as Record<string, unknown>)[key] = typeof value === 'string' ? revive(Number(value)) : value;
+		}
+		return copy;
+	};
+	return revive(0);
 }
 
 /** `n8n execute --rawOutput` prints log lines around one pretty-printed JSON document. */

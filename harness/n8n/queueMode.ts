@@ -1,6 +1,6 @@
 // n8n in queue mode for the e2e tests: one PostgreSQL and one Redis, a user folder for main, each worker and an
 // optional `n8n webhook` process, all with the same package, database, queue and encryption key.
-import { startRedis, type RedisServer } from '../redisServer';
+import { startRedis, type RedisServer, type RedisServerOptions } from '../redisServer';
 import type { Stack } from '../processes';
 import type { PreparedPackage } from './communityPackage';
 import { N8nHome } from './n8n';
@@ -18,10 +18,19 @@ export interface QueueMode {
 export async function prepareQueueMode(
 	stack: Stack,
 	prepared: PreparedPackage,
-	options: { workers: number; webhookProcess?: boolean; env?: Record<string, string>; echo?: boolean },
+	options: {
+		workers: number;
+		webhookProcess?: boolean;
+		/** How the one Redis runs (e.g. keeping its data across a restart). */
+		redis?: RedisServerOptions;
+		/** More settings for every n8n process. */
+		env?: Record<string, string>;
+		/** Print the processes' output. */
+		echo?: boolean;
+	},
 ): Promise<QueueMode> {
 	const postgres = stack.add(await startPostgres());
-	const redis = await startRedis();
+	const redis = await startRedis(options.redis);
 	stack.defer('redis', () => redis.stop());
 	const env = {
 		...postgres.n8nEnv,

@@ -11,7 +11,7 @@ export const TRIGGER_NODE_TYPE = 'n8n-nodes-vonage-ai-studio.vonageAiStudioTrigg
 /**
  * n8n, the simulator and jest share two cores in these tests: the lag between the gate's start and the request
  * reaching the simulator jumps by tens of milliseconds when another process takes the CPU, faster than a dozen
- * sends can teach the gate. The credential's margin sets a floor under the learnt one (README, "Rate gate"). No e2e
+ * sends can teach the gate. The credential's margin sets a floor under the learnt one (docs/rate-gate.md). No e2e
  * test asserts throughput; the benchmark measures it with the margin learnt from 0.
  */
 const E2E_SAFETY_MARGIN_MS = 100;
@@ -24,6 +24,8 @@ export function studioCredential(options: {
 	safetyMarginMs?: number;
 	/** Main edition: n8n processes sending with this account without a shared gate (conservative mode). */
 	sendingProcesses?: number;
+	/** Queue edition: seconds sends wait for an unreachable Redis (the credential's default when absent). */
+	redisOutageTolerance?: number;
 }): CredentialImport {
 	return {
 		...STUDIO_CREDENTIAL,
@@ -36,6 +38,7 @@ export function studioCredential(options: {
 			redisUrl: options.redisUrl ?? '',
 			safetyMarginMs: options.safetyMarginMs ?? E2E_SAFETY_MARGIN_MS,
 			sendingProcesses: options.sendingProcesses ?? 1,
+			...(options.redisOutageTolerance === undefined ? {} : { redisOutageTolerance: options.redisOutageTolerance }),
 		},
 	};
 }
@@ -305,6 +308,19 @@ export function waitWorkflow(
 			[wait.name]: { main: recorders.map((node) => [{ node: node.name, type: 'main', index: 0 }]) },
 		},
 		settings: { executionOrder: 'v1' },
+	};
+}
+
+/** The action node reading sessions (resource Session) with the given operation and parameters. */
+export function sessionNode(parameters: Record<string, unknown>, name = 'Sessions'): Node {
+	return {
+		id: randomUUID(),
+		name,
+		type: ACTION_NODE_TYPE,
+		typeVersion: 1,
+		position: at(),
+		credentials: { vonageAiStudioApi: STUDIO_CREDENTIAL },
+		parameters: { resource: 'session', ...parameters },
 	};
 }
 

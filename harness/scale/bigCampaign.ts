@@ -10,13 +10,13 @@
 // the campaign's execution (GET /rest/executions/:id as the editor does, with its data) and finds every send in it;
 // and measures how long it took, n8n's peak memory, the stored size of each execution and of the database, and how
 // long and how big the editor's read was. Asked to, it runs the campaign again, which must send nothing.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { RateTier } from '../../core/studioApi';
 import { Deployment, type DeploymentMode } from '../n8n/deployment';
 import type { ExecutionSummary, WorkflowImport } from '../n8n/n8n';
-import { REPO_ROOT } from '../n8n/runtime';
+import { EXAMPLES_BASE_URL, readExamples } from '../n8n/examples';
 import { chain, codeNode, manualTrigger, STUDIO_CREDENTIAL, studioCredential, whatsAppNode } from '../n8n/workflows';
 import type { Stack } from '../processes';
 import { MemoryWatch, type MemoryPeak } from '../processMemory';
@@ -101,9 +101,10 @@ function oneExecutionWorkflow(count: number): WorkflowImport {
 
 /** The shipped example with the bench's contacts, batch size, credential and status URL. */
 function batchesWorkflow(count: number, batchSize: number): WorkflowImport {
-	const workflow = JSON.parse(
-		readFileSync(join(REPO_ROOT, 'examples', 'campaign-in-batches.json'), 'utf8'),
-	) as WorkflowImport;
+	// Its base URL and waits are left as shipped: the bench sets the status URL and the example waits for nothing.
+	const workflow = readExamples(EXAMPLES_BASE_URL, { statusWaitMinutes: 60, answerWaitSeconds: 60 })[
+		'campaign-in-batches'
+	];
 	const node = (type: string) => {
 		const found = workflow.nodes.filter((each) => String(each.type).endsWith(type));
 		if (found.length !== 1) throw new Error(`The batches example has ${found.length} nodes of type ${type}`);

@@ -3,11 +3,10 @@
 // the shared 429 slowdown, the learnt margin shared across connections, lazy connection, and no API key in Redis.
 import { join } from 'node:path';
 import { dispatch } from '../../../harness/dispatch';
-import { Redis } from 'ioredis';
 import { accountId } from '../../../core/accounts';
 import { RedisUnavailableError, SendCancelledError } from '../../../core/errors';
 import { WINDOW_MS } from '../../../core/rateGate';
-import { createRedisClient } from '../../../editions/queue/redisClient';
+import { createRedisClient, type RedisClient } from '../../../editions/queue/redisClient';
 import { RedisRateGate } from '../../../editions/queue/redisRateGate';
 import { closeShared, sharedGate } from '../../../harness/accounts';
 import { STUDIO_PATHS } from '../../../core/studioApi';
@@ -26,9 +25,9 @@ const API_KEY = 'redis-gate-test-key';
 
 let redis: RedisServer;
 let sim: StudioSimulator;
-const clients: Redis[] = [];
+const clients: RedisClient[] = [];
 
-function client(url = redis.url): Redis {
+function client(url = redis.url): RedisClient {
 	const made = createRedisClient(url);
 	clients.push(made);
 	return made;
@@ -126,7 +125,7 @@ describe('RedisRateGate', () => {
 		expect(maxInAnyWindow(arrivals, WINDOW_MS)).toBeLessThanOrEqual(tier);
 	});
 
-	it('fails the waiting items with a clear error when redis-server stops mid-run, and sends nothing more', async () => {
+	it('with a Redis Outage Tolerance of 0, fails the waiting items at once with a clear error when redis-server stops mid-run, and sends nothing more', async () => {
 		const own = await startRedis();
 		const tier = 2;
 		sim.configure({ tier });
@@ -136,6 +135,7 @@ describe('RedisRateGate', () => {
 			tier,
 			redisUrl: own.url,
 			floorMs: REAL_TIME_MARGIN_MS,
+			redisOutageToleranceMs: 0,
 		});
 		let stoppedAt = Infinity;
 		let stopped: Promise<void> | undefined;
@@ -204,7 +204,7 @@ describe('RedisRateGate', () => {
 
 	/** A field of a Redis hash once it is there and `done` says so (checked every 20 ms, for up to 3 s). */
 	async function fieldOnce(
-		inspect: Redis,
+		inspect: RedisClient,
 		key: string,
 		field: string,
 		done: (value: string) => boolean = () => true,
@@ -276,7 +276,13 @@ describe('RedisRateGate', () => {
 		const closed = await startRedis();
 		const url = closed.url;
 		await closed.stop();
-		const unreachable = sharedGate({ region: 'eu', apiKey: 'k-lazy', tier: 1, redisUrl: url });
+		const unreachable = sharedGate({
+			region: 'eu',
+			apiKey: 'k-lazy',
+			tier: 1,
+			redisUrl: url,
+			redisOutageToleranceMs: 0,
+		});
 		const began = performance.now();
 		await expect(unreachable.acquire()).rejects.toBeInstanceOf(RedisUnavailableError);
 		expect(performance.now() - began).toBeLessThan(5000);
@@ -290,13 +296,14 @@ describe('RedisRateGate', () => {
 		await new Promise((resolve) => setTimeout(resolve, 200));
 		const inspect = client();
 		const keys = await inspect.keys('*');
-		expect(keys.some((key) => key.includes(accountId('us', apiKey)))).toBe(true);
-		expect(
-			keys
-				.filter((key) => key.includes(accountId('us', apiKey)))
-				.map((key) => key.split(':').pop())
-				.sort(),
-		).toEqual(['next', 'penalty', 'spacing', 'starts']);
+		const id = accountId('us', apiKey);
+		expect(keys.filter((key) => key.includes(id)).sort()).toEqual([
+			`vgai:epoch:{${id}}`,
+			`vgai:gate:{${id}}:next`,
+			`vgai:gate:{${id}}:penalty`,
+			`vgai:gate:{${id}}:spacing`,
+			`vgai:gate:{${id}}:starts`,
+		]);
 		for (const key of keys) {
 			expect(key).not.toContain(apiKey);
 			const type = await inspect.type(key);
