@@ -16,8 +16,6 @@ export interface DeploymentOptions {
 	mode: DeploymentMode;
 	/** Queue mode: how many `n8n worker` processes (default 2). */
 	workers?: number;
-	/** Queue mode: jobs each worker runs at once (n8n's default, 10, when unset). */
-	workerConcurrency?: number;
 	/** The credentials, given the Redis URL the queue edition's credentials share (undefined in regular mode). */
 	credentials: (redisUrl: string | undefined) => CredentialImport[];
 	workflows: WorkflowImport[];
@@ -141,7 +139,6 @@ export class Deployment {
 			this.running.push(
 				await home.startWorker({
 					name: `n8n worker ${index + 1}${round}`,
-					concurrency: this.options.workerConcurrency,
 					// Workers build the resume URLs: on the address Studio reaches, the webhook process.
 					extraEnv: { WEBHOOK_URL: `${this.receiver.baseUrl}/` },
 				}),
