@@ -8,7 +8,6 @@
 // Session and Wait for Status: the worker builds the resume URL on WEBHOOK_URL (the webhook process, as behind a load
 // balancer), the statuses reach the webhook process, and the execution resumes on a worker by Reached.
 import { startSimulator, type StudioSimulator } from '../simulator/simulator';
-import { maxInAnyWindow } from '../simulator/windows';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { preparePackage } from '../harness/n8n/communityPackage';
@@ -142,14 +141,9 @@ test('20 webhook calls at once: 20 sessions accepted, executed on both workers, 
 	expect(answers.filter((answer) => answer.status !== 200)).toEqual([]);
 
 	expect(simulator.sessions).toHaveLength(CALLS);
-	// A 429 is retried safely and starts nothing; two workers each pacing alone would send at twice the tier.
+	// The simulator refuses (429) any start over the tier, so its count of 429s is what shows the pacing: a 429 is
+	// retried safely and starts nothing; two workers each pacing alone would send at twice the tier.
 	expect(simulator.tooManyRequests).toBeLessThanOrEqual(2);
-	expect(
-		maxInAnyWindow(
-			simulator.sessions.map((session) => session.arrivedAt),
-			1000,
-		),
-	).toBe(1);
 	const bodies = [...simulator.sessions]
 		.map((session) => session.body)
 		.sort((a, b) => String(a.to).localeCompare(String(b.to)));

@@ -5,7 +5,6 @@
 // (n8n then builds an expression isolate on the first expression an execution evaluates instead of on every request;
 // these workflows evaluate expressions in the send node and the recorder's HTTP Request node).
 import { startSimulator, type StudioSimulator } from '../simulator/simulator';
-import { maxInAnyWindow } from '../simulator/windows';
 import { preparePackage } from '../harness/n8n/communityPackage';
 import { N8nHome, N8nRest, type ExecutionSummary } from '../harness/n8n/n8n';
 import { Stack } from '../harness/processes';
@@ -111,15 +110,9 @@ describe.each(SETTINGS)('with %s', (_settings, env) => {
 		expect(sessions.map((session) => session.body.to).sort()).toEqual(
 			[...rowsFor('a'), ...rowsFor('b')].map((row) => row.to).sort(),
 		);
-		// A 429 is retried safely and starts nothing; two workflows each pacing alone would send at twice the tier.
+		// The simulator refuses (429) any start over the tier, so its count of 429s is what shows the pacing: a 429 is
+		// retried safely and starts nothing; two workflows each pacing alone would send at twice the tier.
 		expect(simulator.tooManyRequests).toBeLessThanOrEqual(1);
-		// Each workflow alone would send its six at the tier; sharing is what keeps the two together at it too.
-		expect(
-			maxInAnyWindow(
-				sessions.map((session) => session.arrivedAt),
-				1000,
-			),
-		).toBeLessThanOrEqual(TIER);
 		// The two executions really overlapped in time: without a shared gate they would have sent side by side.
 		const [a, b] = await Promise.all(['vgaiE2eCampA0001', 'vgaiE2eCampB0001'].map(onlyExecution));
 		expect(a.status).toBe('success');
