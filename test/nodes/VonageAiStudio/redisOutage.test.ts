@@ -6,7 +6,6 @@ import { resetNodeState, runStudioNode } from '../../../harness/engine';
 import { startRedis, type RedisServer } from '../../../harness/redisServer';
 import { until } from '../../../harness/until';
 import { startSimulator, type StudioSimulator } from '../../../simulator/simulator';
-import { maxInAnyWindow } from '../../../simulator/windows';
 import { REAL_TIME_MARGIN_MS } from '../../../harness/fixtures';
 
 jest.setTimeout(60_000);
@@ -91,5 +90,6 @@ it('items not sent say why and what to do; the Retry of the execution sends only
 	expect(simulator.sessions).toHaveLength(COUNT);
 	for (const each of items)
 		expect(simulator.sessions.filter((session) => session.body.to === each.phone.slice(1))).toHaveLength(1);
-	expect(maxInAnyWindow(simulator.sessions.map((session) => session.arrivedAt))).toBeLessThanOrEqual(1);
+	// The simulator refuses (429) a start over the tier, so its 429 count is what shows the pacing held across the outage.
+	expect(simulator.tooManyRequests).toBe(0);
 });
