@@ -5,7 +5,7 @@
 //                                    [--lazy-isolates]
 // --type-version sets the trigger node's typeVersion in the benchmarked workflow (default: the one new nodes get),
 // e.g. 1 to measure what saved version-1 workflows get. --lazy-isolates starts n8n with
-// N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE=true, the setting the README recommends for high callback volumes.
+// N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE=true, the setting docs/trigger.md recommends for high callback volumes.
 //
 // A third target is a control: n8n's own Webhook node with one expression in its options. n8n then prepares an
 // expression isolate for each request before the node runs, as it does for every webhook node other than an
@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { Agent, request } from 'undici';
 import { preparePackage, removePreparedPackage } from '../harness/n8n/communityPackage';
 import { envFromList, N8nHome } from '../harness/n8n/n8n';
+import { inParallel } from '../harness/parallel';
 import { Stack } from '../harness/processes';
 import { signedAuthorization } from '../harness/signature';
 import { callbackCredential, chain, triggerNode, triggerPath } from '../harness/n8n/workflows';
@@ -53,24 +54,18 @@ async function blast(
 	concurrency: number,
 	agent: Agent,
 ): Promise<{ perSecond: number; failures: number }> {
-	let next = 0;
 	let failures = 0;
 	const started = performance.now();
-	await Promise.all(
-		Array.from({ length: concurrency }, async () => {
-			while (next < callbacks.length) {
-				const callback = callbacks[next++];
-				const response = await request(url, {
-					method: 'POST',
-					dispatcher: agent,
-					headers: { 'content-type': 'application/json', authorization: callback.authorization },
-					body: callback.body,
-				});
-				await response.body.text();
-				if (response.statusCode !== 200) failures++;
-			}
-		}),
-	);
+	await inParallel(callbacks, concurrency, async (callback) => {
+		const response = await request(url, {
+			method: 'POST',
+			dispatcher: agent,
+			headers: { 'content-type': 'application/json', authorization: callback.authorization },
+			body: callback.body,
+		});
+		await response.body.text();
+		if (response.statusCode !== 200) failures++;
+	});
 	return { perSecond: callbacks.length / ((performance.now() - started) / 1000), failures };
 }
 

@@ -88,21 +88,48 @@ export class BatchStoppedError extends Error {
 	}
 }
 
+/** Why a store shared between n8n processes (Redis) could not be used. */
+export type RedisFailure =
+	/** No answer for longer than the credential's Redis Outage Tolerance (stopped, restarting, failing over, network). */
+	| { kind: 'unreachable'; waitedMs: number; toleranceMs: number }
+	/** Redis answered and refused (user or password, ACL permissions, its certificate): waiting would not help. */
+	| { kind: 'refused'; advice: string };
+
+const seconds = (ms: number) => String(Math.round(ms / 100) / 10);
+
 /** A store shared between n8n processes (Redis) could not be used; the item was not sent. */
 export class RedisUnavailableError extends Error {
 	readonly name = 'RedisUnavailableError';
+	/** One line for the item's error title. */
+	readonly headline: string;
 	constructor(
 		/** Host and port, never the URL (it may carry a password). */
 		readonly location: string,
 		readonly purpose: 'rate gate' | 'send ledger',
 		readonly cause?: unknown,
+		readonly failure: RedisFailure = { kind: 'unreachable', waitedMs: 0, toleranceMs: 0 },
 	) {
-		super(
-			`The shared ${purpose} in Redis (${location}) could not be reached` +
-				(cause instanceof Error && cause.message ? `: ${cause.message.replace(/[.\s]+$/, '')}` : '') +
-				'. This item was not sent, so running it again is safe. Check that Redis is running and the Redis URL ' +
-				'in the credential, or clear the URL to use the gate inside this n8n process.',
-		);
+		const why = cause instanceof Error && cause.message ? `: ${cause.message.replace(/[.\s]+$/, '')}` : '';
+		const unsent = 'This item was not sent.';
+		let message: string;
+		if (failure.kind === 'refused') {
+			message = `Redis (${location}) refused the shared ${purpose}${why}. ${unsent} ${failure.advice}`;
+		} else {
+			const waited =
+				failure.toleranceMs > 0
+					? `has not answered for ${seconds(failure.waitedMs)} s, longer than the credential's Redis Outage Tolerance (${seconds(failure.toleranceMs)} s)`
+					: 'could not be reached';
+			message =
+				`The shared ${purpose} in Redis (${location}) ${waited}${why}. ${unsent} Once Redis answers again, send ` +
+				'these contacts again (retry the execution, or post them again with the Duplicate Guard on): those ' +
+				'already sent are recognised and not sent twice. Check that Redis is running and that every n8n process ' +
+				`reaches it${failure.toleranceMs > 0 ? '' : ', or set a Redis Outage Tolerance so that sends wait for Redis'}.`;
+		}
+		super(message);
+		this.headline =
+			failure.kind === 'refused'
+				? `Not sent: Redis (${location}) refused the shared ${purpose}`
+				: `Not sent: the shared ${purpose} in Redis (${location}) could not be reached`;
 	}
 }
 
@@ -118,6 +145,40 @@ export class InvalidField extends Error {
 	}
 }
 
+/**
+ * A read from Studio's Insights API still failed after its retries: Studio kept answering 429 or a server error, or
+ * could not be reached. `last` is the last failure (a StudioHttpError or a StudioNetworkError).
+ */
+export class ReadRetriesExhausted extends Error {
+	readonly name = 'ReadRetriesExhausted';
+	constructor(
+		readonly last: unknown,
+		readonly attempts: number,
+	) {
+		super(`Studio's Insights API still failed after ${attempts} tries`);
+	}
+}
+
+/** Thrown when the execution was cancelled while a read was waiting to try again. */
+export class ReadCancelledError extends Error {
+	readonly name = 'ReadCancelledError';
+	constructor() {
+		super('The execution was stopped while reading from Vonage AI Studio');
+	}
+}
+
+/** No session matched: no session with that ID, or none with that contact in the time range. */
+export class NoSessionFound extends Error {
+	readonly name = 'NoSessionFound';
+	constructor(
+		message: string,
+		/** What to check, in a user's words. */
+		readonly hint: string,
+	) {
+		super(message);
+	}
+}
+
 const ERRORS = {
 	StudioHttpError,
 	StudioNetworkError,
@@ -127,6 +188,9 @@ const ERRORS = {
 	BatchStoppedError,
 	RedisUnavailableError,
 	InvalidField,
+	ReadRetriesExhausted,
+	ReadCancelledError,
+	NoSessionFound,
 };
 
 export type PackageErrorName = keyof typeof ERRORS;

@@ -1,7 +1,6 @@
-// What the core needs from the world around it, and what differs between the two editions (README,
-// "Architecture"): time and timers, HTTP to Studio, and where per-process state lives. The main edition
-// (editions/main) implements these with n8n's own helpers; the queue edition (editions/queue) with undici,
-// Node's timers and Redis.
+// What the core needs from the world around it, and what differs between the two editions (docs/architecture.md):
+// time and timers, HTTP to Studio, and where per-process state lives. The main edition (editions/main) implements
+// these with n8n's own helpers; the queue edition (editions/queue) with undici, Node's timers and Redis.
 
 /** Monotonic time and timers; replaceable so the rules can be checked over many schedules in virtual time. */
 export interface Clock {
@@ -31,7 +30,13 @@ export interface StudioResponse {
  * StudioNetworkError below HTTP (saying whether the request may have reached Studio). Never retries by itself.
  */
 export interface StudioTransport {
+	/** Starts a session (the outbound API). */
 	post(path: string, body: unknown, responseTimeoutMs: number): Promise<StudioResponse>;
+	/**
+	 * Reads (the Insights API). `pathAndQuery` is sent exactly as given: its query is already encoded
+	 * (core/insights.ts), since Studio answers a query with raw JSON braces with an empty result.
+	 */
+	get(pathAndQuery: string, responseTimeoutMs: number): Promise<StudioResponse>;
 }
 
 /** Waits `ms` on `clock`; with `signal`, rejects with `onAbort()` as soon as it aborts. */

@@ -15,6 +15,46 @@ export const STUDIO_PATHS = {
 
 export const API_KEY_HEADER = 'X-Vgai-Key';
 
+/**
+ * Studio's Insights API (read-only; docs/insights.md): the sessions search and the session's parameters are
+ * documented, the session's details and its transcript are seen only in Vonage's own public samples.
+ */
+export const INSIGHTS_PATHS = {
+	sessions: '/insights/sessions',
+	session: (sessionId: string) => `/insights/sessions/${encodeURIComponent(sessionId)}`,
+	parameters: (sessionId: string) => `/insights/sessions/${encodeURIComponent(sessionId)}/parameters`,
+	transcript: (sessionId: string) => `/insights/sessions/search/${encodeURIComponent(sessionId)}`,
+} as const;
+
+/** The query parameters of the Insights API, as Studio spells them. */
+export const INSIGHTS_QUERY = {
+	from: 'from_date',
+	to: 'to_date',
+	page: 'page_number',
+	pageSize: 'page_size',
+	sort: 'sort_by',
+	fields: 'project_fields',
+	filter: 'filter_by',
+	sessionStartTime: 'session_start_time',
+} as const;
+
+/** The session document's fields a search can filter and sort on (Elasticsearch field names). */
+export const INSIGHTS_FIELDS = {
+	id: 'id',
+	/** The contact's number (documented for inbound and telephony sessions). */
+	source: 'source',
+	/** The agent's number. */
+	destination: 'destination',
+	channel: 'channel',
+	agentId: 'agent_information.id',
+	startTime: 'session_start_time',
+	/** What the contact said (a text field: matched, not compared exactly). */
+	saidByContact: 'transcription.client',
+} as const;
+
+/** The widest time range one search may cover: Studio refuses from_date and to_date more than 60 days apart. */
+export const INSIGHTS_MAX_RANGE_MS = 60 * 24 * 3_600_000;
+
 export type StudioChannel = 'whatsapp' | 'sms' | 'voice';
 
 /** What an item's output shows of a send: never the key, never the status URL's check value. */
@@ -43,7 +83,7 @@ export const CREDENTIAL_TEST_BODY = { channel: 'whatsapp' } as const;
 export const CREDENTIAL_TYPE = 'vonageAiStudioApi';
 export const CALLBACK_CREDENTIAL_TYPE = 'vonageAiStudioCallbackApi';
 
-/** The two packages built from this repository (README, "Which edition"); node types are `<package>.<node>`. */
+/** The two packages built from this repository (docs/editions.md); node types are `<package>.<node>`. */
 export const PACKAGES = { main: 'n8n-nodes-vonage-ai-studio', queue: 'n8n-nodes-vonage-ai-studio-queue' } as const;
 export const NODE_NAMES = { action: 'vonageAiStudio', trigger: 'vonageAiStudioTrigger' } as const;
 

@@ -2,7 +2,6 @@
 // is paired with its input, bad rows become error items under Continue On Fail, and no second holds more
 // sessions than the tier.
 import { startSimulator, type StudioSimulator } from '../simulator/simulator';
-import { maxInAnyWindow } from '../simulator/windows';
 import { preparePackage } from '../harness/n8n/communityPackage';
 import { N8nHome, outputItems } from '../harness/n8n/n8n';
 import { Stack } from '../harness/processes';
@@ -104,12 +103,7 @@ test('twelve rows: ten exact sessions at the tier, two error items, every item p
 			expectedWhatsAppBody(good(index), `${STATUS_URL}?vgai_ref=${encodeURIComponent(good(index).ref)}`),
 		),
 	);
-	// A 429 is retried safely and starts nothing; on two shared cores one may come now and then.
+	// The simulator refuses (429) any start over the tier, so its count of 429s is what shows the pacing: a 429 is
+	// retried safely and starts nothing; on two shared cores one may come now and then.
 	expect(simulator.tooManyRequests).toBeLessThanOrEqual(1);
-	expect(
-		maxInAnyWindow(
-			simulator.sessions.map((session) => session.arrivedAt),
-			1000,
-		),
-	).toBeLessThanOrEqual(TIER);
 });

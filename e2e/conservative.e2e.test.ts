@@ -14,7 +14,7 @@ import { Stack } from '../harness/processes';
 import { chain, rowsNode, studioCredential, webhookNode, whatsAppNode } from '../harness/n8n/workflows';
 
 const STATUS_URL = 'https://crm.example.com/vonage/status';
-/** The credential's margin for these two busy n8n processes on two shared cores (README, "Conservative mode"). */
+/** The credential's margin for these two busy n8n processes on two shared cores (docs/editions.md). */
 const MARGIN_MS = 250;
 
 type Process = 'p' | 'q';

@@ -2,7 +2,7 @@
 // the main package installed. The main edition declares the test (n8n runs the request with the credential's own
 // `authenticate`; verified packages may not run code for it): a deliberately incomplete request that Studio can
 // only refuse, so no session ever starts. n8n 2.41 tells every answer apart; n8n 2.8 only a rejected key (its
-// declarative tests cannot fail on a chosen status), which the README says.
+// declarative tests cannot fail on a chosen status), which docs/editions.md says.
 import { createServer, type Server } from 'node:http';
 import { startSimulator, type StudioSimulator } from '../simulator/simulator';
 import { preparePackage } from '../harness/n8n/communityPackage';
@@ -96,7 +96,7 @@ test(`n8n ${NODE20_N8N_VERSION} (Node 20): the right key passes and a wrong key 
 			'Studio rejected this API key (HTTP 401). Generate a new key in the AI Studio canvas and check the region.',
 	});
 	expect((await test({ apiKey: 'right-key', baseUrl: closedUrl })).status).toBe('Error');
-	// The documented limit of n8n 2.8 (README, "Which edition"): these pass the test.
+	// The documented limit of n8n 2.8 (docs/editions.md): these pass the test.
 	expect((await test({ apiKey: 'right-key', baseUrl: `${simulator.url}/not-studio` })).status).toBe('OK');
 	expect((await test({ apiKey: 'right-key', baseUrl: failingUrl })).status).toBe('OK');
 	expect(simulator.sessions).toHaveLength(0);

@@ -8,7 +8,6 @@
 // Session and Wait for Status: the worker builds the resume URL on WEBHOOK_URL (the webhook process, as behind a load
 // balancer), the statuses reach the webhook process, and the execution resumes on a worker by Reached.
 import { startSimulator, type StudioSimulator } from '../simulator/simulator';
-import { maxInAnyWindow } from '../simulator/windows';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { preparePackage } from '../harness/n8n/communityPackage';
@@ -68,7 +67,7 @@ beforeAll(async () => {
 	await main.importCredentials([
 		// Main, two workers, PostgreSQL, Redis and jest share two cores here: a worker's event loop can lag by a
 		// hundred milliseconds between the gate's admission and the request reaching Studio, sooner than twenty
-		// sends can teach the gate. The credential's margin sets a floor under the learnt one (README, "Rate gate").
+		// sends can teach the gate. The credential's margin sets a floor under the learnt one (docs/rate-gate.md).
 		studioCredential({
 			baseUrl: simulator.url,
 			apiKey: 'e2e-key',
@@ -121,7 +120,7 @@ beforeAll(async () => {
 	await webhookHome.waitForWebhooks([webhookHome.webhookUrl(statusPath)], 60_000, webhookProcess);
 	workers = [];
 	for (const [index, home] of workerHomes.entries()) {
-		// Workers build resume URLs: on WEBHOOK_URL, which points at the webhook process (README, send and wait).
+		// Workers build resume URLs: on WEBHOOK_URL, which points at the webhook process (docs/send-and-wait.md).
 		const extraEnv = { WEBHOOK_URL: `${webhookHome.baseUrl}/` };
 		workers.push(stack.add(await home.startWorker({ name: `n8n worker ${index + 1}`, extraEnv })));
 	}
@@ -142,14 +141,9 @@ test('20 webhook calls at once: 20 sessions accepted, executed on both workers, 
 	expect(answers.filter((answer) => answer.status !== 200)).toEqual([]);
 
 	expect(simulator.sessions).toHaveLength(CALLS);
-	// A 429 is retried safely and starts nothing; two workers each pacing alone would send at twice the tier.
+	// The simulator refuses (429) any start over the tier, so its count of 429s is what shows the pacing: a 429 is
+	// retried safely and starts nothing; two workers each pacing alone would send at twice the tier.
 	expect(simulator.tooManyRequests).toBeLessThanOrEqual(2);
-	expect(
-		maxInAnyWindow(
-			simulator.sessions.map((session) => session.arrivedAt),
-			1000,
-		),
-	).toBe(1);
 	const bodies = [...simulator.sessions]
 		.map((session) => session.body)
 		.sort((a, b) => String(a.to).localeCompare(String(b.to)));

@@ -1,11 +1,10 @@
 // Inside one running n8n 2.41.1 (`n8n start`): two workflows sending at the same time share the credential's
 // tier, and an active trigger workflow receives the simulator's signed callbacks for those sends, filtered and
 // carrying the reference, while a forged callback gets 401 and starts nothing. All of it twice: with n8n's default
-// settings, and with N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE=true, which the README recommends for high callback volumes
+// settings, and with N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE=true, which docs/trigger.md recommends for high callback volumes
 // (n8n then builds an expression isolate on the first expression an execution evaluates instead of on every request;
 // these workflows evaluate expressions in the send node and the recorder's HTTP Request node).
 import { startSimulator, type StudioSimulator } from '../simulator/simulator';
-import { maxInAnyWindow } from '../simulator/windows';
 import { preparePackage } from '../harness/n8n/communityPackage';
 import { N8nHome, N8nRest, type ExecutionSummary } from '../harness/n8n/n8n';
 import { Stack } from '../harness/processes';
@@ -111,15 +110,9 @@ describe.each(SETTINGS)('with %s', (_settings, env) => {
 		expect(sessions.map((session) => session.body.to).sort()).toEqual(
 			[...rowsFor('a'), ...rowsFor('b')].map((row) => row.to).sort(),
 		);
-		// A 429 is retried safely and starts nothing; two workflows each pacing alone would send at twice the tier.
+		// The simulator refuses (429) any start over the tier, so its count of 429s is what shows the pacing: a 429 is
+		// retried safely and starts nothing; two workflows each pacing alone would send at twice the tier.
 		expect(simulator.tooManyRequests).toBeLessThanOrEqual(1);
-		// Each workflow alone would send its six at the tier; sharing is what keeps the two together at it too.
-		expect(
-			maxInAnyWindow(
-				sessions.map((session) => session.arrivedAt),
-				1000,
-			),
-		).toBeLessThanOrEqual(TIER);
 		// The two executions really overlapped in time: without a shared gate they would have sent side by side.
 		const [a, b] = await Promise.all(['vgaiE2eCampA0001', 'vgaiE2eCampB0001'].map(onlyExecution));
 		expect(a.status).toBe('success');

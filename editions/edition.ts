@@ -1,4 +1,4 @@
-// What differs between the two packages built from this repository (README, "Which edition"): the nodes are
+// What differs between the two packages built from this repository (docs/editions.md): the nodes are
 // written once against this interface, and each package's node files pass in its own edition (editions/main,
 // editions/queue). The core behind it knows neither.
 import type {

@@ -2,14 +2,26 @@
 // (in this process, or through Redis): what the benchmark, the cross-process workers and the tests send through.
 import type { RateGate } from '../core/rateGate';
 import { queueEdition } from '../editions/queue';
-import type { StudioAccount } from '../core/account';
+import { DEFAULT_REDIS_OUTAGE_TOLERANCE_S, type StudioAccount } from '../core/account';
+import { urlOnly } from '../editions/queue/redisClient';
 
-export function studioAccount(options: Partial<StudioAccount> & { apiKey: string }): StudioAccount {
-	return { region: 'eu', tier: 1, baseUrl: 'http://127.0.0.1:9', processes: 1, ...options };
+/** An account; `redisUrl` is short for Redis connection settings with only a URL. */
+export type AccountOptions = Partial<StudioAccount> & { apiKey: string; redisUrl?: string };
+
+export function studioAccount({ redisUrl, ...options }: AccountOptions): StudioAccount {
+	return {
+		region: 'eu',
+		tier: 1,
+		baseUrl: 'http://127.0.0.1:9',
+		processes: 1,
+		redisOutageToleranceMs: DEFAULT_REDIS_OUTAGE_TOLERANCE_S * 1000,
+		...(redisUrl ? { redis: urlOnly(redisUrl) } : {}),
+		...options,
+	};
 }
 
 /** The account's shared gate, as every node in this process gets it (one per region and key, and Redis URL). */
-export function sharedGate(options: Partial<StudioAccount> & { apiKey: string }): RateGate {
+export function sharedGate(options: AccountOptions): RateGate {
 	return queueEdition.accountState(studioAccount(options)).gate;
 }
 

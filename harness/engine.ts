@@ -3,6 +3,7 @@
 import { ExecutionLifecycleHooks, WorkflowExecute } from 'n8n-core';
 import {
 	ICredentialsHelper,
+	NodeConnectionTypes,
 	NodeHelpers,
 	Workflow,
 	type ICredentialDataDecryptedObject,
@@ -36,6 +37,32 @@ export const STUDIO_NODE_TYPES = {
 	queue: `${PACKAGES.queue}.${NODE_NAMES.action}`,
 } as const;
 
+/** The tool variant n8n generates for the action node of each package ("<type>Tool"). */
+export const STUDIO_TOOL_TYPES = {
+	main: `${STUDIO_NODE_TYPES.main}Tool`,
+	queue: `${STUDIO_NODE_TYPES.queue}Tool`,
+} as const;
+
+/**
+ * The "<name>Tool" type n8n builds from a node with `usableAsTool` (n8n/dist/tool-generation/ai-tools.js, the same in
+ * n8n 2.8 and 2.41): the node's own execute() and properties under a name ending in Tool, no main input, one ai_tool
+ * output. n8n would add a Tool Description field when the node has none; ours has its own (tool.test.ts checks it).
+ * The MCP e2e test runs n8n's real conversion.
+ */
+export function toolVariant(node: INodeType): INodeType {
+	const description = node.description;
+	const variant = Object.create(node) as INodeType;
+	variant.description = {
+		...description,
+		name: `${description.name}Tool`,
+		displayName: `${description.displayName} Tool`,
+		inputs: [],
+		outputs: [NodeConnectionTypes.AiTool],
+		usableAsTool: undefined,
+	};
+	return variant;
+}
+
 /** Forgets every gate, ledger and connection both editions keep for the process (between tests). */
 export async function resetNodeState(): Promise<void> {
 	await mainEdition.closeAll();
@@ -63,11 +90,62 @@ class TestItemsNode implements INodeType {
 	}
 }
 
+/** What a test reads of a tool n8n hands to an agent (a LangChain structured tool). */
+interface AgentTool {
+	name: string;
+	description: string;
+	schema: { shape?: Record<string, { description?: string }> };
+	invoke(args: IDataObject): Promise<unknown>;
+}
+
+/**
+ * Stands in for an AI Agent or an MCP Server Trigger: takes the tool connected to it the way they do (n8n-core's
+ * getInputConnectionData, which wraps a `usableAsTool` node with createNodeAsTool) and makes the calls in its Calls
+ * parameter all at once, as a model asking for several tool calls in one turn. Its first item describes the tool;
+ * then one item per call: the text the tool answered, or the message it failed with.
+ */
+class TestAgentNode implements INodeType {
+	description = {
+		displayName: 'Test Agent',
+		name: 'testAgent',
+		group: ['transform'],
+		version: 1,
+		description: 'Calls its tool',
+		defaults: { name: 'Agent' },
+		inputs: ['main', { type: 'ai_tool', displayName: 'Tools' }],
+		outputs: ['main'],
+		properties: [{ displayName: 'Calls', name: 'calls', type: 'json', default: '[]' }],
+	} as unknown as INodeType['description'];
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		const calls = JSON.parse(this.getNodeParameter('calls', 0) as string) as IDataObject[];
+		const tools = (await this.getInputConnectionData(NodeConnectionTypes.AiTool, 0)) as AgentTool[];
+		const [tool] = tools;
+		const argumentsOf = Object.fromEntries(
+			Object.entries(tool.schema.shape ?? {}).map(([name, each]) => [name, each.description ?? '']),
+		);
+		const answers = await Promise.all(
+			calls.map(async (args): Promise<IDataObject> => {
+				try {
+					return { answer: String(await tool.invoke(args)) };
+				} catch (error) {
+					return { failed: (error as Error).message };
+				}
+			}),
+		);
+		const described = { tools: tools.length, name: tool.name, description: tool.description, arguments: argumentsOf };
+		return [[described, ...answers].map((json) => ({ json, pairedItem: { item: 0 } }))];
+	}
+}
+
 const nodeTypes: INodeTypes = (() => {
 	const types: Record<string, INodeType> = {
 		'test.items': new TestItemsNode(),
+		'test.agent': new TestAgentNode(),
 		[STUDIO_NODE_TYPES.main]: new VonageAiStudio(),
 		[STUDIO_NODE_TYPES.queue]: new QueueVonageAiStudio(),
+		[STUDIO_TOOL_TYPES.main]: toolVariant(new VonageAiStudio()),
+		[STUDIO_TOOL_TYPES.queue]: toolVariant(new QueueVonageAiStudio()),
 	};
 	return {
 		getByName: (name: string) => types[name],
@@ -175,34 +253,15 @@ export const TEST_INSTANCE_URLS = {
 };
 let executionCounter = 0;
 
-export async function runStudioNode(options: RunOptions): Promise<NodeRun> {
+/** Runs a workflow of test nodes and ours to the end, as n8n's engine does, with the test credential. */
+async function runWorkflow(
+	nodes: INode[],
+	connections: IWorkflowBase['connections'],
+	options: Pick<RunOptions, 'credentials' | 'workflowId' | 'executionId' | 'mode' | 'cancelAfterMs'>,
+): Promise<IRun> {
 	const workflowId = options.workflowId ?? 'wf-test';
 	const executionId = options.executionId ?? `exec-${process.pid}-${++executionCounter}-${Date.now()}`;
 	const mode = options.mode ?? 'manual';
-	const nodes: INode[] = [
-		{
-			id: 'items',
-			name: 'Items',
-			type: 'test.items',
-			typeVersion: 1,
-			position: [0, 0],
-			parameters: { items: JSON.stringify(options.items) },
-		},
-		{
-			id: 'studio-node-id',
-			name: NODE_NAME,
-			type: STUDIO_NODE_TYPES[options.edition ?? 'main'],
-			typeVersion: 1,
-			position: [200, 0],
-			parameters: options.parameters,
-			credentials: { vonageAiStudioApi: { id: 'cred-1', name: 'Studio' } },
-			onError: options.onError,
-			retryOnFail: options.retryOnFail,
-			maxTries: options.maxTries,
-			waitBetweenTries: options.waitBetweenTries,
-		},
-	];
-	const connections = { Items: { main: [[{ node: NODE_NAME, type: 'main' as const, index: 0 }]] } };
 	const workflow = new Workflow({
 		id: workflowId,
 		name: 'test',
@@ -243,12 +302,54 @@ export async function runStudioNode(options: RunOptions): Promise<NodeRun> {
 	const execution = new WorkflowExecute(additionalData, mode).run({ workflow, startNode: nodes[0] });
 	let timer: NodeJS.Timeout | undefined;
 	if (options.cancelAfterMs !== undefined) timer = setTimeout(() => execution.cancel(), options.cancelAfterMs);
-	let run: IRun;
 	try {
-		run = await execution;
+		return await execution;
 	} finally {
 		if (timer) clearTimeout(timer);
 	}
+}
+
+/** Our node as a workflow holds it. */
+function studioNode(
+	options: Pick<RunOptions, 'parameters' | 'onError' | 'retryOnFail' | 'maxTries' | 'waitBetweenTries' | 'edition'>,
+	type: string,
+): INode {
+	return {
+		id: 'studio-node-id',
+		name: NODE_NAME,
+		type,
+		typeVersion: 1,
+		position: [200, 0],
+		parameters: options.parameters,
+		credentials: { vonageAiStudioApi: { id: 'cred-1', name: 'Studio' } },
+		onError: options.onError,
+		retryOnFail: options.retryOnFail,
+		maxTries: options.maxTries,
+		waitBetweenTries: options.waitBetweenTries,
+	};
+}
+
+function itemsNode(items: IDataObject[]): INode {
+	return {
+		id: 'items',
+		name: 'Items',
+		type: 'test.items',
+		typeVersion: 1,
+		position: [0, 0],
+		parameters: { items: JSON.stringify(items) },
+	};
+}
+
+/**
+ * Runs the action node on the items. With `asTool`, its tool variant runs as a node of the execution, as an AI Agent
+ * 3 has n8n's engine run the tools it calls (the call's arguments are the item).
+ */
+export async function runStudioNode(options: RunOptions & { asTool?: boolean }): Promise<NodeRun> {
+	const edition = options.edition ?? 'main';
+	const type = options.asTool ? STUDIO_TOOL_TYPES[edition] : STUDIO_NODE_TYPES[edition];
+	const nodes = [itemsNode(options.items), studioNode(options, type)];
+	const connections = { Items: { main: [[{ node: NODE_NAME, type: 'main' as const, index: 0 }]] } };
+	const run = await runWorkflow(nodes, connections, options);
 	const task = run.data.resultData.runData[NODE_NAME]?.at(-1);
 	if (!task) {
 		const error = run.data.resultData.error;
@@ -256,4 +357,44 @@ export async function runStudioNode(options: RunOptions): Promise<NodeRun> {
 	}
 	const outputs = (task.data?.main ?? []).map((items) => items ?? []);
 	return { run, task, outputs, error: task.error };
+}
+
+export interface ToolRun {
+	run: IRun;
+	/** The tool as the agent got it: its name, its description, and the arguments a model fills (with descriptions). */
+	tool: { tools: number; name: string; description: string; arguments: Record<string, string> };
+	/** Per call, in the order given: the text the tool answered, or the message it failed with. */
+	answers: Array<{ answer?: string; failed?: string }>;
+}
+
+/**
+ * The action node's tool variant connected to an agent that makes `calls` at once (each call's arguments fill the
+ * node's $fromAI() fields), the way an MCP Server Trigger and AI Agents before version 3 run a tool: n8n-core's
+ * createNodeAsTool calls the node's execute() once per call with a context for the tool connection.
+ */
+export async function runStudioTool(
+	options: Omit<RunOptions, 'items' | 'cancelAfterMs'> & { calls: IDataObject[] },
+): Promise<ToolRun> {
+	const agent: INode = {
+		id: 'agent',
+		name: 'Agent',
+		type: 'test.agent',
+		typeVersion: 1,
+		position: [200, -200],
+		parameters: { calls: JSON.stringify(options.calls) },
+	};
+	const nodes = [itemsNode([{}]), agent, studioNode(options, STUDIO_TOOL_TYPES[options.edition ?? 'main'])];
+	const connections = {
+		Items: { main: [[{ node: agent.name, type: 'main' as const, index: 0 }]] },
+		[NODE_NAME]: { ai_tool: [[{ node: agent.name, type: 'ai_tool' as const, index: 0 }]] },
+	};
+	const run = await runWorkflow(nodes, connections, options);
+	const task = run.data.resultData.runData[agent.name]?.at(-1);
+	const items = (task?.data?.main?.[0] ?? []).map((item) => item.json);
+	if (!task || task.error || items.length === 0) {
+		const error = task?.error ?? run.data.resultData.error;
+		throw new Error(`The agent did not run${error ? `: ${error.message}` : ''}`);
+	}
+	const [described, ...answers] = items;
+	return { run, tool: described as unknown as ToolRun['tool'], answers: answers as ToolRun['answers'] };
 }

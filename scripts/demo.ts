@@ -1,35 +1,65 @@
-// `npm run demo`: the Studio simulator and a real n8n with this package and the four example workflows, on
-// 127.0.0.1, state in a throw-away folder. `npm run demo -- --headless` runs the examples end to end and reports.
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+// `npm run demo`: the Studio simulator and a real n8n with this package and the example workflows, on 127.0.0.1,
+// state in a throw-away folder. `npm run demo -- --headless` runs five of the examples end to end and reports.
 import { parseArgs } from 'node:util';
 import { preparePackage, removePreparedPackage } from '../harness/n8n/communityPackage';
-import { DEMO_OWNER, N8nHome, N8nRest, type WorkflowImport } from '../harness/n8n/n8n';
+import { readExamples } from '../harness/n8n/examples';
+import { DEMO_OWNER, N8nHome, N8nRest } from '../harness/n8n/n8n';
 import { freePort, Stack } from '../harness/processes';
 import { until } from '../harness/until';
-import { DEFAULT_N8N_VERSION, ensureRuntime, REPO_ROOT } from '../harness/n8n/runtime';
+import { DEFAULT_N8N_VERSION, ensureRuntime } from '../harness/n8n/runtime';
 import { startSimulatorsProcess, type RemoteSimulator } from '../simulator/ownProcess';
 import { maxInAnyWindow } from '../simulator/windows';
 
 const USAGE = `Usage: npm run demo -- [--headless] [--tier 1|3|5] [--port N] [--keep]
 
-  --headless   run the four example workflows end to end, print a report, exit (non-zero on failure)
+  --headless   run five of the example workflows end to end, print a report, exit (non-zero on failure)
   --tier N     the sessions per second of the demo credential and the simulator (default 1)
   --port N     n8n's port (default 5678 when free, else a free one)
   --keep       keep the throw-away n8n folder after exit (its path is printed)
 `;
 
-// Must match examples/*.json: the examples are written for an n8n on localhost:5678.
-const EXAMPLES_BASE_URL = 'http://localhost:5678';
 const EXAMPLE_STATUS_TOKEN = 'replace-with-your-own-secret';
 const EXAMPLES = {
 	crm: 'vgaiDemoCrm00001',
 	campaign: 'vgaiDemoCampaign',
 	followUp: 'vgaiDemoFollowUp',
 	wait: 'vgaiDemoWaitRead',
+	outcome: 'vgaiDemoOutcome1',
+	// Imported, not run headless: the MCP server is published (interactive runs only) for an MCP client to try;
+	// the AI Agent needs a chat model the user picks. e2e/mcp.e2e.test.ts and aiAgent.e2e.test.ts run them.
+	mcp: 'vgaiDemoMcpTool1',
+	agent: 'vgaiDemoAgentTl1',
 };
-/** The wait example's time limit in the demo (24 hours in the example itself). */
+/** The MCP example's trigger path (examples/mcp-server-tool.json). */
+const MCP_PATH = 'vonage-ai-studio';
+/** The wait examples' time limit in the demo (24 hours in the examples themselves). */
 const DEMO_WAIT_MINUTES = 1;
+/** The time a contact is given to answer the agent in the demo (30 minutes in the example itself). */
+const DEMO_ANSWER_SECONDS = 5;
+/** How long the simulator's scripted conversation takes, from the session's start. */
+const DEMO_CONVERSATION_MS = 2_000;
+/**
+ * Three CRM contacts for the outcome example: each reads; by the last digit the simulator's agent then hears yes,
+ * no, or nothing (simulator/insights.ts). Each must end in the CRM node of their answer.
+ */
+const OUTCOME_CONTACTS = [
+	{
+		contactId: 'crm-0301',
+		phone: '+44 7700 900301',
+		firstName: 'Dee',
+		appointment: 'Wed 09:00',
+		crm: 'CRM: confirmed',
+	},
+	{ contactId: 'crm-0302', phone: '+44 7700 900302', firstName: 'Eve', appointment: 'Wed 10:00', crm: 'CRM: declined' },
+	{
+		contactId: 'crm-0303',
+		phone: '+44 7700 900303',
+		firstName: 'Fay',
+		appointment: 'Wed 11:00',
+		crm: 'CRM: no answer',
+	},
+];
+const OUTCOME_CRM_NODES = ['CRM: confirmed', 'CRM: declined', 'CRM: no answer', 'CRM: not reached'];
 /** Three CRM contacts for the wait example: one reads, one is undeliverable, one never answers. */
 const WAIT_CONTACTS = {
 	reads: { contactId: 'crm-0201', phone: '+44 7700 900201', firstName: 'Ada', appointment: 'Tue 10:00' },
@@ -73,26 +103,6 @@ async function portFor(requested: number | undefined): Promise<number> {
 	return free ? 5678 : await freePort();
 }
 
-function loadExamples(baseUrl: string): WorkflowImport[] {
-	const dir = join(REPO_ROOT, 'examples');
-	return readdirSync(dir)
-		.filter((name) => name.endsWith('.json'))
-		.map((name) => {
-			const workflow = JSON.parse(
-				readFileSync(join(dir, name), 'utf8').split(EXAMPLES_BASE_URL).join(baseUrl),
-			) as WorkflowImport;
-			// The demo does not wait a day for the wait example's Timed Out branch.
-			for (const node of workflow.nodes) {
-				const parameters = node.parameters as Record<string, unknown>;
-				if (parameters.operation === 'startSessionAndWait') {
-					parameters.timeLimitAmount = DEMO_WAIT_MINUTES;
-					parameters.timeLimitUnit = 'minutes';
-				}
-			}
-			return workflow;
-		});
-}
-
 async function runHeadless(home: N8nHome, rest: N8nRest, simulator: RemoteSimulator, tier: number): Promise<boolean> {
 	const problems: string[] = [];
 	let state = await simulator.state();
@@ -100,7 +110,7 @@ async function runHeadless(home: N8nHome, rest: N8nRest, simulator: RemoteSimula
 	const whatsapp = () => state.sessions.filter((session) => session.channel === 'whatsapp');
 	const sms = () => state.sessions.filter((session) => session.channel === 'sms');
 
-	let done = step('1/4 CRM webhook: posting one contact, then the same one again (as a CRM retries)');
+	let done = step('1/5 CRM webhook: posting one contact, then the same one again (as a CRM retries)');
 	const postContact = () =>
 		fetch(home.webhookUrl('crm-contact'), {
 			method: 'POST',
@@ -129,7 +139,7 @@ async function runHeadless(home: N8nHome, rest: N8nRest, simulator: RemoteSimula
 	}
 
 	done = step(
-		`2/4 Campaign: ${CAMPAIGN_SIZE} contacts at ${tier} per second (about ${Math.ceil(CAMPAIGN_SIZE / tier)} s)`,
+		`2/5 Campaign: ${CAMPAIGN_SIZE} contacts at ${tier} per second (about ${Math.ceil(CAMPAIGN_SIZE / tier)} s)`,
 	);
 	const before = whatsapp().length;
 	const campaignStarted = Date.now();
@@ -157,7 +167,7 @@ async function runHeadless(home: N8nHome, rest: N8nRest, simulator: RemoteSimula
 		problems.push(`${campaignSessions.length - campaignContacts.size} campaign contacts got a second session`);
 	}
 
-	done = step('3/4 Follow-up: waiting for the statuses and the SMS follow-ups');
+	done = step('3/5 Follow-up: waiting for the statuses and the SMS follow-ups');
 	await until(
 		'the follow-up SMS sessions',
 		async () => (await refresh()) && sms().length >= UNDELIVERABLE.length,
@@ -194,7 +204,7 @@ async function runHeadless(home: N8nHome, rest: N8nRest, simulator: RemoteSimula
 		);
 	}
 	done = step(
-		`4/4 Start and wait until read: 3 CRM contacts (one reads, one is undeliverable, one never answers; limit ${DEMO_WAIT_MINUTES} min)`,
+		`4/5 Start and wait until read: 3 CRM contacts (one reads, one is undeliverable, one never answers; limit ${DEMO_WAIT_MINUTES} min)`,
 	);
 	const waitStarted = Date.now();
 	for (const contact of Object.values(WAIT_CONTACTS)) {
@@ -243,6 +253,58 @@ async function runHeadless(home: N8nHome, rest: N8nRest, simulator: RemoteSimula
 		}
 	}
 
+	done = step(
+		`5/5 Conversation outcome: 3 CRM contacts read, then asked what they answered (one confirms, one declines, one never answers)`,
+	);
+	const outcomeStarted = Date.now();
+	for (const { crm: _crm, ...contact } of OUTCOME_CONTACTS) {
+		const answer = await fetch(home.webhookUrl('crm-contact-outcome'), {
+			method: 'POST',
+			headers: { 'content-type': 'application/json' },
+			body: JSON.stringify(contact),
+		});
+		if (answer.status !== 200) problems.push(`the outcome example's webhook answered ${answer.status}`);
+	}
+	await until(
+		'the three outcome executions to finish',
+		async () => {
+			const runs = (await rest.executions(EXAMPLES.outcome)).results;
+			return runs.length >= 3 && runs.every((run) => run.status === 'success' || run.status === 'error');
+		},
+		(DEMO_WAIT_MINUTES * 60 + 150) * 1000,
+		200,
+	).catch((error: Error) => problems.push(error.message));
+	const outcomeSeconds = (Date.now() - outcomeStarted) / 1000;
+	done();
+	const outcomeRuns = (await rest.executions(EXAMPLES.outcome)).results;
+	if (outcomeRuns.filter((run) => run.status === 'success').length !== 3) {
+		problems.push(`the outcome example's executions ended [${outcomeRuns.map((run) => run.status).join(', ')}]`);
+	}
+	// Where each contact ended: the CRM node that ran, and the record ID it updated.
+	const endedIn = new Map<string, string>();
+	for (const run of outcomeRuns) {
+		const { runData } = await rest.execution(run.id);
+		for (const node of OUTCOME_CRM_NODES.filter((name) => runData[name])) {
+			const contactId = runData[node][0]?.data?.main[0]?.[0]?.json.contactId;
+			endedIn.set(String(contactId), node);
+		}
+	}
+	for (const contact of OUTCOME_CONTACTS) {
+		const ended = endedIn.get(contact.contactId);
+		if (ended !== contact.crm) {
+			problems.push(
+				`${contact.contactId} (${contact.phone}) ended in "${ended ?? 'no CRM node'}", expected "${contact.crm}"`,
+			);
+		}
+	}
+	await refresh();
+	const insightsRefused = state.insightsRequests.filter((request) => request.status !== 200 && request.status !== 404);
+	if (insightsRefused.length > 0) {
+		problems.push(
+			`the Insights API answered ${insightsRefused.map((request) => `${request.status} to ${request.path}`).join(', ')}`,
+		);
+	}
+
 	const statusCounts = new Map<string, number>();
 	for (const callback of state.callbacksSent) {
 		const status = String((callback.body as { status?: unknown }).status);
@@ -276,7 +338,7 @@ async function runHeadless(home: N8nHome, rest: N8nRest, simulator: RemoteSimula
 	say();
 	say('Report');
 	say(
-		`  WhatsApp sessions started   ${whatsapp().length} (1 CRM contact, posted twice: the repeat was not sent again; ${campaignSessions.length} campaign; ${waitWhatsApp} start and wait, reminder included)`,
+		`  WhatsApp sessions started   ${whatsapp().length} (1 CRM contact, posted twice: the repeat was not sent again; ${campaignSessions.length} campaign; ${waitWhatsApp} start and wait, reminder included; ${OUTCOME_CONTACTS.length} asked for an answer)`,
 	);
 	say(
 		`  Rate achieved               ${campaignRate.toFixed(2)} sessions/s over the campaign (tier ${tier}/s), busiest second held ${busiest}`,
@@ -296,6 +358,12 @@ async function runHeadless(home: N8nHome, rest: N8nRest, simulator: RemoteSimula
 	say(`  Campaign execution took     ${campaignSeconds.toFixed(1)} s`);
 	say(
 		`  Start and wait until read   read → Reached (marked done); undeliverable → Failed → SMS; no answer → Timed Out → reminder, ${waitSeconds.toFixed(0)} s for all three`,
+	);
+	say(
+		`  Conversation outcome        ${OUTCOME_CONTACTS.map((contact) => `${contact.contactId} → ${endedIn.get(contact.contactId) ?? 'nothing'}`).join('; ')}, ${outcomeSeconds.toFixed(0)} s for all three`,
+	);
+	say(
+		`  Insights reads              ${state.insightsRequests.length} (no session started, none paced; ${state.insightsRequests.filter((request) => request.status === 429).length} × 429)`,
 	);
 	say();
 	if (problems.length > 0) {
@@ -325,13 +393,24 @@ async function main(): Promise<number> {
 	if (![1, 3, 5].includes(tier)) throw new Error(`--tier must be 1, 3 or 5 (Studio's tiers), got ${values.tier}`);
 
 	const stack = new Stack();
-	const stopAll = async () => {
-		await stack.stopAll();
+	// n8n runs in a process group of its own (so that stopping it reaches its task runners): a signal meant for the
+	// demo never reaches it by itself. Whatever stops the demo (Ctrl+C, a process manager's SIGTERM, a closed
+	// terminal), the demo stops n8n and the simulator first; a second signal kills them at once (the exit hooks of
+	// harness/processes.ts). package.json runs the demo with `exec`, so a signal sent to `npm run demo` reaches it.
+	let stopping: Promise<void> | undefined;
+	const stopAll = () => (stopping ??= stack.stopAll());
+	const onSignal = (signal: NodeJS.Signals) => {
+		if (stopping) {
+			say(`${signal} again: killing n8n and the simulator.`);
+			process.exit(1);
+		}
+		say(`\n${signal}: stopping n8n and the simulator...`);
+		void stopAll()
+			.catch((error: unknown) => say(`  while stopping: ${error instanceof Error ? error.message : String(error)}`))
+			.finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
 	};
-	let interrupted: () => void = () => {};
-	const interruption = new Promise<void>((resolve) => (interrupted = resolve));
-	process.once('SIGINT', () => interrupted());
-	process.once('SIGTERM', () => interrupted());
+	for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
+	const interruption = new Promise<never>(() => {});
 
 	try {
 		let done = step(`n8n ${DEFAULT_N8N_VERSION} runtime (installed once into the cache, minutes the first time)`);
@@ -357,6 +436,7 @@ async function main(): Promise<number> {
 					]),
 				),
 				silentNumbers: [digits(WAIT_CONTACTS.silent.phone)],
+				insights: { conversationMs: DEMO_CONVERSATION_MS },
 				callbackDelayMs: 150,
 				latencyMs: { min: 30, max: 120 },
 				arrivalDelayMs: DEMO_TRIP,
@@ -370,7 +450,7 @@ async function main(): Promise<number> {
 		const home = await N8nHome.create({ runtime, package: prepared, port });
 		if (!values.keep) stack.defer('n8n folder', () => home.remove());
 
-		done = step('Importing the demo credentials and the four example workflows');
+		done = step('Importing the demo credentials and the example workflows');
 		await home.importCredentials([
 			{
 				id: 'vgaiDemoStudio01',
@@ -391,16 +471,24 @@ async function main(): Promise<number> {
 				data: { token: EXAMPLE_STATUS_TOKEN, signatureSecret: '' },
 			},
 		]);
-		await home.importWorkflows(loadExamples(home.baseUrl));
-		await home.publishWorkflow(EXAMPLES.crm);
-		await home.publishWorkflow(EXAMPLES.followUp);
-		await home.publishWorkflow(EXAMPLES.wait);
+		const examples = readExamples(home.baseUrl, {
+			statusWaitMinutes: DEMO_WAIT_MINUTES,
+			answerWaitSeconds: DEMO_ANSWER_SECONDS,
+		});
+		await home.importWorkflows(Object.values(examples));
+		for (const id of [EXAMPLES.crm, EXAMPLES.followUp, EXAMPLES.wait, EXAMPLES.outcome]) await home.publishWorkflow(id);
+		// For an MCP client to try; the headless run does not call it (e2e/mcp.e2e.test.ts does).
+		if (!values.headless) await home.publishWorkflow(EXAMPLES.mcp);
 		done();
 
 		done = step(`Starting n8n on ${home.baseUrl}`);
 		const n8n = stack.add(await home.start());
 		const rest = await N8nRest.setupOwner(home.baseUrl);
-		await home.waitForWebhooks([home.webhookUrl('crm-contact'), home.webhookUrl('crm-contact-wait')], 60_000, n8n);
+		await home.waitForWebhooks(
+			[home.webhookUrl('crm-contact'), home.webhookUrl('crm-contact-wait'), home.webhookUrl('crm-contact-outcome')],
+			60_000,
+			n8n,
+		);
 		done();
 		if (values.keep) say(`  n8n user folder (kept): ${home.userFolder}`);
 
@@ -430,12 +518,22 @@ async function main(): Promise<number> {
 			`       -d '${JSON.stringify(WAIT_CONTACTS.reads)}'   (${digits(WAIT_CONTACTS.undeliverable.phone)} is undeliverable,`,
 		);
 		say(`       ${digits(WAIT_CONTACTS.silent.phone)} never answers)`);
+		say(`  5. "Vonage AI Studio: CRM contact → wait until read → the agent's answer → CRM" (active): post a contact;`);
+		say(
+			`     once read, it gives them ${DEMO_ANSWER_SECONDS} s to answer, asks Studio what they said and updates the "CRM":`,
+		);
+		say(`     curl -X POST ${home.webhookUrl('crm-contact-outcome')} -H 'content-type: application/json' \\`);
+		say(`       -d '${JSON.stringify((({ crm: _crm, ...contact }) => contact)(OUTCOME_CONTACTS[0]))}'`);
+		say('     (a number ending in 1, 4 or 7 confirms; 2, 5 or 8 declines; 0, 3, 6 or 9 never answers)');
+		say(`  6. "Vonage AI Studio: MCP server with a WhatsApp session tool" (active): connect an MCP client (Streamable`);
+		say(`     HTTP) to ${home.baseUrl}/mcp/${MCP_PATH} and ask it to send an order update to +44 7700 900042.`);
+		say(`  7. "Vonage AI Studio: AI Agent that calls back and confirms orders": add a chat model, then open the chat.`);
 		say();
 		say('Press Ctrl+C to stop n8n and the simulator.');
 		await Promise.race([interruption, n8n.exited]);
 		return 0;
 	} finally {
-		say('Stopping n8n and the simulator...');
+		if (!stopping) say('Stopping n8n and the simulator...');
 		await stopAll();
 	}
 }

@@ -5,7 +5,9 @@ import { startSimulator, type FailStatus, type SimulatorOptions } from './simula
 
 export const USAGE = `Usage: npm run simulator -- [options]
 
-A loopback stand-in for Vonage AI Studio's outbound API, listening on 127.0.0.1.
+A loopback stand-in for Vonage AI Studio's outbound and Insights APIs, listening on 127.0.0.1.
+Each accepted session becomes an Insights session whose contact, by the number's last digit, confirms
+(1, 4, 7), declines (2, 5, 8) or never answers (0, 3, 6, 9): parameter APPOINTMENT_CONFIRMED yes or no.
 Control API (no key needed): GET /_simulator/state, POST /_simulator/configure, POST /_simulator/reset.
 
 Options:
@@ -31,6 +33,8 @@ Options:
   --max-body-bytes N            larger bodies get 413 (default 1048576)
   --drop-connection-ratio R     share (0..1) of accepted sessions whose connection is dropped unanswered
   --seed N                      make throttle, drops and latency ranges reproducible
+  --conversation-ms MS          Insights: how long after its start a session's conversation is over (default 1000)
+  --recording-delay MS          Insights: how long after a call ends its recording URL appears (default 2000)
   -h, --help                    show this help
 `;
 
@@ -79,6 +83,8 @@ export function parseCliArgs(argv: string[]): CliCommand {
 			'max-body-bytes': { type: 'string' },
 			'drop-connection-ratio': { type: 'string' },
 			seed: { type: 'string' },
+			'conversation-ms': { type: 'string' },
+			'recording-delay': { type: 'string' },
 		},
 	});
 	if (values.help) return { help: true };
@@ -136,6 +142,14 @@ export function parseCliArgs(argv: string[]): CliCommand {
 		options.dropConnectionRatio = toNumber('drop-connection-ratio', values['drop-connection-ratio']);
 	}
 	if (values.seed !== undefined) options.seed = toNumber('seed', values.seed);
+	if (values['conversation-ms'] !== undefined || values['recording-delay'] !== undefined) {
+		options.insights = {
+			conversationMs:
+				values['conversation-ms'] === undefined ? undefined : toNumber('conversation-ms', values['conversation-ms']),
+			recordingDelayMs:
+				values['recording-delay'] === undefined ? undefined : toNumber('recording-delay', values['recording-delay']),
+		};
+	}
 
 	return { help: false, options: Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
 }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
 import { API_KEY_HEADER, STUDIO_PATHS } from '../core/studioApi';
+import type { InsightsRequest } from './insights';
 import { CONTROL_PATHS, type AcceptedSession, type SentCallback, type SimulatorOptions } from './simulator';
 
 const ROOT = join(__dirname, '..');
@@ -18,6 +19,7 @@ export interface SimulatorState {
 	requests: Array<{ arrivedAt: number; status: number; body: unknown }>;
 	tooManyRequests: number;
 	callbacksSent: SentCallback[];
+	insightsRequests: InsightsRequest[];
 }
 
 export interface RemoteSimulator {

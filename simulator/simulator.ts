@@ -1,5 +1,6 @@
 // A loopback stand-in for Vonage AI Studio's outbound API (contract: docs/studio-api.md), with the
-// rate tier, status callbacks and failure modes the tests, the benchmark and the demo need to provoke.
+// rate tier, status callbacks and failure modes the tests, the benchmark and the demo need to provoke, and its
+// Insights API (insights.ts): every accepted session becomes a searchable one with a scripted conversation.
 
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -8,8 +9,9 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import jwt from 'jsonwebtoken';
 import { Agent, request } from 'undici';
-import { API_KEY_HEADER, STUDIO_PATHS } from '../core/studioApi';
+import { API_KEY_HEADER, INSIGHTS_PATHS, STUDIO_PATHS } from '../core/studioApi';
 import { drawDelay, validateDelayShape, type DelayShape } from './delayShape';
+import { InsightsStandIn, validateInsightsOptions, type InsightsOptions } from './insights';
 
 export type FailStatus = 'rejected' | 'undeliverable';
 
@@ -61,6 +63,8 @@ export interface SimulatorOptions {
 	 * grows), and latency ranges use Math.random.
 	 */
 	seed?: number;
+	/** The Insights API: conversation timing, answer shapes, failures to script (insights.ts). */
+	insights?: InsightsOptions;
 	/** Milliseconds since the epoch, used for arrival times and the rate window. In-process tests only. */
 	clock?: () => number;
 }
@@ -101,12 +105,20 @@ export interface StudioSimulator {
 	port: number;
 	/** Every accepted session, in arrival order. */
 	sessions: AcceptedSession[];
-	/** Every request to a Studio path (not the control API), refused ones included, in arrival order. */
+	/** Every request to the outbound API (not Insights, not the control API), refused ones included, in arrival order. */
 	requests: RecordedRequest[];
 	/** Count of 429 answers (tier and throttle). */
 	tooManyRequests: number;
+	/** The Insights API: its sessions (seed more with `insights.add`) and every request to it, in arrival order. */
+	insights: InsightsStandIn;
 	/** Every callback POST attempt, in the order they completed. */
 	callbacksSent: SentCallback[];
+	/**
+	 * Posts one status of an accepted session to its status_url now, shaped and signed as its own callbacks are (a
+	 * failure status with Studio's error), once: a test choosing what Studio says and when. Resolves with the
+	 * receiver's HTTP status, or 'error' when nothing answered (as when n8n is down: Studio's post is then lost).
+	 */
+	postStatus(session: AcceptedSession, status: string): Promise<number | 'error'>;
 	/** Change options at run time; top-level keys replace the current value, undefined restores the default. */
 	configure(patch: Partial<SimulatorOptions>): void;
 	/** Forget sessions, requests, counters and the rate window; cancel callbacks not yet sent. */
@@ -161,6 +173,8 @@ const DEFAULTS: Settings = {
 };
 
 const RATE_WINDOW_MS = 1000;
+/** Message statuses that come with Studio's error object. */
+const MESSAGE_FAILURES = new Set(['rejected', 'undeliverable']);
 const E164_DIGITS = /^[1-9]\d{6,14}$/;
 const SIP_ADDRESS = /^sips?:\S+$/i;
 const WHATSAPP_TEXT_LIMITS: Record<'header' | 'body', number> = { header: 60, body: 1024 };
@@ -214,6 +228,7 @@ function validateOptions(options: Partial<SimulatorOptions>): void {
 		nonNegative('latencyMs', latency);
 	}
 	validateDelayShape('arrivalDelayMs', options.arrivalDelayMs);
+	validateInsightsOptions(options.insights);
 	nonNegative('callbackDelayMs', options.callbackDelayMs);
 	nonNegative('maxBodyBytes', options.maxBodyBytes);
 	ratio('dropConnectionRatio', options.dropConnectionRatio);
@@ -451,6 +466,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<St
 	let settings: Settings = { ...DEFAULTS, ...dropUndefined(rest) };
 	let failNumbers = normaliseFailNumbers(settings.failNumbers);
 	let random = settings.seed === undefined ? undefined : seededRandom(settings.seed);
+	const insights = new InsightsStandIn(() => now(), SIMULATOR_SENDER_NUMBER);
+	insights.configure(settings.insights);
 
 	// The whole simulator is torn down through this signal; `callbackSignal` is renewed by reset().
 	const closing = new AbortController();
@@ -472,6 +489,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<St
 		requests: [],
 		tooManyRequests: 0,
 		callbacksSent: [],
+		insights,
+		postStatus,
 		configure,
 		reset,
 		close,
@@ -503,6 +522,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<St
 		}
 		settings = next;
 		failNumbers = normaliseFailNumbers(settings.failNumbers);
+		if ('insights' in patch) insights.configure(settings.insights);
 		if ('seed' in patch) random = settings.seed === undefined ? undefined : seededRandom(settings.seed);
 		if ('throttle' in patch) throttleCandidates = 0;
 		if ('dropConnectionRatio' in patch) dropCandidates = 0;
@@ -519,6 +539,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<St
 		if (settings.seed !== undefined) random = seededRandom(settings.seed);
 		callbackGeneration.abort();
 		callbackGeneration = new AbortController();
+		insights.reset();
 	}
 
 	/** Whether the n-th candidate falls in the given share: seeded random, or an exact even spread. */
@@ -642,7 +663,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<St
 			body: parsed?.ok ? parsed.value : read.raw === '' ? undefined : read.raw,
 		});
 		if (answer.status === 429) state.tooManyRequests++;
-		if (answer.session) state.sessions.push(answer.session);
+		if (answer.session) {
+			state.sessions.push(answer.session);
+			recordInsightsSession(answer.session);
+		}
 
 		const wait = latencyFor();
 		if (wait > 0) {
@@ -665,6 +689,56 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<St
 		if (answer.session) track(sendCallbacks(answer.session));
 	}
 
+	/** An accepted session, as the Insights API will show it: a contact whose messages fail or get no callbacks never answers. */
+	function recordInsightsSession(session: AcceptedSession): void {
+		const to = String(session.body.to);
+		const silent =
+			failNumbers.has(normaliseNumber(to)) ||
+			(settings.silentNumbers ?? []).some((number) => normaliseNumber(number) === normaliseNumber(to));
+		const parameters = Array.isArray(session.body.session_parameters)
+			? (session.body.session_parameters as Array<{ name: string; value: string }>)
+			: [];
+		insights.add({
+			id: session.id,
+			startedAt: session.arrivedAt,
+			channel: session.channel,
+			contact: to,
+			agentId: String(session.body.agent_id),
+			parameters,
+			...(silent ? { outcome: 'noAnswer' as const } : {}),
+		});
+	}
+
+	async function handleInsights(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+		try {
+			await readBody(req, settings.maxBodyBytes);
+		} catch {
+			return;
+		}
+		const rawQuery = (req.url ?? '').includes('?') ? (req.url ?? '').slice((req.url ?? '').indexOf('?') + 1) : '';
+		const answer = insights.answer(
+			req.method ?? 'GET',
+			path,
+			rawQuery,
+			req.headers[API_KEY_HEADER.toLowerCase()] === settings.apiKey,
+		);
+		const wait = latencyFor();
+		if (wait > 0) {
+			try {
+				await delay(wait, undefined, { signal: closing.signal });
+			} catch {
+				return;
+			}
+		}
+		if (res.destroyed) return;
+		res.writeHead(answer.status, {
+			'Content-Type': 'application/json; charset=utf-8',
+			'Content-Length': Buffer.byteLength(answer.body),
+			...answer.headers,
+		});
+		res.end(answer.body);
+	}
+
 	function track(work: Promise<void>): void {
 		const settled = work.catch(() => undefined).finally(() => inFlight.delete(settled));
 		inFlight.add(settled);
@@ -682,15 +756,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<St
 		if (session.channel === 'voice') {
 			// Studio calls a call's status_url only when the callee does not pick up.
 			if (!failure) return [];
-			return [
-				{
-					agent_id: body.agent_id,
-					to,
-					conversation_uuid: session.messageUuid,
-					status: failure === 'rejected' ? 'busy' : 'unanswered',
-					timestamp: isoSeconds(),
-				},
-			];
+			return [callStatus(session, failure === 'rejected' ? 'busy' : 'unanswered')];
 		}
 		let statuses: string[];
 		if (failure) {
@@ -706,6 +772,26 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<St
 		}
 		const conversationId = randomUUID().replace(/-/g, '');
 		return statuses.map((status) => messageStatus(session, status, failure === status, conversationId));
+	}
+
+	function callStatus(session: AcceptedSession, status: string): Body {
+		return {
+			agent_id: session.body.agent_id,
+			to: session.body.to,
+			conversation_uuid: session.messageUuid,
+			status,
+			timestamp: isoSeconds(),
+		};
+	}
+
+	async function postStatus(session: AcceptedSession, status: string): Promise<number | 'error'> {
+		const payload =
+			session.channel === 'voice'
+				? callStatus(session, status)
+				: messageStatus(session, status, MESSAGE_FAILURES.has(status), randomUUID().replace(/-/g, ''));
+		if ('timestamp' in payload) payload.timestamp = isoSeconds();
+		const signal = AbortSignal.any([callbackGeneration.signal, closing.signal]);
+		return (await postCallback(String(session.body.status_url), payload, signal, 1)) ?? 'error';
 	}
 
 	function messageStatus(session: AcceptedSession, status: string, failed: boolean, conversationId: string): Body {
@@ -750,15 +836,21 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<St
 		}
 	}
 
-	async function postCallback(url: string, payload: Body, signal: AbortSignal): Promise<void> {
+	/** Posts a callback, once more after a 5xx unless `attempts` is 1; the last answer, undefined when aborted. */
+	async function postCallback(
+		url: string,
+		payload: Body,
+		signal: AbortSignal,
+		attempts = 2,
+	): Promise<number | 'error' | undefined> {
 		const raw = JSON.stringify(payload);
-		for (let attempt = 1; attempt <= 2; attempt++) {
+		let status: number | 'error' | undefined;
+		for (let attempt = 1; attempt <= attempts; attempt++) {
 			const headers: Record<string, string> = {
 				'content-type': 'application/json',
 				'user-agent': 'vonage-ai-studio-simulator',
 			};
 			if (settings.signatureSecret) headers.authorization = `Bearer ${signCallback(raw, settings.signatureSecret)}`;
-			let status: number | 'error';
 			try {
 				const response = await request(url, {
 					method: 'POST',
@@ -772,18 +864,19 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<St
 				status = response.statusCode;
 				await response.body.dump().catch(() => undefined);
 			} catch {
-				if (signal.aborted) return;
+				if (signal.aborted) return undefined;
 				status = 'error';
 			}
-			if (signal.aborted) return;
+			if (signal.aborted) return undefined;
 			state.callbacksSent.push({ url, body: payload, status, attempt });
 			// Vonage retries a callback the receiver answered with 5xx; once is enough to exercise dedupe.
-			if (typeof status === 'number' && status >= 500 && attempt === 1) {
+			if (typeof status === 'number' && status >= 500 && attempt < attempts) {
 				await delay(settings.callbackDelayMs, undefined, { signal });
 				continue;
 			}
-			return;
+			return status;
 		}
+		return status;
 	}
 
 	function signCallback(raw: string, secret: string): string {
@@ -811,6 +904,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<St
 			requests: state.requests,
 			tooManyRequests: state.tooManyRequests,
 			callbacksSent: state.callbacksSent,
+			insightsSessions: insights.sessions,
+			insightsRequests: insights.requests,
 		};
 	}
 
@@ -863,7 +958,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<St
 		} catch {
 			path = req.url ?? '/';
 		}
-		const work = path.startsWith('/_simulator/') ? handleControl(req, res, path) : handleStudio(req, res, path);
+		const work = path.startsWith('/_simulator/')
+			? handleControl(req, res, path)
+			: path.startsWith(INSIGHTS_PATHS.sessions)
+				? handleInsights(req, res, path)
+				: handleStudio(req, res, path);
 		work.catch(() => {
 			if (!res.headersSent && !res.destroyed) {
 				res.writeHead(500, { 'Content-Type': 'application/json' });

@@ -1,5 +1,5 @@
 // "Test" on the queue edition's Studio credential, run by the node (testedBy) with the edition's own HTTP client:
-// the request Studio can only refuse (nodes/shared/keyTest.ts), then, with a Redis URL, that the Redis answers.
+// the request Studio can only refuse (core/keyTest.ts), then, with a Redis URL, that the Redis answers.
 import type { ICredentialDataDecryptedObject, INodeCredentialTestResult } from 'n8n-workflow';
 
 import { isError, redact } from '../../core/errors';
@@ -13,9 +13,9 @@ import { postToStudio } from './transport';
 export async function testStudioCredential(data: ICredentialDataDecryptedObject): Promise<INodeCredentialTestResult> {
 	const account = readAccount(data);
 	const studio = await testStudioKey(account);
-	if (studio.status !== 'OK' || !account.redisUrl) return studio;
+	if (studio.status !== 'OK' || !account.redis) return studio;
 	// Every send would fail on an unreachable shared gate, so saying so now saves a failed campaign.
-	const problem = await redisProblem(account.redisUrl);
+	const problem = await redisProblem(account.redis);
 	if (!problem) return { status: 'OK', message: `${studio.message} The shared rate gate's Redis answered.` };
 	return {
 		status: 'Error',

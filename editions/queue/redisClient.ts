@@ -1,14 +1,22 @@
-// One Redis connection per URL per process (queue edition), shared by the rate gates, send ledgers and trigger
-// repeat memories of every account; bounded round trips; messages that name host and port, never the URL.
-import { Redis } from 'ioredis';
+// Connections to the Redis that n8n's processes share (queue edition): one per connection settings per process,
+// shared by every account's gate, ledger and repeat memory; TLS, ACL users, database numbers and Redis Cluster from
+// the credential; and the outage rule every shared store follows (RedisConnection.call): which failures are worth
+// waiting for, how long to wait, and what the item is told. Messages name host and port, never the URL.
+import { createHash } from 'node:crypto';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 
+import { REDIS_FIELDS, type RedisConnectionSettings } from '../../core/account';
+import { RedisUnavailableError, isError, type RedisFailure } from '../../core/errors';
 import { processWide } from './processWide';
 
-/** Where a client points, for messages: host and port only (a URL may carry a password). */
-export function describeRedis(client: Redis): string {
-	const { host, port, path } = client.options;
-	return path ? `socket ${path}` : `${host ?? 'localhost'}:${port ?? 6379}`;
-}
+export type RedisClient = Redis | Cluster;
+
+/** One attempt of a Redis call at most: a Redis that hangs without closing the connection is given up on. */
+export const ATTEMPT_TIMEOUT_MS = 3000;
+/** While Redis is away, a waiting call tries again this often, and at once when the connection is ready again. */
+const RETRY_EVERY_MS = 250;
+/** Reconnection attempts come quickly (100 ms, 200 ms, … at most 500 ms apart) so a short outage costs little. */
+const reconnectDelay = (attempt: number) => Math.min(attempt * 100, 500);
 
 /** Bounds a Redis round trip even when the server hangs without closing the connection. */
 export function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -19,10 +27,272 @@ export function withDeadline<T>(promise: Promise<T>, ms: number, what: string): 
 	return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
-// One connection per Redis URL per process, shared by the gates and ledgers of all accounts.
-function clients(): Map<string, Redis> {
-	return processWide('redisClients.v1', () => {
-		const registry = new Map<string, Redis>();
+/** The URL read for a Cluster's seed node (a single Redis's URL is read by ioredis itself). */
+function seedNode(url: string) {
+	let parsed: URL;
+	try {
+		parsed = new URL(url);
+	} catch {
+		throw new Error('it is not a URL (expected redis://host:port or rediss://host:port)');
+	}
+	if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:')
+		throw new Error(`it starts with ${parsed.protocol}// (expected redis:// or rediss://)`);
+	const db = parsed.pathname.replace(/^\//, '');
+	if (db !== '' && db !== '0') throw new Error('a Redis Cluster has only database 0: remove /' + db + ' from the URL');
+	return {
+		host: parsed.hostname.replace(/^\[|\]$/g, ''),
+		port: Number(parsed.port || 6379),
+		username: parsed.username ? decodeURIComponent(parsed.username) : undefined,
+		password: parsed.password ? decodeURIComponent(parsed.password) : undefined,
+		tls: parsed.protocol === 'rediss:',
+	};
+}
+
+export interface RedisConnectionOptions {
+	connectTimeoutMs?: number;
+}
+
+/** A settings object for a bare URL (tests, the trigger's memory when it only has a URL). */
+export const urlOnly = (url: string): RedisConnectionSettings => ({
+	url,
+	allowUnauthorizedCerts: false,
+	cluster: false,
+});
+
+/** A Redis (or Redis Cluster) client that connects on first use and never emits an unhandled error. */
+export function createRedisClient(
+	settings: RedisConnectionSettings | string,
+	options: RedisConnectionOptions = {},
+): RedisClient {
+	const { url, caCertificate, allowUnauthorizedCerts, cluster } =
+		typeof settings === 'string' ? urlOnly(settings) : settings;
+	const tls = { ca: caCertificate, rejectUnauthorized: !allowUnauthorizedCerts };
+	const common: RedisOptions = {
+		lazyConnect: true,
+		connectTimeout: options.connectTimeoutMs ?? 2000,
+		// A command waits through at most one failed reconnection; the outage rule (RedisConnection.call) does the
+		// waiting, and is the only one to send a command again (ioredis resending too would run a script twice).
+		maxRetriesPerRequest: 1,
+		autoResendUnfulfilledCommands: false,
+		enableOfflineQueue: true,
+		// The ready check sends INFO, which a narrow ACL user may not run; a Redis still loading its data answers
+		// LOADING, which the outage rule waits out.
+		enableReadyCheck: false,
+		retryStrategy: reconnectDelay,
+		// A failover can leave the connection on a replica that became read-only: reconnect, to the new primary.
+		reconnectOnError: (error: Error) => (error.message.startsWith('READONLY') ? 1 : false),
+		// On disconnect, ioredis waits this long for a socket that may never report 'close' (one that failed
+		// to connect); its default of 2 s keeps a finished process alive for that long.
+		disconnectTimeout: 100,
+	};
+	let client: RedisClient;
+	if (cluster) {
+		const seed = seedNode(url);
+		const clusterOptions: ClusterOptions = {
+			lazyConnect: true,
+			clusterRetryStrategy: reconnectDelay,
+			enableOfflineQueue: true,
+			retryDelayOnFailover: 100,
+			retryDelayOnClusterDown: 100,
+			retryDelayOnTryAgain: 100,
+			slotsRefreshTimeout: 2000,
+			redisOptions: {
+				...common,
+				lazyConnect: false,
+				username: seed.username,
+				password: seed.password,
+				...(seed.tls ? { tls } : {}),
+			},
+		};
+		client = new Cluster([{ host: seed.host, port: seed.port }], clusterOptions);
+		clusterSeeds.set(client, `${seed.host}:${seed.port} (cluster)`);
+	} else {
+		client = new Redis(url, { ...common, ...(/^rediss:/i.test(url) ? { tls } : {}) });
+	}
+	// Failures reach the caller through the rejected command; the event itself must not crash the process.
+	client.on('error', () => undefined);
+	return client;
+}
+
+/** A Cluster client's seed node, for messages. */
+const clusterSeeds = new WeakMap<Cluster, string>();
+
+/** Where a client points, for messages: host and port only (a URL may carry a password). */
+export function describeRedis(client: RedisClient): string {
+	if (client instanceof Cluster) return clusterSeeds.get(client) ?? 'a Redis Cluster';
+	const { host, port, path } = client.options;
+	return path ? `socket ${path}` : `${host ?? 'localhost'}:${port ?? 6379}`;
+}
+
+/** Answers that say Redis is busy with itself (loading, failing over, full): worth waiting for, like an outage. */
+const PASSING_STATES = /^(LOADING|BUSY|TRYAGAIN|CLUSTERDOWN|MASTERDOWN|READONLY|NOREPLICAS|MISCONF|OOM)\b/;
+/** TLS failures that are the certificate's, not the network's: waiting would not help. */
+const CERTIFICATE_CODES = new Set([
+	'SELF_SIGNED_CERT_IN_CHAIN',
+	'DEPTH_ZERO_SELF_SIGNED_CERT',
+	'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+	'UNABLE_TO_GET_ISSUER_CERT',
+	'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+	'CERT_HAS_EXPIRED',
+	'CERT_NOT_YET_VALID',
+	'CERT_UNTRUSTED',
+	'CERT_SIGNATURE_FAILURE',
+	'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/**
+ * What a failed call means: undefined when Redis is away (or busy) and waiting may help; else why Redis refused,
+ * with what to change. `lastError` is the connection's own latest error (a TLS failure never reaches the command).
+ */
+export function refusalOf(error: unknown, lastError?: Error): { cause: Error; advice: string } | undefined {
+	const reply = error instanceof Error && error.name === 'ReplyError' ? error : undefined;
+	if (reply) {
+		if (PASSING_STATES.test(reply.message)) return undefined;
+		if (/^(WRONGPASS|NOAUTH)\b/.test(reply.message) || /invalid password/i.test(reply.message))
+			return {
+				cause: reply,
+				advice: `Check the user name and password in the Redis URL (rediss://user:password@host:port/db, in the credential's ${REDIS_FIELDS.url}).`,
+			};
+		if (/^NOPERM\b/.test(reply.message))
+			return {
+				cause: reply,
+				advice:
+					'The Redis user lacks a permission the shared stores need: allow it the keys vgai:* and the commands listed under "Redis" in docs/production.md (ACL).',
+			};
+		return {
+			cause: reply,
+			advice:
+				'Check the database number in the Redis URL, and that this Redis runs Lua scripts (EVAL, EVALSHA): see "Redis" in docs/production.md.',
+		};
+	}
+	const code = (lastError as { code?: unknown } | undefined)?.code;
+	if (lastError && typeof code === 'string' && CERTIFICATE_CODES.has(code))
+		return {
+			cause: lastError,
+			advice: `Redis's TLS certificate could not be verified (${code}). Put the PEM text of the certificate authority that signed it in the credential's ${REDIS_FIELDS.caCertificate}, or, for a self-signed certificate you trust, switch on ${REDIS_FIELDS.allowUnauthorizedCerts}.`,
+		};
+	if (lastError?.name === 'ReplyError') return refusalOf(lastError);
+	return undefined;
+}
+
+export type RedisPurpose = 'rate gate' | 'send ledger';
+
+/**
+ * One connection to Redis and what this process knows of it: whether (and since when) Redis is away, its latest
+ * error, and reconnections (after which what this process kept is put back: see redisRecovery.ts).
+ */
+export class RedisConnection {
+	readonly where: string;
+	private downSince?: number;
+	/** The connection's own latest error (a refused TLS handshake never reaches a command). */
+	latestError?: Error;
+	private everReady = false;
+	private readonly readyWaiters = new Set<() => void>();
+	private readonly reconnectListeners = new Set<() => void>();
+
+	constructor(readonly client: RedisClient) {
+		this.where = describeRedis(client);
+		client.on('error', (error: Error) => {
+			this.latestError = error;
+		});
+		client.on('close', () => {
+			this.downSince ??= Date.now();
+		});
+		client.on('ready', () => {
+			this.downSince = undefined;
+			this.latestError = undefined;
+			for (const wake of this.readyWaiters) wake();
+			this.readyWaiters.clear();
+			if (this.everReady) for (const listener of this.reconnectListeners) listener();
+			this.everReady = true;
+		});
+	}
+
+	/** Calls `listener` each time the connection is ready again after it was lost. Returns the unsubscribe. */
+	onReconnect(listener: () => void): () => void {
+		this.reconnectListeners.add(listener);
+		return () => this.reconnectListeners.delete(listener);
+	}
+
+	/**
+	 * The outage rule: runs `attempt` until it succeeds. While Redis is away (refused or dropped connections, no
+	 * answer within ATTEMPT_TIMEOUT_MS, or Redis saying it is loading or failing over), it tries again until
+	 * Redis has been away for `toleranceMs`, counted from when this process first found it away, so that once an
+	 * outage has outlasted the tolerance every later call fails at once instead of waiting again. A refusal
+	 * (password, permission, certificate) fails at once. Failures are RedisUnavailableError: the item was not sent.
+	 * `attempt` may run more than once: each must be safe to repeat.
+	 */
+	async call<T>(
+		purpose: RedisPurpose,
+		toleranceMs: number,
+		attempt: () => Promise<T>,
+		attemptTimeoutMs = ATTEMPT_TIMEOUT_MS,
+	): Promise<T> {
+		for (;;) {
+			const startedAt = Date.now();
+			try {
+				const result = await withDeadline(attempt(), attemptTimeoutMs, purpose);
+				this.downSince = undefined;
+				return result;
+			} catch (error) {
+				if (isError(error, 'RedisUnavailableError')) throw error;
+				const refusal = refusalOf(error, this.latestError);
+				if (refusal) throw this.failure(purpose, refusal.cause, { kind: 'refused', advice: refusal.advice });
+				this.downSince ??= startedAt;
+				const waitedMs = Date.now() - this.downSince;
+				// A client closed on purpose (shutdown, tests) never comes back: nothing to wait for.
+				if (waitedMs >= toleranceMs || this.client.status === 'end')
+					throw this.failure(purpose, this.latestError ?? error, { kind: 'unreachable', waitedMs, toleranceMs });
+				await this.readyOrAfter(Math.min(RETRY_EVERY_MS, toleranceMs - waitedMs));
+			}
+		}
+	}
+
+	private failure(purpose: RedisPurpose, cause: unknown, failure: RedisFailure): RedisUnavailableError {
+		return new RedisUnavailableError(this.where, purpose, cause, failure);
+	}
+
+	private readyOrAfter(ms: number): Promise<void> {
+		return new Promise((resolve) => {
+			const wake = () => {
+				clearTimeout(timer);
+				this.readyWaiters.delete(wake);
+				resolve();
+			};
+			const timer = setTimeout(wake, ms);
+			this.readyWaiters.add(wake);
+		});
+	}
+}
+
+// Connections by client, so stores built on a client of their own (tests) and shared ones are alike.
+const connections = new WeakMap<RedisClient, RedisConnection>();
+
+/** The connection record of `client` (created on first use: it listens to the client's events). */
+export function connectionOf(client: RedisClient): RedisConnection {
+	let connection = connections.get(client);
+	if (!connection) {
+		connection = new RedisConnection(client);
+		connections.set(client, connection);
+	}
+	return connection;
+}
+
+/** A stable name for connection settings (the URL may carry a password: only its hash is kept). */
+export function settingsId(settings: RedisConnectionSettings): string {
+	const text = JSON.stringify([
+		settings.url,
+		settings.caCertificate ?? '',
+		settings.allowUnauthorizedCerts,
+		settings.cluster,
+	]);
+	return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+// One connection per connection settings per process, shared by the gates and ledgers of all accounts.
+function clients(): Map<string, RedisClient> {
+	return processWide('redisClients.v2', () => {
+		const registry = new Map<string, RedisClient>();
 		process.once('exit', () => {
 			for (const client of registry.values()) client.disconnect();
 		});
@@ -30,56 +300,13 @@ function clients(): Map<string, Redis> {
 	});
 }
 
-export interface RedisConnectionOptions {
-	connectTimeoutMs?: number;
-}
-
-/** A Redis client that connects on first use, gives up quickly when Redis is away, and never emits an unhandled error. */
-export function createRedisClient(url: string, options: RedisConnectionOptions = {}): Redis {
-	const client = new Redis(url, {
-		lazyConnect: true,
-		connectTimeout: options.connectTimeoutMs ?? 2000,
-		// Each call is bounded by withDeadline() instead of ioredis' commandTimeout, whose timer outlives a
-		// command rejected while offline and keeps a finished script or test alive for two more seconds.
-		maxRetriesPerRequest: 1,
-		enableOfflineQueue: true,
-		retryStrategy: (attempt: number) => Math.min(attempt * 200, 2000),
-		// On disconnect, ioredis waits this long for a socket that may never report 'close' (one that failed
-		// to connect); its default of 2 s keeps a finished process alive for that long.
-		disconnectTimeout: 100,
-	});
-	// Failures reach the caller through the rejected command; the event itself must not crash the process.
-	client.on('error', () => undefined);
-	return client;
-}
-
-/**
- * For the credential tests: undefined when a Redis at `url` answers PING within `timeoutMs`, else what went wrong,
- * naming host and port only (the URL may carry a password). Uses a connection of its own, closed afterwards.
- */
-export async function redisProblem(url: string, timeoutMs = 3000): Promise<string | undefined> {
-	let client: Redis;
-	try {
-		client = createRedisClient(url, { connectTimeoutMs: timeoutMs });
-	} catch (error) {
-		return `the URL could not be read (${(error as Error).message})`;
-	}
-	try {
-		await withDeadline(client.ping(), timeoutMs, 'PING');
-		return undefined;
-	} catch (error) {
-		return `${describeRedis(client)} did not answer: ${(error as Error).message}`;
-	} finally {
-		client.disconnect();
-	}
-}
-
-export function getSharedRedisClient(url: string): Redis {
+export function getSharedRedisClient(settings: RedisConnectionSettings): RedisClient {
 	const registry = clients();
-	let client = registry.get(url);
+	const id = settingsId(settings);
+	let client = registry.get(id);
 	if (!client) {
-		client = createRedisClient(url);
-		registry.set(url, client);
+		client = createRedisClient(settings);
+		registry.set(id, client);
 	}
 	return client;
 }
@@ -89,4 +316,37 @@ export async function closeSharedRedisClients(): Promise<void> {
 	const all = [...registry.values()];
 	registry.clear();
 	for (const client of all) client.disconnect();
+}
+
+/** The script the credential test runs: what every shared store does (Redis's clock, a vgai:* key that expires). */
+const PROBE_LUA = `redis.call('TIME')
+return redis.call('SET', KEYS[1], '1', 'PX', 1000)`;
+
+/**
+ * For the credential tests: undefined when the Redis of `settings` answers and lets this user do what the shared
+ * stores do (a Lua script reading Redis's clock and writing a vgai:* key), else what went wrong and what to change,
+ * naming host and port only. Uses a connection of its own, closed afterwards.
+ */
+export async function redisProblem(
+	settings: RedisConnectionSettings | string,
+	timeoutMs = 3000,
+): Promise<string | undefined> {
+	let client: RedisClient;
+	try {
+		client = createRedisClient(settings, { connectTimeoutMs: timeoutMs });
+	} catch (error) {
+		return `the URL could not be read (${(error as Error).message})`;
+	}
+	const connection = connectionOf(client);
+	try {
+		await withDeadline(client.eval(PROBE_LUA, 1, 'vgai:credential-test'), timeoutMs, 'a test script');
+		return undefined;
+	} catch (error) {
+		const refusal = refusalOf(error, connection.latestError);
+		if (refusal)
+			return `${connection.where} refused: ${refusal.cause.message.replace(/[.\s]+$/, '')}. ${refusal.advice}`;
+		return `${connection.where} did not answer: ${(connection.latestError ?? (error as Error)).message}`;
+	} finally {
+		client.disconnect();
+	}
 }

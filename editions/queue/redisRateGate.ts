@@ -1,9 +1,9 @@
 // The rate gate shared through Redis, for n8n queue mode: every worker process draws from one budget per account.
 // One atomic Lua step per start: a sliding-window log in a sorted set, timed by the Redis server's own clock.
 import { createHash, randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
 
-import { RedisUnavailableError } from '../../core/errors';
+import { DEFAULT_REDIS_OUTAGE_TOLERANCE_S } from '../../core/account';
+import { RedisUnavailableError, isError } from '../../core/errors';
 import {
 	DEFAULT_PENALTY,
 	SPACING_TOLERANCE_MS,
@@ -27,7 +27,8 @@ import {
 } from '../../core/spacing';
 import { WaitQueue } from '../../core/waitQueue';
 import { clearPreciseTimer, preciseTimer } from './clock';
-import { describeRedis, withDeadline } from './redisClient';
+import { describeRedis, withDeadline, type RedisClient } from './redisClient';
+import { LOST, recoveryOf, type AccountRecovery } from './redisRecovery';
 
 /**
  * The start of the scripts: the Redis clock in µs, and the penalty hash (level, raisedAt, pausedUntil, lastAt: the
@@ -48,12 +49,16 @@ end
  * KEYS[1] start log (sorted set, score = when the start counts at Studio, in µs of the Redis clock: its start, or
  * later for a send known to have arrived late), KEYS[2] penalty hash, KEYS[3] when the last start was due on the
  * evenly spread schedule (µs; the next is due a window ÷ tier later, with the window in force when it is asked
- * for, as in the local gate), KEYS[4] the learnt spacing (hash; marginMs). ARGV: tier, floor µs, member, recovery
- * µs, max penalty level, spacing tolerance µs, margin µs before anything is learnt, longest window µs. Admits a
- * start when the spread schedule has come and fewer than `tier` starts count in the last window.
+ * for, as in the local gate), KEYS[4] the learnt spacing (hash; marginMs), KEYS[5] the account's epoch
+ * (redisRecovery.ts: {-1} when it is missing; no start before its quietUntil). ARGV: tier, floor µs, member,
+ * recovery µs, max penalty level, spacing tolerance µs, margin µs before anything is learnt, longest window µs.
+ * Admits a start when the spread schedule has come and fewer than `tier` starts count in the last window.
  * Returns {1, start µs, µs since the tier-th latest start (-1: fewer)} when admitted now, else {0, µs to wait}.
  */
 const ADMIT_LUA = `${PENALTY_STATE_LUA}
+local quiet = redis.call('HGET', KEYS[5], 'quietUntil')
+if not quiet then return {-1} end
+if tonumber(quiet) > now then return {0, tonumber(quiet) - now} end
 local tier = tonumber(ARGV[1])
 local margin = tonumber(redis.call('HGET', KEYS[4], 'marginMs') or '')
 if margin then margin = margin * 1000 else margin = tonumber(ARGV[7]) end
@@ -135,7 +140,7 @@ return {level, string.format('%.0f', math.max(0, paused - now)), redis.call('HGE
 `;
 
 const SCRIPTS = { admit: ADMIT_LUA, penalize: PENALIZE_LUA, spacing: SPACING_CAS_LUA, inspect: INSPECT_LUA };
-const KEY_COUNTS: Record<keyof typeof SCRIPTS, number> = { admit: 4, penalize: 1, spacing: 1, inspect: 2 };
+const KEY_COUNTS: Record<keyof typeof SCRIPTS, number> = { admit: 5, penalize: 1, spacing: 1, inspect: 2 };
 
 // Named after their text: two copies of this package sharing one client never run each other's script.
 const COMMANDS = Object.fromEntries(
@@ -147,26 +152,28 @@ const COMMANDS = Object.fromEntries(
 
 type ScriptCaller = (...args: Array<string | number>) => Promise<unknown>;
 
-function defineScripts(client: Redis): void {
+function defineScripts(client: RedisClient): void {
 	// defineCommand sends EVALSHA and falls back to EVAL once per connection when the script is not cached.
 	for (const name of Object.keys(SCRIPTS) as Array<keyof typeof SCRIPTS>) {
 		client.defineCommand(COMMANDS[name], { numberOfKeys: KEY_COUNTS[name], lua: SCRIPTS[name] });
 	}
 }
 
-function script(client: Redis, name: keyof typeof SCRIPTS): ScriptCaller {
+function script(client: RedisClient, name: keyof typeof SCRIPTS): ScriptCaller {
 	const command = COMMANDS[name];
 	if (!(client as unknown as Record<string, ScriptCaller | undefined>)[command]) defineScripts(client);
 	return (client as unknown as Record<string, ScriptCaller>)[command].bind(client);
 }
 
 export interface RedisRateGateOptions extends RateGateSettings {
-	client: Redis;
+	client: RedisClient;
 	/** Account id from accountId(): region and a hash of the API key, never the key. */
 	account: string;
 	penalty?: Partial<PenaltyOptions>;
-	/** Longest wait for one Redis round trip before the item fails (default 3000 ms). */
+	/** Longest wait for one best-effort Redis round trip (what a send taught the gate; default 3000 ms). */
 	operationTimeoutMs?: number;
+	/** How long a start waits for an unreachable Redis before its item fails (the credential's; 0: fail at once). */
+	outageToleranceMs?: number;
 }
 
 /** How long the learnt spacing is kept in Redis without any send: a day. */
@@ -215,13 +222,15 @@ interface RedisAdmission {
 export class RedisRateGate implements RateGate {
 	private tier: number;
 	private floorMs: number;
-	private readonly client: Redis;
+	private readonly client: RedisClient;
 	private readonly logKey: string;
 	private readonly penaltyKey: string;
 	private readonly scheduleKey: string;
 	private readonly spacingKey: string;
 	private readonly penalty: PenaltyOptions;
 	private readonly operationTimeoutMs: number;
+	private readonly outageToleranceMs: number;
+	private readonly recovery: AccountRecovery;
 	private readonly memberPrefix = randomBytes(6).toString('hex');
 	private memberCount = 0;
 	private readonly queue = new WaitQueue(() => {
@@ -252,6 +261,8 @@ export class RedisRateGate implements RateGate {
 		this.spacingKey = `vgai:gate:{${options.account}}:spacing`;
 		this.penalty = { ...DEFAULT_PENALTY, ...options.penalty };
 		this.operationTimeoutMs = options.operationTimeoutMs ?? 3000;
+		this.outageToleranceMs = options.outageToleranceMs ?? DEFAULT_REDIS_OUTAGE_TOLERANCE_S * 1000;
+		this.recovery = recoveryOf(options.client, options.account);
 	}
 
 	configure(settings: RateGateSettings): void {
@@ -411,8 +422,11 @@ export class RedisRateGate implements RateGate {
 				try {
 					verdict = await this.admit();
 				} catch (error) {
-					// Every queued send would hit the same wall: fail them all now, not one timeout at a time.
-					const failure = new RedisUnavailableError(describeRedis(this.client), 'rate gate', error);
+					// Redis was away for longer than the tolerance (or refused): every queued send would hit the same
+					// wall, so they all fail now, not one after another.
+					const failure = isError(error, 'RedisUnavailableError')
+						? error
+						: new RedisUnavailableError(describeRedis(this.client), 'rate gate', error);
 					this.queue.failAll(failure);
 					break;
 				}
@@ -454,23 +468,28 @@ export class RedisRateGate implements RateGate {
 
 	private async admit() {
 		const member = `${this.memberPrefix}:${++this.memberCount}`;
-		const askedAt = performance.now();
+		let askedAt = performance.now();
 		const longestWindowUs = (WINDOW_MS + SPACING_RULE.capMs) * 1000 * 2 ** this.penalty.maxLevel;
-		const call = script(this.client, 'admit')(
-			this.logKey,
-			this.penaltyKey,
-			this.scheduleKey,
-			this.spacingKey,
-			this.tier,
-			this.floorMs * 1000,
-			member,
-			this.penalty.recoveryMs * 1000,
-			this.penalty.maxLevel,
-			SPACING_TOLERANCE_MS * 1000,
-			initialSpacing(this.floorMs).marginMs * 1000,
-			longestWindowUs,
-		);
-		const reply = await withDeadline(call, this.operationTimeoutMs, 'rate gate');
+		// While Redis is away this waits (the outage rule, redisClient.ts); each try is timed on its own.
+		const reply = await this.recovery.call('rate gate', this.outageToleranceMs, async () => {
+			askedAt = performance.now();
+			const answer = await script(this.client, 'admit')(
+				this.logKey,
+				this.penaltyKey,
+				this.scheduleKey,
+				this.spacingKey,
+				this.recovery.epochKey,
+				this.tier,
+				this.floorMs * 1000,
+				member,
+				this.penalty.recoveryMs * 1000,
+				this.penalty.maxLevel,
+				SPACING_TOLERANCE_MS * 1000,
+				initialSpacing(this.floorMs).marginMs * 1000,
+				longestWindowUs,
+			);
+			return Array.isArray(answer) && Number(answer[0]) === -1 ? LOST : answer;
+		});
 		const roundTripMs = performance.now() - askedAt;
 		if (!Array.isArray(reply) || reply.length < 2) throw new Error('unexpected reply from the rate-gate script');
 		// The baseline follows the last 32 round trips, so a link that becomes slower for good is learned.

@@ -2,8 +2,7 @@
 // may each receive a copy of the same callback. With a Redis URL in the callback credential, the first sighting of
 // a (message, status) is claimed there with SET NX, so exactly one process starts an execution for it.
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
-import { withDeadline } from './redisClient';
+import { withDeadline, type RedisClient } from './redisClient';
 
 /** How long one claim may take before the callback is let through (a repeat is better than a lost status). */
 export const SHARED_REPEATS_TIMEOUT_MS = 1000;
@@ -19,7 +18,7 @@ export function sharedRepeatKey(scope: string, key: string): string {
  * decides what that means (the trigger lets the callback through).
  */
 export async function claimFirstSighting(
-	client: Redis,
+	client: RedisClient,
 	scope: string,
 	key: string,
 	windowMs: number,

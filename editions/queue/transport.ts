@@ -57,15 +57,16 @@ function errorCode(error: unknown): string | undefined {
 }
 
 /**
- * POSTs one JSON body to Studio. Resolves for any 2xx; throws StudioHttpError for other statuses and
- * StudioNetworkError below HTTP. Never retries by itself.
+ * One request to Studio: a JSON body for a POST, none for a GET (whose query in `path` is sent as given). Resolves
+ * for any 2xx; throws StudioHttpError for other statuses and StudioNetworkError below HTTP. Never retries by itself.
  */
-export async function postToStudio(
+async function requestStudio(
+	method: 'GET' | 'POST',
 	baseUrl: string,
 	path: string,
 	body: unknown,
 	apiKey: string,
-	timeouts: TransportTimeouts = DEFAULT_TIMEOUTS,
+	timeouts: TransportTimeouts,
 ): Promise<StudioResponse> {
 	const url = studioUrl(baseUrl, path);
 	const pool = poolFor(url.origin, timeouts);
@@ -74,14 +75,14 @@ export async function postToStudio(
 	let text: string;
 	try {
 		const response = await pool.request({
-			method: 'POST',
+			method,
 			path: `${url.pathname}${url.search}`,
 			headers: {
-				'content-type': 'application/json',
+				...(method === 'POST' ? { 'content-type': 'application/json' } : {}),
 				accept: 'application/json',
 				[API_KEY_HEADER]: apiKey,
 			},
-			body: JSON.stringify(body),
+			body: method === 'POST' ? JSON.stringify(body) : undefined,
 		});
 		statusCode = response.statusCode;
 		headers = response.headers;
@@ -92,13 +93,24 @@ export async function postToStudio(
 	return studioAnswer(statusCode, parseBody(text), headers['retry-after']);
 }
 
+/** POSTs one JSON body to Studio (see requestStudio). */
+export async function postToStudio(
+	baseUrl: string,
+	path: string,
+	body: unknown,
+	apiKey: string,
+	timeouts: TransportTimeouts = DEFAULT_TIMEOUTS,
+): Promise<StudioResponse> {
+	return await requestStudio('POST', baseUrl, path, body, apiKey, timeouts);
+}
+
 /** The queue edition's transport for one account: undici, keep-alive pools per origin. */
 export function undiciTransport(account: StudioAccount): StudioTransport {
+	const timeouts = (responseTimeoutMs: number) => ({ connectTimeoutMs: CONNECT_TIMEOUT_MS, responseTimeoutMs });
 	return {
 		post: (path, body, responseTimeoutMs) =>
-			postToStudio(account.baseUrl, path, body, account.apiKey, {
-				connectTimeoutMs: CONNECT_TIMEOUT_MS,
-				responseTimeoutMs,
-			}),
+			requestStudio('POST', account.baseUrl, path, body, account.apiKey, timeouts(responseTimeoutMs)),
+		get: (pathAndQuery, responseTimeoutMs) =>
+			requestStudio('GET', account.baseUrl, pathAndQuery, undefined, account.apiKey, timeouts(responseTimeoutMs)),
 	};
 }

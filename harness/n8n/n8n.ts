@@ -332,6 +332,10 @@ export interface ExecutionSummary {
 	status: string;
 	startedAt: string;
 	stoppedAt: string;
+	/** manual, webhook, trigger, integrated (a sub-workflow), ... */
+	mode?: string;
+	/** The size of its stored data (run data and workflow), as n8n 2.41 records it. */
+	jsonSizeBytes?: number;
 }
 
 /** A logged-in REST session on a running n8n (its internal /rest API, as the editor uses it). */
@@ -349,9 +353,24 @@ export class N8nRest {
 			body: JSON.stringify(owner),
 		});
 		if (!response.ok) throw new Error(`Owner setup failed: ${response.status} ${await response.text()}`);
+		return new N8nRest(baseUrl, N8nRest.sessionCookie(response));
+	}
+
+	/** Logs in as the owner made by setupOwner (after n8n was restarted, say). */
+	static async login(baseUrl: string, owner = DEMO_OWNER): Promise<N8nRest> {
+		const response = await fetch(`${baseUrl}/rest/login`, {
+			method: 'POST',
+			headers: { 'content-type': 'application/json' },
+			body: JSON.stringify({ emailOrLdapLoginId: owner.email, password: owner.password }),
+		});
+		if (!response.ok) throw new Error(`Login failed: ${response.status} ${await response.text()}`);
+		return new N8nRest(baseUrl, N8nRest.sessionCookie(response));
+	}
+
+	private static sessionCookie(response: Response): string {
 		const cookie = (response.headers.getSetCookie?.() ?? []).map((line) => line.split(';')[0]).join('; ');
-		if (!cookie) throw new Error('Owner setup answered without a session cookie');
-		return new N8nRest(baseUrl, cookie);
+		if (!cookie) throw new Error(`${response.url} answered without a session cookie`);
+		return cookie;
 	}
 
 	async get<T = unknown>(path: string): Promise<T> {
@@ -370,6 +389,13 @@ export class N8nRest {
 				`/rest/executions?filter=${filter}&limit=100`,
 			)
 		).data;
+	}
+
+	/** One execution with its run data (which nodes ran, with which items), as the editor's execution view reads it. */
+	async execution(id: string): Promise<{ status: string; runData: ExecutionResult['data']['resultData']['runData'] }> {
+		const { data } = await this.get<{ data: { status: string; data: string } }>(`/rest/executions/${id}`);
+		const run = unflatten(data.data) as ExecutionResult['data'];
+		return { status: data.status, runData: run.resultData.runData };
 	}
 
 	/**
@@ -391,20 +417,53 @@ export class N8nRest {
 		);
 	}
 
+	/** The headers the editor's requests carry: its session cookie and browser ID. */
+	get headers(): Record<string, string> {
+		return { cookie: this.cookie, 'browser-id': 'e2e' };
+	}
+
 	private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-		const response = await fetch(`${this.baseUrl}${path}`, {
-			method,
-			headers: {
-				cookie: this.cookie,
-				'browser-id': 'e2e',
-				...(body === undefined ? {} : { 'content-type': 'application/json' }),
-			},
-			body: body === undefined ? undefined : JSON.stringify(body),
+		const send = () =>
+			fetch(`${this.baseUrl}${path}`, {
+				method,
+				headers: {
+					...this.headers,
+					...(body === undefined ? {} : { 'content-type': 'application/json' }),
+				},
+				body: body === undefined ? undefined : JSON.stringify(body),
+			});
+		// A kept-alive connection n8n closed as it was reused (seen while n8n was busy with a big execution): a GET
+		// changes nothing, so it is asked again once on a fresh connection.
+		const response = await send().catch((error: Error) => {
+			if (method !== 'GET' || !/ECONNRESET|UND_ERR_SOCKET/.test(String((error.cause as Error)?.message ?? error)))
+				throw error;
+			return send();
 		});
 		const text = await response.text();
 		if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text.slice(0, 500)}`);
 		return JSON.parse(text) as T;
 	}
+}
+
+/**
+ * Reads n8n's stored run data (the "flatted" form: one JSON array in which every object and string inside an
+ * object is written as the index of its entry), so a script needs no package for it.
+ */
+export function unflatten(text: string): unknown {
+	const table = JSON.parse(text) as unknown[];
+	const revived = new Map<number, unknown>();
+	const revive = (index: number): unknown => {
+		if (revived.has(index)) return revived.get(index);
+		const entry = table[index];
+		if (entry === null || typeof entry !== 'object') return entry;
+		const copy: Record<string, unknown> | unknown[] = Array.isArray(entry) ? [] : {};
+		revived.set(index, copy);
+		for (const [key, value] of Object.entries(entry)) {
+			(copy as Record<string, unknown>)[key] = typeof value === 'string' ? revive(Number(value)) : value;
+		}
+		return copy;
+	};
+	return revive(0);
 }
 
 /** `n8n execute --rawOutput` prints log lines around one pretty-printed JSON document. */

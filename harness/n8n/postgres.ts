@@ -12,6 +12,8 @@ export interface PostgresServer extends Stoppable {
 	user: string;
 	/** n8n's settings for this database. */
 	n8nEnv: Record<string, string>;
+	/** Runs SQL with psql; each row a line, its columns separated by "|". */
+	query(sql: string): Promise<string[]>;
 }
 
 function binDir(): string {
@@ -95,6 +97,28 @@ export async function startPostgres(): Promise<PostgresServer> {
 			DB_POSTGRESDB_DATABASE: 'postgres',
 			DB_POSTGRESDB_USER: 'postgres',
 			DB_POSTGRESDB_PASSWORD: '',
+		},
+		query: async (sql) => {
+			const { stdout } = await run(
+				join(bin, 'psql'),
+				[
+					'-h',
+					'127.0.0.1',
+					'-p',
+					String(port),
+					'-U',
+					'postgres',
+					'-d',
+					'postgres',
+					'-AtX',
+					'-v',
+					'ON_ERROR_STOP=1',
+					'-c',
+					sql,
+				],
+				{ env, timeoutMs: 120_000 },
+			);
+			return stdout.split('\n').filter((line) => line !== '');
 		},
 		stop: async () => {
 			await server.stop();

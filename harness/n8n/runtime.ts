@@ -60,7 +60,8 @@ export async function ensureRuntime(version = DEFAULT_N8N_VERSION, log = false):
 	const found = findRuntime(version);
 	if (found) return found;
 	const script = join(REPO_ROOT, 'scripts', 'install-n8n.sh');
-	if (log) process.stdout.write(`Installing n8n ${version} into ${cacheDir()} (first time only, a few minutes)...\n`);
+	// On a line of its own: the demo prints its step without a newline, and the installer prints progress below.
+	if (log) process.stdout.write(`\nInstalling n8n ${version} into ${cacheDir()} (first time only, a few minutes)...\n`);
 	await run('bash', [script, version], { timeoutMs: 30 * 60_000, echo: log });
 	const installed = findRuntime(version);
 	if (!installed) throw new Error(`n8n ${version} is still missing after ${script} ${version}`);

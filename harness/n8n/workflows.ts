@@ -11,7 +11,7 @@ export const TRIGGER_NODE_TYPE = 'n8n-nodes-vonage-ai-studio.vonageAiStudioTrigg
 /**
  * n8n, the simulator and jest share two cores in these tests: the lag between the gate's start and the request
  * reaching the simulator jumps by tens of milliseconds when another process takes the CPU, faster than a dozen
- * sends can teach the gate. The credential's margin sets a floor under the learnt one (README, "Rate gate"). No e2e
+ * sends can teach the gate. The credential's margin sets a floor under the learnt one (docs/rate-gate.md). No e2e
  * test asserts throughput; the benchmark measures it with the margin learnt from 0.
  */
 const E2E_SAFETY_MARGIN_MS = 100;
@@ -24,6 +24,8 @@ export function studioCredential(options: {
 	safetyMarginMs?: number;
 	/** Main edition: n8n processes sending with this account without a shared gate (conservative mode). */
 	sendingProcesses?: number;
+	/** Queue edition: seconds sends wait for an unreachable Redis (the credential's default when absent). */
+	redisOutageTolerance?: number;
 }): CredentialImport {
 	return {
 		...STUDIO_CREDENTIAL,
@@ -36,6 +38,7 @@ export function studioCredential(options: {
 			redisUrl: options.redisUrl ?? '',
 			safetyMarginMs: options.safetyMarginMs ?? E2E_SAFETY_MARGIN_MS,
 			sendingProcesses: options.sendingProcesses ?? 1,
+			...(options.redisOutageTolerance === undefined ? {} : { redisOutageTolerance: options.redisOutageTolerance }),
 		},
 	};
 }
@@ -75,16 +78,21 @@ export function manualTrigger(name = 'Start'): Node {
 	};
 }
 
-/** A Code node that returns the given rows as items. */
-export function rowsNode(rows: Array<Record<string, unknown>>, name = 'Contacts'): Node {
+/** A Code node running `jsCode` once for all items. */
+export function codeNode(name: string, jsCode: string): Node {
 	return {
 		id: randomUUID(),
 		name,
 		type: 'n8n-nodes-base.code',
 		typeVersion: 2,
 		position: at(),
-		parameters: { jsCode: `return ${JSON.stringify(rows)}.map((json) => ({ json }));` },
+		parameters: { jsCode },
 	};
+}
+
+/** A Code node that returns the given rows as items. */
+export function rowsNode(rows: Array<Record<string, unknown>>, name = 'Contacts'): Node {
+	return codeNode(name, `return ${JSON.stringify(rows)}.map((json) => ({ json }));`);
 }
 
 /** A Code node that turns the list posted to a Webhook node (`{"contacts": [...]}`) into one item per contact. */
@@ -141,6 +149,7 @@ export function whatsAppNode(options: {
 	options?: Record<string, unknown>;
 	/** Another Studio credential than the default one. */
 	credential?: { id: string; name: string };
+	idempotencyKey?: string;
 }): Node {
 	const field = (name: string) => `={{ $json${options.rowPath ? `.${options.rowPath}` : ''}.${name} }}`;
 	return {
@@ -166,6 +175,7 @@ export function whatsAppNode(options: {
 			bodyParameters: { values: [{ text: field('order') }] },
 			sessionParameters: { values: [{ name: 'ORDER', value: field('order') }] },
 			options: { ...(options.statusUrlToken ? { statusUrlToken: options.statusUrlToken } : {}), ...options.options },
+			...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
 		},
 	};
 }
@@ -239,7 +249,8 @@ export function postItemNode(url: string, name = 'Record', extra: Record<string,
 export function waitNode(options: {
 	resource: 'whatsapp' | 'voice';
 	outputs: 'branches' | 'single';
-	minutes: number;
+	/** The time limit, or an expression giving it (e.g. from the CRM's post). */
+	minutes: number | string;
 	credential?: { id: string; name: string };
 }): Node {
 	const common = {
@@ -297,6 +308,19 @@ export function waitWorkflow(
 			[wait.name]: { main: recorders.map((node) => [{ node: node.name, type: 'main', index: 0 }]) },
 		},
 		settings: { executionOrder: 'v1' },
+	};
+}
+
+/** The action node reading sessions (resource Session) with the given operation and parameters. */
+export function sessionNode(parameters: Record<string, unknown>, name = 'Sessions'): Node {
+	return {
+		id: randomUUID(),
+		name,
+		type: ACTION_NODE_TYPE,
+		typeVersion: 1,
+		position: at(),
+		credentials: { vonageAiStudioApi: STUDIO_CREDENTIAL },
+		parameters: { resource: 'session', ...parameters },
 	};
 }
 

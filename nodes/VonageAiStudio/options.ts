@@ -1,8 +1,9 @@
-// The node's Options collection (the same for every operation) and the settings it gives the sends.
+// The Options collection of every send (the Session resource's reads have their own) and the settings it gives.
 import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 
 import type { SendPolicy } from '../../core/dispatcher';
 import { defaultOf } from '../shared/defaults';
+import { docsLink } from '../shared/docs';
 
 export const optionsProperty: INodeProperties = {
 	displayName: 'Options',
@@ -10,14 +11,14 @@ export const optionsProperty: INodeProperties = {
 	type: 'collection',
 	placeholder: 'Add Option',
 	default: {},
+	displayOptions: { hide: { resource: ['session'] } },
 	options: [
 		{
 			displayName: 'Duplicate Guard',
 			name: 'duplicateGuard',
 			type: 'boolean',
 			default: true,
-			description:
-				'Whether to skip a session identical to one this credential started within the Duplicate Guard Window: same agent, channel, recipient, template, parameters and session parameters (the status URL and reference aside). Catches a CRM posting its webhook twice and a campaign run again. Switch off to send identical sessions on purpose.',
+			description: `Whether to skip a session identical to one this credential started within the Duplicate Guard Window, as when a CRM posts its webhook twice. ${docsLink('duplicates-and-crashes')}.`,
 		},
 		{
 			displayName: 'Duplicate Guard Window (Hours)',
@@ -26,7 +27,7 @@ export const optionsProperty: INodeProperties = {
 			typeOptions: { minValue: 0.1 },
 			default: 12,
 			description:
-				'How long an identical session is skipped after the first one: CRM retries come within minutes and re-runs after a failure within hours, while a daily reminder with the same text still goes the next day',
+				'How long an identical session is skipped after the first one (a daily reminder with the same text still goes the next day)',
 		},
 		{
 			displayName: 'Rate Limit Max Wait (Seconds)',

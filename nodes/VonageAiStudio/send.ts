@@ -1,6 +1,6 @@
 // Runs a node's validated sends through the account's rate gate, the send ledger and the edition's transport,
 // and turns each outcome into an output json or a NodeApiError.
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 
 import type { IDataObject, IExecuteFunctions, INode, Logger, NodeApiError } from 'n8n-workflow';
 
@@ -12,6 +12,7 @@ import type { StudioAccount } from '../../core/account';
 import type { Edition } from '../../editions/edition';
 import type { PreparedSend } from './actions/operation';
 import { toNodeApiError } from './apiErrors';
+import { runsAsTool } from './tool';
 import type { SendSettings } from './options';
 
 export interface SendRequest {
@@ -23,7 +24,7 @@ export interface SendRequest {
 export type SendResult =
 	| { ok: true; itemIndex: number; replayKind?: ReplayKind; json: IDataObject & { replayed: boolean } }
 	/** `stoppedBy`: the item whose answer stopped this one from being tried (core/batchStop.ts). */
-	| { ok: false; itemIndex: number; error: NodeApiError; stoppedBy?: number };
+	| { ok: false; itemIndex: number; error: NodeApiError; cause: unknown; stoppedBy?: number };
 
 export interface RunContext {
 	edition: Edition;
@@ -35,6 +36,8 @@ export interface RunContext {
 	executionId: string;
 	/** n8n's "Retry" of a failed execution runs under a new execution ID, in mode "retry". */
 	retriedExecution: boolean;
+	/** The node runs as an AI tool: every call is one item 0 (tool.ts). */
+	asTool: boolean;
 	signal?: AbortSignal;
 	log?: Logger;
 }
@@ -53,8 +56,10 @@ export function runContextOf(
 		settings,
 		node: context.getNode(),
 		workflowId: String(context.getWorkflow().id ?? ''),
-		executionId: context.getExecutionId(),
+		// An MCP Server Trigger calls its tools inside its webhook, before any execution exists: each call stands alone.
+		executionId: context.getExecutionId() ?? `none-${randomUUID()}`,
 		retriedExecution: context.getMode() === 'retry',
+		asTool: runsAsTool(context.getNode()),
 		signal: context.getExecutionCancelSignal(),
 		log: context.logger,
 	};
@@ -93,12 +98,13 @@ export type ReplayKind = 'idempotency-key' | 'duplicate-guard' | 'retried-execut
  * - else the duplicate guard's content key, when the guard is on: an identical session within its window;
  * - else, in a retried execution, the item's position and exact body in this workflow node (the retry has a new
  *   execution ID but the same items);
- * - else the execution, node and item (n8n's Retry On Fail re-runs the node in the same execution).
+ * - else the execution, node and item (n8n's Retry On Fail re-runs the node in the same execution); for a tool,
+ *   whose calls are all item 0 of one execution (an AI Agent's), the call's body instead of the item.
  * The outcome is also recorded under the other keys that apply, so that each way of looking it up finds it.
  */
 export function ledgerKeys(
 	request: SendRequest,
-	context: Pick<RunContext, 'workflowId' | 'executionId' | 'node' | 'retriedExecution'> & {
+	context: Pick<RunContext, 'workflowId' | 'executionId' | 'node' | 'retriedExecution' | 'asTool'> & {
 		settings: Pick<SendSettings, 'duplicateGuardMs'>;
 	},
 ): {
@@ -106,8 +112,10 @@ export function ledgerKeys(
 	also: Array<{ key: string; ttlMs?: number }>;
 } {
 	const nodeKey = context.node.id || context.node.name;
-	const content = `content:${context.workflowId}:${nodeKey}:${request.itemIndex}:${sha256(JSON.stringify(request.prepared.body))}`;
-	const execution = `execution:${context.executionId}:${nodeKey}:${request.itemIndex}`;
+	const bodyHash = sha256(JSON.stringify(request.prepared.body));
+	const content = `content:${context.workflowId}:${nodeKey}:${request.itemIndex}:${bodyHash}`;
+	const call = context.asTool ? `call:${bodyHash}` : request.itemIndex;
+	const execution = `execution:${context.executionId}:${nodeKey}:${call}`;
 	const guardMs = context.settings.duplicateGuardMs;
 	const guard = guardMs === undefined ? undefined : { key: duplicateGuardKey(request.prepared), ttlMs: guardMs };
 	const candidates: Array<{ key: string; kind: ReplayKind; ttlMs?: number } | undefined> = [
@@ -227,6 +235,7 @@ export async function runSends(requests: SendRequest[], context: RunContext): Pr
 		}
 		const error = toNodeApiError(context.node, outcome.error, {
 			itemIndex: outcome.index,
+			subject: context.asTool ? 'call' : 'item',
 			tier: account.tier,
 			agentId: request.prepared.summary.agentId,
 			host,
@@ -234,6 +243,6 @@ export async function runSends(requests: SendRequest[], context: RunContext): Pr
 			attempts: outcome.attempts,
 		});
 		const stoppedBy = isError(outcome.error, 'BatchStoppedError') ? outcome.error.sourceIndex : undefined;
-		return { ok: false, itemIndex: outcome.index, error, stoppedBy };
+		return { ok: false, itemIndex: outcome.index, error, cause: outcome.error, stoppedBy };
 	});
 }

@@ -1,4 +1,4 @@
-// The node's side of "start a session and wait for its status" (core/waitForStatus.ts has the rules):
+// The node's side of "start a session and wait for its status" (core/waitRules.ts has the rules):
 // - executeWait(): one contact per execution; the status URL is this execution's resume URL; the send goes through
 //   the gate, the ledger and the 429 policy like any other; then the execution waits until the time limit, having
 //   left the Timed Out item where n8n will find it when the limit passes (n8n does not call the node again then);

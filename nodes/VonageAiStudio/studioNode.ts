@@ -1,6 +1,7 @@
 // The Vonage AI Studio action node, written once for both editions: its description (assembled from the
-// operations in actions/) and its execute(), which validates every item, sends through the edition, and builds
-// one output item per input item. Each package's VonageAiStudio.node.ts passes in its edition.
+// operations in actions/) and its execute(). A send validates every item, sends through the edition's gate and
+// ledger, and builds one output item per input item; a read (the Session resource) goes to read.ts. Each package's
+// VonageAiStudio.node.ts passes in its edition.
 import {
 	NodeConnectionTypes,
 	NodeOperationError,
@@ -14,24 +15,49 @@ import { CREDENTIAL_TYPE, NODE_NAMES, isStudioHost } from '../../core/studioApi'
 import { isLocalAddress } from '../../core/waitRules';
 import { readAccount, type StudioAccount } from '../../core/account';
 import type { Edition } from '../../editions/edition';
-import { isWaiting } from './actions/operation';
+import { isRead, isWaiting } from './actions/operation';
 import { itemInputError } from './apiErrors';
-import { OPERATIONS, operationFor, operationProperties } from './actions/router';
+import { docsLink } from '../shared/docs';
+import { OPERATIONS, RESOURCES, SEND_OPERATIONS, operationFor, operationProperties } from './actions/router';
 import { optionsProperty, readSettings, type SendSettings } from './options';
+import { executeRead } from './read';
 import { runContextOf, runSends, type SendRequest, type SendResult } from './send';
 import { STUDIO_NODE_OUTPUTS, executeWait, waitWebhook } from './sendAndWait';
+import {
+	answersErrorsAsItems,
+	offeredAsTool,
+	runsAsTool,
+	toolInputError,
+	toolSendError,
+	waitingToolError,
+} from './tool';
 
 export { waitWebhook as studioNodeWebhook };
 
 /** The name the queue edition's credential test function is registered under (`methods.credentialTest`). */
 export const STUDIO_CREDENTIAL_TEST = 'vonageAiStudioApiTest';
 
-const OPERATION_LABELS = Object.fromEntries(
-	OPERATIONS.map((operation) => [operation.option.value, operation.option.name.toLowerCase()]),
+const RESOURCE_NAMES: Record<string, string> = Object.fromEntries(RESOURCES.map(({ name, value }) => [value, name]));
+const key = (resource: string, operation: string) => `${resource}:${operation}`;
+
+/** What the canvas shows under the node's name for each resource and operation, e.g. "WhatsApp · Start and Wait". */
+export const SUBTITLES: Record<string, string> = Object.fromEntries(
+	OPERATIONS.map((operation) => [
+		key(operation.resource, operation.option.value),
+		`${RESOURCE_NAMES[operation.resource]} · ${operation.subtitle}`,
+	]),
 );
 
-/** What the node shows under its name on the canvas: the resource and the operation, e.g. "whatsapp: start outbound session". */
-export const STUDIO_NODE_SUBTITLE = `={{ $parameter["resource"] + ": " + (${JSON.stringify(OPERATION_LABELS)}[$parameter["operation"]] ?? $parameter["operation"]) }}`;
+/** The node's subtitle on the canvas (n8n evaluates it with the node's parameters). */
+export const STUDIO_NODE_SUBTITLE = `={{ ${JSON.stringify(SUBTITLES)}[$parameter["resource"] + ":" + $parameter["operation"]] ?? $parameter["operation"] }}`;
+
+/**
+ * The operations that start sessions without waiting, where the campaign pacing hint is true: a waiting operation
+ * takes one contact per execution, and a read starts no session.
+ */
+const PACED = SEND_OPERATIONS.filter((operation) => !isWaiting(operation)).map((operation) =>
+	key(operation.resource, operation.option.value),
+);
 
 /**
  * The description without its icon, subtitle and tool flag, which each package's node file sets (the icon names a
@@ -49,14 +75,15 @@ export function studioNodeDescription(
 		name: NODE_NAMES.action,
 		group: ['output'],
 		version: 1,
-		description: 'Start Vonage AI Studio outbound WhatsApp, SMS and voice sessions, paced to your rate tier',
+		description:
+			'Start Vonage AI Studio outbound WhatsApp, SMS and voice sessions, paced to your rate tier, and read what the conversations produced',
 		defaults: { name: 'Vonage AI Studio' },
 		inputs: [NodeConnectionTypes.Main],
 		// One output; three (Reached, Failed, Timed Out) for the operations that wait, unless set to one.
 		outputs: STUDIO_NODE_OUTPUTS,
 		credentials: [{ name: CREDENTIAL_TYPE, required: true, ...testedBy }],
 		// Where Studio posts the statuses of a session the execution waits for: the execution's resume URL with this
-		// node's ID as suffix (waitForStatus.ts). n8n never registers it as a live webhook.
+		// node's ID as suffix (sendAndWait.ts). n8n never registers it as a live webhook.
 		webhooks: [
 			{
 				name: 'default',
@@ -72,11 +99,11 @@ export function studioNodeDescription(
 			'={{ "Waiting for the session\'s status from Vonage AI Studio, at most until the time limit. Statuses go to " + $execution.resumeUrl }}',
 		hints: [
 			{
-				message:
-					'Sends are paced to the tier set in the credential (1 session per second by default): 600 items take about 10 minutes at 1 per second, 2 minutes at 5 per second. Progress is written to the n8n log.',
+				message: `Sessions start at the tier set in the credential (1 per second by default): 600 contacts take about 10 minutes at 1 per second, 2 minutes at 5 per second. Progress is written to the n8n log. ${docsLink('rate-gate')}.`,
 				type: 'info',
 				location: 'outputPane',
 				whenToDisplay: 'beforeExecution',
+				displayCondition: `={{ ${JSON.stringify(PACED)}.includes($parameter["resource"] + ":" + $parameter["operation"]) }}`,
 			},
 		],
 		properties: [...operationProperties(), optionsProperty],
@@ -96,7 +123,17 @@ export async function executeStudioNode(context: IExecuteFunctions, edition: Edi
 	const operationName = context.getNodeParameter('operation', 0) as string;
 	const operation = operationFor(resource, operationName);
 	if (!operation) throw new NodeOperationError(node, `Unknown operation "${operationName}" for resource "${resource}"`);
+	const asTool = runsAsTool(node);
+	const continueOnFail = context.continueOnFail() || answersErrorsAsItems(context);
+	if (asTool && isWaiting(operation)) {
+		const instead = OPERATIONS.find((each) => each.resource === operation.resource && offeredAsTool(each));
+		const failure = waitingToolError(node, operation, instead);
+		if (!continueOnFail) throw failure;
+		return [items.map((_, item) => ({ json: { error: failure.message }, error: failure, pairedItem: { item } }))];
+	}
 	const account = readAccount(await context.getCredentials(CREDENTIAL_TYPE));
+	// A read starts no session: no gate, no ledger, none of the send options.
+	if (isRead(operation)) return await executeRead(context, edition, operation, account);
 	const settings = readSettings(context);
 	if (isWaiting(operation)) return await executeWait(context, edition, operation, account, settings);
 
@@ -109,31 +146,33 @@ export async function executeStudioNode(context: IExecuteFunctions, edition: Edi
 			const idempotencyKey = String(context.getNodeParameter('idempotencyKey', itemIndex, '') ?? '').trim();
 			requests.push({ itemIndex, prepared, idempotencyKey: idempotencyKey || undefined });
 		} catch (error) {
-			const failure = itemInputError(node, error, itemIndex, 'Nothing was sent for this item.');
-			if (!context.continueOnFail()) throw failure;
+			// A model reads a tool's error: it gets what to change in its call, not an item number.
+			const failure = asTool
+				? toolInputError(node, error, operation.properties, 'send')
+				: itemInputError(node, error, itemIndex, 'Nothing was sent for this item.');
+			if (!continueOnFail) throw failure;
 			// n8n replaces the json of an item that carries an error with { error: message }.
 			output[itemIndex] = { json: { error: failure.message }, error: failure, pairedItem: { item: itemIndex } };
 		}
 	}
 
 	const results = await runSends(requests, runContextOf(context, edition, account, settings));
+	const errorOf = (result: Extract<SendResult, { ok: false }>) =>
+		asTool ? toolSendError(node, result.error, result.cause) : result.error;
 
-	if (!context.continueOnFail()) {
+	if (!continueOnFail) {
 		// Fail with the cause: the item whose answer stopped the others, not one of those it stopped.
 		const failures = results.filter((result) => !result.ok);
 		const cause = failures.find((result) => result.stoppedBy === undefined) ?? failures[0];
-		if (cause) throw cause.error;
+		if (cause) throw errorOf(cause);
 	}
 	for (const result of results) {
 		if (result.ok) {
 			output[result.itemIndex] = { json: result.json, pairedItem: { item: result.itemIndex } };
 			continue;
 		}
-		output[result.itemIndex] = {
-			json: { error: result.error.message },
-			error: result.error,
-			pairedItem: { item: result.itemIndex },
-		};
+		const error = errorOf(result);
+		output[result.itemIndex] = { json: { error: error.message }, error, pairedItem: { item: result.itemIndex } };
 	}
 	addHints(context, results, requests, settings, account);
 	return [output];

@@ -22,7 +22,7 @@ export const triggerDescription: Omit<INodeTypeDescription, 'icon' | 'subtitle'>
 	// 1.1 behaves exactly like 1. For every request to a webhook node of version 1, n8n evaluates an expression
 	// (its Webhook node's "binaryData" option), which needs an expression isolate; from 1.1 on it does not. Where
 	// n8n creates isolates only on demand (N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE=true) that triples the callbacks per
-	// second (README, Benchmark). Version 1 stays listed so saved workflows keep loading; new nodes get 1.1.
+	// second (docs/benchmarks.md). Version 1 stays listed so saved workflows keep loading; new nodes get 1.1.
 	version: [1, 1.1],
 	defaultVersion: 1.1,
 	description: 'Starts the workflow when Vonage AI Studio posts a delivery status to the status URL of a session',
@@ -54,7 +54,7 @@ export const triggerDescription: Omit<INodeTypeDescription, 'icon' | 'subtitle'>
 	properties: [
 		{
 			displayName:
-				"Use this node's Production URL as the Status URL of the Vonage AI Studio node. Its Reference option comes back here as the reference field.",
+				"Use this node's Production URL as the Status URL of the Vonage AI Studio node. What you put in that node's Reference field comes back here as reference.",
 			name: 'setupNotice',
 			type: 'notice',
 			default: '',

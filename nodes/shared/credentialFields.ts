@@ -2,9 +2,56 @@
 // Field names are what saved credentials hold: never rename.
 import type { INodeProperties } from 'n8n-workflow';
 
+import { DEFAULT_REDIS_OUTAGE_TOLERANCE_S, REDIS_FIELDS } from '../../core/account';
 import { MAX_FLOOR_MS } from '../../core/rateGate';
+import { docsLink } from './docs';
 
 const REDIS_PLACEHOLDER = 'redis://127.0.0.1:6379/0';
+
+/** Queue edition only: the fields that say how to reach Redis, after its URL (both credentials have them). */
+function redisConnectionProperties(): INodeProperties[] {
+	const onlyWithUrl = { hide: { redisUrl: [''] } };
+	return [
+		{
+			displayName: REDIS_FIELDS.caCertificate,
+			name: 'redisCaCertificate',
+			type: 'string',
+			typeOptions: { rows: 4 },
+			default: '',
+			placeholder: '-----BEGIN CERTIFICATE-----',
+			displayOptions: onlyWithUrl,
+			description:
+				"Only for rediss:// (TLS): the PEM text of the certificate authority that signed your Redis server's certificate, when it is a private one (your own CA). Leave empty for managed Redis services whose certificates Node.js already trusts.",
+		},
+		{
+			displayName: REDIS_FIELDS.allowUnauthorizedCerts,
+			name: 'redisAllowUnauthorizedCerts',
+			type: 'boolean',
+			default: false,
+			displayOptions: onlyWithUrl,
+			description:
+				'Whether to connect to a rediss:// Redis whose certificate cannot be verified (self-signed). The connection stays encrypted, but nothing proves it reaches your Redis: prefer the Redis CA Certificate above.',
+		},
+		{
+			displayName: REDIS_FIELDS.cluster,
+			name: 'redisCluster',
+			type: 'boolean',
+			default: false,
+			displayOptions: onlyWithUrl,
+			description:
+				"Whether the URL names one node, or the configuration endpoint, of a Redis Cluster (as n8n's QUEUE_BULL_REDIS_CLUSTER_NODES does); the other nodes are found from it. A cluster has only database 0.",
+		},
+	];
+}
+
+/** Names of the fields only the queue edition's credentials have. */
+export const QUEUE_ONLY_CREDENTIAL_FIELDS = [
+	'redisUrl',
+	'redisCaCertificate',
+	'redisAllowUnauthorizedCerts',
+	'redisCluster',
+	'redisOutageTolerance',
+] as const;
 
 export function studioApiProperties(edition: 'main' | 'queue'): INodeProperties[] {
 	const properties: INodeProperties[] = [
@@ -39,8 +86,7 @@ export function studioApiProperties(edition: 'main' | 'queue'): INodeProperties[
 				{ name: '5 Per Second (On Request)', value: 5 },
 			],
 			default: 1,
-			description:
-				'The outbound rate tier Vonage approved for this account. Every node using this credential shares it: sends are paced so that no second ever holds more. Ask ai.support@vonage.com for 3 or 5.',
+			description: `The outbound rate tier Vonage approved for this account, shared by every node using this credential (ask ai.support@vonage.com for 3 or 5). ${docsLink('rate-gate')}.`,
 		},
 	];
 	properties.push({
@@ -51,31 +97,43 @@ export function studioApiProperties(edition: 'main' | 'queue'): INodeProperties[
 		default: 1,
 		description:
 			edition === 'main'
-				? 'Leave 1 for one n8n process. When several n8n processes send with this account (queue-mode workers, or several instances), set how many: together they then never exceed the tier. Each sends at most a whole share of it (tier 5 over 2 processes: 2 per second each), or, where there is none, they take turns by the clock (tier 1 over 2: one start every 2 seconds each). The queue edition (n8n-nodes-vonage-ai-studio-queue) shares the whole tier through Redis instead.'
-				: 'Only without a Shared Rate Gate Redis URL: leave 1 for one n8n process, or set how many n8n processes send with this account so that together they never exceed the tier (each a whole share of it, or turns by the clock where there is none). With the Redis URL the processes share the whole tier and this is not used.',
+				? `How many n8n processes send with this account (1 unless queue-mode workers or several n8n instances do), so that together they stay under the tier. ${docsLink('editions')}.`
+				: `Without a Shared Rate Gate Redis URL only: how many n8n processes send with this account, so that together they stay under the tier. ${docsLink('editions')}.`,
 	});
 	if (edition === 'queue') {
 		// A Redis URL usually carries the Redis password (redis://:password@host), so it is masked like one.
-		properties.push({
-			displayName: 'Shared Rate Gate Redis URL',
-			name: 'redisUrl',
-			type: 'string',
-			typeOptions: { password: true },
-			default: '',
-			placeholder: REDIS_PLACEHOLDER,
-			description:
-				'For n8n queue mode (several workers): the Redis that all workers reach, so they share one rate budget and one record of sent sessions. Leave empty for a single n8n process.',
-		});
+		properties.push(
+			{
+				displayName: REDIS_FIELDS.url,
+				name: 'redisUrl',
+				type: 'string',
+				typeOptions: { password: true },
+				default: '',
+				placeholder: REDIS_PLACEHOLDER,
+				description:
+					'For n8n queue mode (several workers): the Redis that all workers reach, so they share one rate budget and one record of sent sessions. redis://host:6379, redis://user:password@host:6379/2 (an ACL user, database 2), or rediss://… for TLS. Leave empty for a single n8n process.',
+			},
+			...redisConnectionProperties(),
+			{
+				displayName: REDIS_FIELDS.outageTolerance,
+				name: 'redisOutageTolerance',
+				type: 'number',
+				typeOptions: { minValue: 0, numberPrecision: 0 },
+				default: DEFAULT_REDIS_OUTAGE_TOLERANCE_S,
+				displayOptions: { hide: { redisUrl: [''] } },
+				description:
+					'How long sends wait for Redis when it stops answering (a restart, a failover) before their items fail. Within it, the campaign goes on once Redis is back, nothing lost or sent twice. 0 = fail at once. n8n itself exits after QUEUE_BULL_REDIS_TIMEOUT_THRESHOLD (10 s by default) without Redis: raise that too.',
+			},
+		);
 	}
 	properties.push(
 		{
-			displayName: 'Rate Gate Safety Margin (Ms)',
+			displayName: 'Rate Gate Safety Margin (ms)',
 			name: 'safetyMarginMs',
 			type: 'number',
 			typeOptions: { minValue: 0, maxValue: MAX_FLOOR_MS },
 			default: 0,
-			description:
-				'Advanced. 0 = automatic: the gate learns how much wider than a second its window must be for your link to Studio (trips vary with the network and a busy n8n), from response times and 429s, and keeps it as small as that allows. A number sets the least margin it may use.',
+			description: `Advanced: leave 0 and the gate learns the margin your link to Studio needs; a number sets the least margin it may use. ${docsLink('rate-gate')}.`,
 		},
 		{
 			displayName: 'Base URL Override',
@@ -112,16 +170,19 @@ export function callbackApiProperties(edition: 'main' | 'queue'): INodePropertie
 		},
 	];
 	if (edition === 'queue') {
-		properties.push({
-			displayName: 'Shared Repeat Memory Redis URL',
-			name: 'redisUrl',
-			type: 'string',
-			typeOptions: { password: true },
-			default: '',
-			placeholder: REDIS_PLACEHOLDER,
-			description:
-				'Only when several n8n processes receive webhooks (queue mode with webhook processes behind a load balancer): a Redis all of them reach, so a callback Studio repeats to another process is still dropped as a repeat. Leave empty for one n8n process. If Redis cannot be reached, callbacks are let through: a repeat is better than a lost status.',
-		});
+		properties.push(
+			{
+				displayName: REDIS_FIELDS.callbackUrl,
+				name: 'redisUrl',
+				type: 'string',
+				typeOptions: { password: true },
+				default: '',
+				placeholder: REDIS_PLACEHOLDER,
+				description:
+					'Only when several n8n processes receive webhooks (queue mode with webhook processes behind a load balancer): a Redis all of them reach, so a callback Studio repeats to another process is still dropped as a repeat. Same forms as in the Studio credential (rediss:// for TLS). Leave empty for one n8n process. If Redis cannot be reached, callbacks are let through: a repeat is better than a lost status.',
+			},
+			...redisConnectionProperties(),
+		);
 	}
 	return properties;
 }

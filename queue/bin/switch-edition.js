@@ -20,5 +20,7 @@ for (const file of files) {
 	const exported = JSON.parse(readFileSync(file, 'utf8'));
 	const changed = switchEdition(exported, to);
 	writeFileSync(file, `${JSON.stringify(exported, null, 2)}\n`);
-	process.stdout.write(`${file}: ${changed} node${changed === 1 ? '' : 's'} now use the ${to} edition\n`);
+	process.stdout.write(
+		`${file}: ${changed} node${changed === 1 ? '' : 's'} now use${changed === 1 ? 's' : ''} the ${to} edition\n`,
+	);
 }

@@ -1,13 +1,12 @@
 // The send ledger, in memory and in a real redis-server, on its own and driving the dispatcher against the
 // simulator: a re-run replays instead of resending, two executions with the same key start one session, a send
 // that may have reached Studio keeps its key, a definite failure frees it, and Retry On Fail in a 429 storm.
-import { Redis } from 'ioredis';
 import { preciseClock } from '../../editions/queue/clock';
 import { dispatch } from '../../harness/dispatch';
 import { type DispatchJob, type DispatchResult } from '../../core/dispatcher';
 import { accountId } from '../../core/accounts';
 import { LocalRateGate } from '../../core/rateGate';
-import { createRedisClient } from '../../editions/queue/redisClient';
+import { createRedisClient, type RedisClient } from '../../editions/queue/redisClient';
 import { RedisSendLedger } from '../../editions/queue/redisSendLedger';
 import { LOST_SENDER_REASON, MemorySendLedger, type SendLedger } from '../../core/sendLedger';
 import { PossiblySentError, RedisUnavailableError, StudioHttpError } from '../../core/errors';
@@ -27,10 +26,10 @@ const HOUR = 3_600_000;
 
 let redis: RedisServer;
 let sim: StudioSimulator;
-const clients: Redis[] = [];
+const clients: RedisClient[] = [];
 let accountCounter = 0;
 
-function redisClient(url = redis.url): Redis {
+function redisClient(url = redis.url): RedisClient {
 	const made = createRedisClient(url);
 	clients.push(made);
 	return made;
@@ -197,9 +196,9 @@ describe('redis ledger storage', () => {
 		}
 	});
 
-	it('fails the item without sending when Redis is unreachable', async () => {
+	it('with a Redis Outage Tolerance of 0, fails the item at once without sending when Redis is unreachable', async () => {
 		const gone = await startRedis();
-		const ledger = new RedisSendLedger({ client: redisClient(gone.url), account: 'eu:gone' });
+		const ledger = new RedisSendLedger({ client: redisClient(gone.url), account: 'eu:gone', outageToleranceMs: 0 });
 		await gone.stop();
 		const [result] = await dispatch(jobs(1), { gate: gate(), ledger });
 		expect(result.outcome).toBe('failed');

@@ -9,24 +9,29 @@ import { VonageAiStudio as MainNode } from '../../nodes/VonageAiStudio/VonageAiS
 import { VonageAiStudio as QueueNode } from '../../queue/nodes/VonageAiStudio/VonageAiStudio.node';
 import { VonageAiStudioTrigger as MainTrigger } from '../../nodes/VonageAiStudioTrigger/VonageAiStudioTrigger.node';
 import { VonageAiStudioTrigger as QueueTrigger } from '../../queue/nodes/VonageAiStudioTrigger/VonageAiStudioTrigger.node';
+import { QUEUE_ONLY_CREDENTIAL_FIELDS } from '../../nodes/shared/credentialFields';
 
 const names = (properties: Array<{ name: string }>) => properties.map((property) => property.name);
+const queueOnly = new Set<string>(QUEUE_ONLY_CREDENTIAL_FIELDS);
 
 describe('the two editions', () => {
-	it('have the same Studio credential fields, the queue edition adding its Redis URL', () => {
+	it('have the same Studio credential fields, the queue edition adding its Redis connection', () => {
 		const main = names(new MainStudioApi().properties);
 		const queue = names(new QueueStudioApi().properties);
 		expect(main).toEqual(['apiKey', 'region', 'sessionsPerSecond', 'sendingProcesses', 'safetyMarginMs', 'baseUrl']);
-		expect(queue.filter((name) => name !== 'redisUrl')).toEqual(main);
-		expect(queue).toContain('redisUrl');
+		expect(queue.filter((name) => !queueOnly.has(name))).toEqual(main);
+		expect(queue).toEqual(expect.arrayContaining([...QUEUE_ONLY_CREDENTIAL_FIELDS]));
 		expect(new QueueStudioApi().name).toBe(new MainStudioApi().name);
 	});
 
-	it('have the same callback credential fields, the queue edition adding its Redis URL', () => {
+	it('have the same callback credential fields, the queue edition adding its Redis connection (no tolerance: the trigger never waits for Redis)', () => {
 		const main = names(new MainCallbackApi().properties);
 		const queue = names(new QueueCallbackApi().properties);
-		expect(queue.filter((name) => name !== 'redisUrl')).toEqual(main);
-		expect(queue).toContain('redisUrl');
+		expect(queue.filter((name) => !queueOnly.has(name))).toEqual(main);
+		expect(queue).toEqual(
+			expect.arrayContaining(QUEUE_ONLY_CREDENTIAL_FIELDS.filter((name) => name !== 'redisOutageTolerance')),
+		);
+		expect(queue).not.toContain('redisOutageTolerance');
 		expect(new QueueCallbackApi().name).toBe(new MainCallbackApi().name);
 	});
 

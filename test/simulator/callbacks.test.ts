@@ -232,6 +232,32 @@ describe('status callbacks', () => {
 		await waitFor(() => receiver.received.length === 2, 'callbacks to the live receiver');
 	});
 
+	it('posts a chosen status of a session on demand, once, with the answer (an error when nobody listens)', async () => {
+		const sim = await simulator({ callbacks: false });
+		await post(sim, '/messaging/conversation', whatsapp('447700900999'));
+		const [session] = sim.sessions;
+		receiver.answer = () => 409;
+		expect(await sim.postStatus(session, 'undeliverable')).toBe(409);
+		expect(bodies()).toEqual([
+			expect.objectContaining({
+				to: '447700900999',
+				message_uuid: session.messageUuid,
+				status: 'undeliverable',
+				error: expect.objectContaining({ title: 1050 }),
+			}),
+		]);
+		receiver.answer = () => 200;
+		expect(await sim.postStatus(session, 'read')).toBe(200);
+		expect(bodies()[1]).toMatchObject({ status: 'read', message_uuid: session.messageUuid });
+		expect(bodies()[1].error).toBeUndefined();
+		expect(receiver.received[0].url).toBe(statusPath);
+
+		await receiver.close();
+		expect(await sim.postStatus(session, 'read')).toBe('error');
+		expect(sim.callbacksSent.map((c) => c.status)).toEqual([409, 200, 'error']);
+		receiver = await startCallbackReceiver();
+	});
+
 	it('reset cancels callbacks not yet sent', async () => {
 		const sim = await simulator({ callbackDelayMs: 300 });
 		await post(sim, '/messaging/conversation', whatsapp());

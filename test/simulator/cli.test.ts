@@ -46,6 +46,10 @@ describe('parseCliArgs', () => {
 			'--seed',
 			'9',
 			'--no-callbacks',
+			'--conversation-ms',
+			'500',
+			'--recording-delay',
+			'100',
 		]);
 		expect(command).toEqual({
 			help: false,
@@ -67,6 +71,7 @@ describe('parseCliArgs', () => {
 				dropConnectionRatio: 0.1,
 				seed: 9,
 				callbacks: false,
+				insights: { conversationMs: 500, recordingDelayMs: 100 },
 			},
 		});
 	});

@@ -7,7 +7,26 @@ import { z } from 'zod';
 import { InvalidField } from '../../../core/errors';
 import { withCorrelation } from '../../../core/statusUrl';
 import type { StudioChannel } from '../../../core/studioApi';
+import { docsLink } from '../../shared/docs';
 import type { PreparedSend } from './operation';
+
+/** The phone number every example, placeholder and message shows (a UK number reserved for fiction). */
+export const EXAMPLE_NUMBER = '+44 7700 900000';
+
+/**
+ * What the operations tell an AI model about their calls (each operation's toolDescription adds what it does): how a
+ * number and a time are written, what a repeated start returns, why a start can take a moment, that a read sends
+ * nothing.
+ */
+export const FOR_MODELS = {
+	number: `Phone numbers are international, with the country code, e.g. ${EXAMPLE_NUMBER} (a national number such as 07700 900000 is refused).`,
+	result:
+		'The result shows what was sent. "replayed": true means this same session had already been started, so it was not sent again: do not call again for it.',
+	pacing:
+		"Call it once per contact. Sessions are paced to the account's rate limit, so a call may take a few seconds when several are made at once.",
+	times: 'Times are ISO 8601, e.g. 2025-03-01T09:00:00Z.',
+	reads: 'It only reads: it starts no session and sends nothing to anyone.',
+} as const;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Fields
@@ -48,8 +67,7 @@ export const referenceField: INodeProperties = {
 	type: 'string',
 	default: '',
 	placeholder: 'e.g. {{ $json.contactId }}',
-	description:
-		'Your own ID for this contact, e.g. the CRM record ID. It travels in the status URL, and the Vonage AI Studio Trigger returns it with every status, so a status finds its way back to the record (Studio overwrites client_ref).',
+	description: `Your own ID for this contact, e.g. the CRM record ID: the Vonage AI Studio Trigger returns it with every status. ${docsLink('action-node')}.`,
 };
 
 export const idempotencyKeyField: INodeProperties = {
@@ -58,11 +76,10 @@ export const idempotencyKeyField: INodeProperties = {
 	type: 'string',
 	default: '',
 	placeholder: 'e.g. {{ $json.contactId }}-welcome',
-	description:
-		'Optional. Sends with the same key start only one session within the remember window, across every workflow and execution using this credential; later ones return the first result. Include the purpose, e.g. the contact ID plus "-welcome". Without a key, a re-run of the same execution and item is still recognised.',
+	description: `Optional: sends with the same key (e.g. the contact ID plus "-welcome") start one session; repeats within Remember Sent Sessions For return the first result. ${docsLink('duplicates-and-crashes')}.`,
 };
 
-export function toField(description: string, placeholder = '+44 7700 900000'): INodeProperties {
+export function toField(description: string, placeholder = EXAMPLE_NUMBER): INodeProperties {
 	return { displayName: 'To', name: 'to', type: 'string', required: true, default: '', placeholder, description };
 }
 
@@ -74,7 +91,7 @@ export const statusUrlField: INodeProperties = {
 	default: '',
 	placeholder: 'https://your-n8n.example.com/webhook/vonage-ai-studio/status',
 	description:
-		'Where Studio posts delivery statuses. Paste the production URL of a Vonage AI Studio Trigger (or any endpoint of yours). Never the status URL of the Vonage application itself: Vonage warns it loops endlessly.',
+		"Where Studio posts delivery statuses: the Production URL of a Vonage AI Studio Trigger, or an endpoint of yours (never the Vonage application's own status URL)",
 };
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -132,13 +149,13 @@ export function normalisePhoneNumber(raw: string): { ok: true; digits: string } 
 	if (!/^\d+$/.test(digits)) {
 		return {
 			ok: false,
-			reason: `"${raw}" is not a phone number: use digits with the country code, e.g. +44 7700 900000`,
+			reason: `"${raw}" is not a phone number: use digits with the country code, e.g. ${EXAMPLE_NUMBER}`,
 		};
 	}
 	if (digits.startsWith('0')) {
 		return {
 			ok: false,
-			reason: `"${raw}" looks like a national number: start with the country code, e.g. +44 7700 900000 instead of 07700 900000`,
+			reason: `"${raw}" looks like a national number: start with the country code, e.g. ${EXAMPLE_NUMBER} instead of 07700 900000`,
 		};
 	}
 	if (digits.length < 7 || digits.length > 15) {

@@ -100,6 +100,7 @@ export function waitingVariant<Values>(
 	start: Operation<Values>,
 	spec: {
 		option: WaitingOperation['option'];
+		subtitle: string;
 		awaitable: readonly AwaitedStatus[];
 		/** Shown above the wait's fields, e.g. what a voice wait can and cannot know. */
 		notice?: string;
@@ -111,6 +112,7 @@ export function waitingVariant<Values>(
 	return {
 		resource: start.resource,
 		option: spec.option,
+		subtitle: spec.subtitle,
 		properties: [
 			...notice,
 			...start.properties.filter((property) => property.name !== 'statusUrl'),

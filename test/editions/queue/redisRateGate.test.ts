@@ -4,11 +4,10 @@
 // mid-run, an admission that came back late left unused, lazy connection, and no API key in Redis.
 import { join } from 'node:path';
 import { dispatch } from '../../../harness/dispatch';
-import { Redis } from 'ioredis';
 import { accountId } from '../../../core/accounts';
 import { RedisUnavailableError } from '../../../core/errors';
 import { WINDOW_MS } from '../../../core/rateGate';
-import { createRedisClient } from '../../../editions/queue/redisClient';
+import { createRedisClient, type RedisClient } from '../../../editions/queue/redisClient';
 import { RedisRateGate } from '../../../editions/queue/redisRateGate';
 import { closeShared, sharedGate } from '../../../harness/accounts';
 import { STUDIO_PATHS } from '../../../core/studioApi';
@@ -27,9 +26,9 @@ const API_KEY = 'redis-gate-test-key';
 
 let redis: RedisServer;
 let sim: StudioSimulator;
-const clients: Redis[] = [];
+const clients: RedisClient[] = [];
 
-function client(url = redis.url): Redis {
+function client(url = redis.url): RedisClient {
 	const made = createRedisClient(url);
 	clients.push(made);
 	return made;
@@ -121,7 +120,7 @@ describe('RedisRateGate', () => {
 		expect(maxInAnyWindow(arrivals, WINDOW_MS)).toBeLessThanOrEqual(tier);
 	});
 
-	it('fails the waiting items with a clear error when redis-server stops mid-run, and sends nothing more', async () => {
+	it('with a Redis Outage Tolerance of 0, fails the waiting items at once with a clear error when redis-server stops mid-run, and sends nothing more', async () => {
 		const own = await startRedis();
 		const tier = 2;
 		sim.configure({ tier });
@@ -131,6 +130,7 @@ describe('RedisRateGate', () => {
 			tier,
 			redisUrl: own.url,
 			floorMs: REAL_TIME_MARGIN_MS,
+			redisOutageToleranceMs: 0,
 		});
 		let stoppedAt = Infinity;
 		let stopped: Promise<void> | undefined;
@@ -180,7 +180,13 @@ describe('RedisRateGate', () => {
 		const closed = await startRedis();
 		const url = closed.url;
 		await closed.stop();
-		const unreachable = sharedGate({ region: 'eu', apiKey: 'k-lazy', tier: 1, redisUrl: url });
+		const unreachable = sharedGate({
+			region: 'eu',
+			apiKey: 'k-lazy',
+			tier: 1,
+			redisUrl: url,
+			redisOutageToleranceMs: 0,
+		});
 		const began = performance.now();
 		await expect(unreachable.acquire()).rejects.toBeInstanceOf(RedisUnavailableError);
 		expect(performance.now() - began).toBeLessThan(5000);
@@ -194,13 +200,14 @@ describe('RedisRateGate', () => {
 		await new Promise((resolve) => setTimeout(resolve, 200));
 		const inspect = client();
 		const keys = await inspect.keys('*');
-		expect(keys.some((key) => key.includes(accountId('us', apiKey)))).toBe(true);
-		expect(
-			keys
-				.filter((key) => key.includes(accountId('us', apiKey)))
-				.map((key) => key.split(':').pop())
-				.sort(),
-		).toEqual(['due', 'penalty', 'spacing', 'starts']);
+		const id = accountId('us', apiKey);
+		expect(keys.filter((key) => key.includes(id)).sort()).toEqual([
+			`vgai:epoch:{${id}}`,
+			`vgai:gate:{${id}}:due`,
+			`vgai:gate:{${id}}:penalty`,
+			`vgai:gate:{${id}}:spacing`,
+			`vgai:gate:{${id}}:starts`,
+		]);
 		for (const key of keys) {
 			expect(key).not.toContain(apiKey);
 			const type = await inspect.type(key);

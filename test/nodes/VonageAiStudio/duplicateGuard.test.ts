@@ -86,6 +86,7 @@ describe('what makes two sessions identical', () => {
 			executionId: 'e1',
 			node: { id: 'n1', name: 'Send' } as never,
 			retriedExecution: false,
+			asTool: false,
 			settings: { duplicateGuardMs: 12 * 3_600_000 },
 		};
 		const prepared = { path: '/messaging/conversation', body } as never;
@@ -100,6 +101,28 @@ describe('what makes two sessions identical', () => {
 		});
 		const off = ledgerKeys({ itemIndex: 0, prepared }, { ...context, settings: { duplicateGuardMs: undefined } });
 		expect(off.primary.kind).toBe('same-execution');
+	});
+
+	it("as a tool, every call is item 0 of the agent's execution: the call's body tells calls apart, not the item", () => {
+		const context = {
+			workflowId: 'wf',
+			executionId: 'e1',
+			node: { id: 'n1', name: 'Send' } as never,
+			retriedExecution: false,
+			settings: { duplicateGuardMs: undefined },
+		};
+		const call = (to: string) => ({
+			itemIndex: 0,
+			prepared: { path: '/messaging/conversation', body: { ...body, to } } as never,
+		});
+		const asTool = (to: string) => ledgerKeys(call(to), { ...context, asTool: true }).primary;
+		const inWorkflow = (to: string) => ledgerKeys(call(to), { ...context, asTool: false }).primary;
+		// Two contacts in one chat are two sessions; the same call again (n8n's Retry On Fail) is the first one.
+		expect(asTool('447700900001').key).not.toBe(asTool('447700900002').key);
+		expect(asTool('447700900001')).toEqual(asTool('447700900001'));
+		expect(asTool('447700900001').kind).toBe('same-execution');
+		// In a workflow, the item is what Retry On Fail re-runs, whatever its values became.
+		expect(inWorkflow('447700900001').key).toBe(inWorkflow('447700900002').key);
 	});
 });
 

@@ -4,6 +4,8 @@ import { z } from 'zod';
 
 import { STUDIO_PATHS } from '../../../../core/studioApi';
 import {
+	EXAMPLE_NUMBER,
+	FOR_MODELS,
 	agentIdField,
 	assemble,
 	commonRules,
@@ -22,7 +24,9 @@ import type { Operation, PreparedSend } from '../operation';
 
 const properties: INodeProperties[] = [
 	agentIdField,
-	toField('Mobile number with country code; spaces, +, 00 and brackets are fine'),
+	toField(
+		`The contact's mobile number with the country code, e.g. ${EXAMPLE_NUMBER} (spaces, +, 00 and brackets are fine)`,
+	),
 	statusUrlField,
 	referenceField,
 	sessionParametersField,
@@ -39,6 +43,13 @@ export const startSmsSession: Operation<CommonInput> = {
 		action: 'Start an outbound SMS session',
 		description: 'Have the agent start an SMS conversation',
 	},
+	subtitle: 'Start Session',
+	toolDescription: [
+		'Starts a Vonage AI Studio conversation by SMS with one contact: the AI Studio agent texts them and handles their replies.',
+		FOR_MODELS.pacing,
+		FOR_MODELS.number,
+		FOR_MODELS.result,
+	].join(' '),
 	properties,
 
 	read(context: IExecuteFunctions, itemIndex: number): CommonInput {

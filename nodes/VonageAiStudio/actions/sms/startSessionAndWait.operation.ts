@@ -10,5 +10,6 @@ export const startSmsSessionAndWait = waitingVariant(startSmsSession, {
 		action: 'Start an SMS session and wait for its status',
 		description: 'Start the SMS conversation, then continue when it is delivered, failed, or time ran out',
 	},
+	subtitle: 'Start and Wait',
 	awaitable: ['delivered'],
 });

@@ -11,6 +11,7 @@ export const makeCallAndWait = waitingVariant(makeOutboundCall, {
 		action: 'Make a call and wait for its outcome',
 		description: 'Call, then continue by Failed if it was not picked up, or by Timed Out once the time limit passes',
 	},
+	subtitle: 'Call and Wait',
 	awaitable: ['call-not-answered'],
 	notice:
 		'Studio reports a call only when it is not picked up (busy, unanswered, failed...): those continue by Failed. A call that was answered continues by Timed Out when the time limit passes, so keep the limit short (e.g. 5 minutes).',

@@ -4,6 +4,8 @@ import { z } from 'zod';
 
 import { STUDIO_PATHS } from '../../../../core/studioApi';
 import {
+	EXAMPLE_NUMBER,
+	FOR_MODELS,
 	agentIdField,
 	assemble,
 	commonRules,
@@ -24,7 +26,10 @@ import type { Operation, PreparedSend } from '../operation';
 
 const properties: INodeProperties[] = [
 	agentIdField,
-	toField('Phone number with country code, or a SIP address', '+44 7700 900000 or sip:alice@pbx.example.com'),
+	toField(
+		`The phone number to call with the country code, e.g. ${EXAMPLE_NUMBER}, or a SIP address such as sip:alice@pbx.example.com`,
+		`${EXAMPLE_NUMBER} or sip:alice@pbx.example.com`,
+	),
 	{
 		...statusUrlField,
 		required: false,
@@ -85,6 +90,13 @@ export const makeOutboundCall: Operation<CallInput> = {
 		action: 'Make an outbound call',
 		description: 'Have the agent call a phone number or SIP address',
 	},
+	subtitle: 'Call',
+	toolDescription: [
+		'Has the Vonage AI Studio voice agent phone one contact now; the agent talks with them. It does not wait for the call to end.',
+		FOR_MODELS.pacing,
+		`${FOR_MODELS.number} A SIP address (sip:alice@pbx.example.com) works too.`,
+		FOR_MODELS.result,
+	].join(' '),
 	properties,
 
 	read(context: IExecuteFunctions, itemIndex: number): CallInput {

@@ -5,7 +5,9 @@ import { z } from 'zod';
 import { STUDIO_PATHS } from '../../../../core/studioApi';
 import {
 	BODY_TEXT_LIMIT,
+	EXAMPLE_NUMBER,
 	FIELD_LABELS,
+	FOR_MODELS,
 	HEADER_TEXT_LIMIT,
 	agentIdField,
 	assemble,
@@ -29,7 +31,9 @@ import type { Operation, PreparedSend } from '../operation';
 
 const properties: INodeProperties[] = [
 	agentIdField,
-	toField('WhatsApp number with country code; spaces, +, 00 and brackets are fine'),
+	toField(
+		`The contact's WhatsApp number with the country code, e.g. ${EXAMPLE_NUMBER} (spaces, +, 00 and brackets are fine)`,
+	),
 	{
 		displayName: 'Namespace',
 		name: 'namespace',
@@ -45,7 +49,7 @@ const properties: INodeProperties[] = [
 		required: true,
 		default: '',
 		placeholder: 'order_update',
-		description: 'Name of the approved WhatsApp template',
+		description: 'Name of the approved WhatsApp template: lowercase letters, digits and underscores, e.g. order_update',
 	},
 	{
 		displayName: 'Locale',
@@ -231,9 +235,17 @@ export const startWhatsAppSession: Operation<WhatsAppInput> = {
 	option: {
 		name: 'Start Outbound Session',
 		value: 'startOutboundSession',
-		action: 'Start an outbound whatsapp session',
+		action: 'Start an outbound WhatsApp session',
 		description: 'Send an approved template and hand the conversation to the agent',
 	},
+	subtitle: 'Start Session',
+	toolDescription: [
+		'Starts a Vonage AI Studio conversation on WhatsApp with one contact: sends them an approved WhatsApp template message, and the AI Studio agent handles their replies.',
+		FOR_MODELS.pacing,
+		FOR_MODELS.number,
+		'Template names are lowercase letters, digits and underscores (order_update); template parameters are plain text.',
+		FOR_MODELS.result,
+	].join(' '),
 	properties,
 
 	read(context: IExecuteFunctions, itemIndex: number): WhatsAppInput {

@@ -7,8 +7,9 @@ export const startWhatsAppSessionAndWait = waitingVariant(startWhatsAppSession, 
 	option: {
 		name: 'Start Session and Wait for Status',
 		value: 'startSessionAndWait',
-		action: 'Start a whatsapp session and wait for its status',
+		action: 'Start a WhatsApp session and wait for its status',
 		description: 'Send the template, then continue when it is read or delivered, failed, or time ran out',
 	},
+	subtitle: 'Start and Wait',
 	awaitable: ['delivered', 'read'],
 });
