@@ -2,6 +2,7 @@
 // varying time to reach Studio's limiter (the simulator's --arrival-delay shapes):
 //   npm run bench                 full sizes (about 8 minutes: tier 1 × 300 sends alone takes 5½)
 //   npm run bench -- --quick      small sizes, about a minute
+//   npm run bench -- --only first the first sends of a fresh gate (issue 21), several seeds, about 6 minutes
 // Sizes: flags below or BENCH_* environment variables (flags win). `--help` lists them.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { preciseClock } from '../editions/queue/clock';
@@ -31,6 +32,8 @@ const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
 /** The links of issue 9: none (loopback), an ordinary internet path, and a steady one with rare long trips. */
 const DEFAULT_SHAPES = '0;20-120;30-50,1%:300-400';
 
+const ALL_SECTIONS = 'pacing,first,users,concurrent,foreign,redis,cpu';
+
 const HELP = `npm run bench -- [options]
   --quick                 small sizes (a smoke run)
   --sends N               sends per shape × tier row (default 300, quick 30)            BENCH_SENDS
@@ -45,7 +48,10 @@ const HELP = `npm run bench -- [options]
   --redis-sends N         sends in all for the 3 processes sharing Redis (default 300)  BENCH_REDIS_SENDS
   --cpu-items N           items for the CPU and memory run at tier 10000 (10000)        BENCH_CPU_ITEMS
   --floor MS              the gate's margin floor (default 0: automatic)                BENCH_FLOOR_MS
-  --only LIST             pacing,users,concurrent,foreign,redis,cpu (default all)       BENCH_ONLY
+  --seeds 1,2,3           simulator seeds of the first-sends rows (default 1,2,3)       BENCH_SEEDS
+  --first-sends N         sends per first-sends row on a fresh gate (default 30)         BENCH_FIRST_SENDS
+  --first-long-sends N    sends per long row of that section, trips 20-120 ms (300)     BENCH_FIRST_LONG_SENDS
+  --only LIST             pacing,first,users,concurrent,foreign,redis,cpu (default all)  BENCH_ONLY
   --sequential            run the timed sections one after another instead of side by side
 `;
 
@@ -60,6 +66,9 @@ interface BenchOptions {
 	redisSends: number;
 	cpuItems: number;
 	floorMs: number;
+	seeds: number[];
+	firstSends: number;
+	firstLongSends: number;
 	only: Set<string>;
 	sequential: boolean;
 }
@@ -79,6 +88,9 @@ function readOptions(): BenchOptions | undefined {
 			'redis-sends': { type: 'string' },
 			'cpu-items': { type: 'string' },
 			floor: { type: 'string' },
+			seeds: { type: 'string' },
+			'first-sends': { type: 'string' },
+			'first-long-sends': { type: 'string' },
 			only: { type: 'string' },
 			sequential: { type: 'boolean' },
 		},
@@ -112,14 +124,10 @@ function readOptions(): BenchOptions | undefined {
 		redisSends: number(pick(values['redis-sends'], 'BENCH_REDIS_SENDS', '300', '30'), 'redis-sends'),
 		cpuItems: number(pick(values['cpu-items'], 'BENCH_CPU_ITEMS', '10000', '2000'), 'cpu-items'),
 		floorMs: number(pick(values.floor, 'BENCH_FLOOR_MS', '0', '0'), 'floor', true),
-		only: new Set(
-			pick(
-				values.only,
-				'BENCH_ONLY',
-				'pacing,users,concurrent,foreign,redis,cpu',
-				'pacing,users,concurrent,foreign,redis,cpu',
-			).split(','),
-		),
+		seeds: numbers(pick(values.seeds, 'BENCH_SEEDS', '1,2,3', '1'), 'seeds'),
+		firstSends: number(pick(values['first-sends'], 'BENCH_FIRST_SENDS', '30', '30'), 'first-sends'),
+		firstLongSends: number(pick(values['first-long-sends'], 'BENCH_FIRST_LONG_SENDS', '300', '60'), 'first-long-sends'),
+		only: new Set(pick(values.only, 'BENCH_ONLY', ALL_SECTIONS, ALL_SECTIONS).split(',')),
 		sequential: values.sequential ?? false,
 	};
 }
@@ -282,13 +290,15 @@ function goals(m: Measured, shape: DelayShape): void {
 
 // --- sections ----------------------------------------------------------------------------------------------
 
-async function pacingRun(
+/** Sends `sends` new contacts through the account's gate (a new account: a gate that has learnt nothing yet). */
+async function gateRun(
 	sim: RemoteSimulator,
 	shape: DelayShape,
 	tier: number,
 	sends: number,
 	floorMs: number,
-): Promise<Measured> {
+	label: string,
+): Promise<{ m: Measured; why: string }> {
 	const apiKey = sim.apiKey;
 	const gate = sharedGate({ region: 'eu', apiKey, tier, floorMs });
 	const contacts: string[] = [];
@@ -299,21 +309,106 @@ async function pacingRun(
 		maxInFlight: 16,
 	});
 	const state = await sim.state();
-	const m = measure(
-		`gate: trips ${describeDelayShape(shape)} ms, tier ${tier}`,
-		tier,
-		shape,
-		contacts,
-		state,
-		startedAt,
-		gate,
-	);
+	return { m: measure(label, tier, shape, contacts, state, startedAt, gate), why: explain429s(state, tier) };
+}
+
+async function pacingRun(
+	sim: RemoteSimulator,
+	shape: DelayShape,
+	tier: number,
+	sends: number,
+	floorMs: number,
+): Promise<Measured> {
+	const label = `gate: trips ${describeDelayShape(shape)} ms, tier ${tier}`;
+	const { m, why } = await gateRun(sim, shape, tier, sends, floorMs, label);
 	print(line(m));
-	const why = explain429s(state, tier);
 	if (why) print(why);
 	goals(m, shape);
 	rows.push(m);
 	return m;
+}
+
+/**
+ * Issue 21: a campaign on a gate that has learnt nothing yet (a new account, or the first campaign after a restart
+ * of the main edition) is at the link's limit from its first answers, over several seeds (simulator trips).
+ */
+interface FirstGoal {
+	link: string;
+	shape: DelayShape;
+	/** The long rows: what the first answers set must not cost a long campaign anything. */
+	long: boolean;
+	goal: string;
+	/** Whether the runs of one row (one per seed) meet the goal. */
+	met(runs: Measured[]): boolean;
+}
+
+const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
+
+const FIRST_GOALS: FirstGoal[] = [
+	{
+		link: 'steady',
+		shape: 0,
+		long: false,
+		goal: 'every seed ≥ 0.95 × tier, 0 × 429',
+		met: (runs) => runs.every((m) => m.rateRatio >= 0.95 && m.tooMany === 0),
+	},
+	{
+		link: 'trips 20-120 ms',
+		shape: { min: 20, max: 120 },
+		long: false,
+		goal: 'every seed ≥ 0.85 × tier, ≤ 1 × 429',
+		met: (runs) => runs.every((m) => m.rateRatio >= 0.85 && m.tooMany <= 1),
+	},
+	{
+		// As issue 9's rows: the rate over the seeds (each run at the edge of a link whose limit is 0.91 × tier).
+		link: 'trips 20-120 ms',
+		shape: { min: 20, max: 120 },
+		long: true,
+		goal: '≥ 0.90 × tier over the seeds, every seed ≤ 2 % 429s',
+		met: (runs) => mean(runs.map((m) => m.rateRatio)) >= 0.9 && runs.every((m) => share(m) <= 0.02),
+	},
+];
+
+interface FirstGroup {
+	goal: FirstGoal;
+	tier: number;
+	sends: number;
+	runs: Array<Measured & { seed: number }>;
+}
+const firstGroups: FirstGroup[] = [];
+
+async function firstSendsRun(sim: RemoteSimulator, group: FirstGroup, seed: number, floorMs: number): Promise<void> {
+	const label = `fresh gate, ${group.sends} sends: ${group.goal.link}, tier ${group.tier}, seed ${seed}`;
+	const { m, why } = await gateRun(sim, group.goal.shape, group.tier, group.sends, floorMs, label);
+	print(line(m));
+	if (why) print(why);
+	group.runs.push({ ...m, seed });
+}
+
+function firstSendsReport(): void {
+	if (firstGroups.length === 0) return;
+	print();
+	print('First sends of a fresh gate (markdown; one figure per seed):');
+	print('| run | seeds | rate ÷ tier | 429s | lost / duplicated | most in any 1 s | margin at the end |');
+	print('| --- | --- | --- | --- | --- | --- | --- |');
+	for (const group of firstGroups) {
+		const runs = [...group.runs].sort((a, b) => a.seed - b.seed);
+		const each = (value: (m: Measured & { seed: number }) => string) => runs.map(value).join(' / ');
+		print(
+			`| ${group.goal.link}, ${group.sends} sends, tier ${group.tier} | ${each((m) => String(m.seed))} | ` +
+				`${each((m) => m.rateRatio.toFixed(3))} | ${each((m) => String(m.tooMany))} | ` +
+				`${runs.reduce((sum, m) => sum + m.lost, 0)} / ${runs.reduce((sum, m) => sum + m.duplicated, 0)} | ` +
+				`${Math.max(...runs.map((m) => m.maxInWindow))} (tier ${group.tier}) | ` +
+				`${each((m) => (m.marginMs === undefined ? '–' : `${m.marginMs.toFixed(0)}`))} ms |`,
+		);
+		const exact = runs.every((m) => m.lost === 0 && m.duplicated === 0 && m.maxInWindow <= m.tier);
+		bar(
+			`fresh gate, ${group.sends} sends, ${group.goal.link}, tier ${group.tier}: ${group.goal.goal}, exactly one session each`,
+			runs.length > 0 && exact && group.goal.met(runs),
+			`${runs.map((m) => `${m.rateRatio.toFixed(3)} × tier, ${m.tooMany} × 429`).join('; ')}` +
+				` (mean ${mean(runs.map((m) => m.rateRatio)).toFixed(3)})`,
+		);
+	}
 }
 
 /** HTTP Request "Batching" (1 item per 1000 ms): each start waits 1000 ms after the previous start, no gate, no retry. */
@@ -599,6 +694,25 @@ async function main(): Promise<void> {
 			}
 		});
 	}
+	if (only.has('first')) {
+		for (const goal of FIRST_GOALS) {
+			for (const tier of options.tiers) {
+				const sends = goal.long ? options.firstLongSends : options.firstSends;
+				const group: FirstGroup = { goal, tier, sends, runs: [] };
+				firstGroups.push(group);
+				for (const seed of options.seeds) {
+					const at = simulator({
+						apiKey: `bench-first-${firstGroups.length}-${seed}`,
+						tier,
+						latencyMs,
+						arrivalDelayMs: goal.shape,
+						seed,
+					});
+					sections.push((sims) => firstSendsRun(sims[at], group, seed, options.floorMs));
+				}
+			}
+		}
+	}
 	if (only.has('users')) {
 		options.shapes.forEach((shape, s) => {
 			const at = simulator({ apiKey: `bench-users-${s}`, tier: 1, latencyMs, arrivalDelayMs: shape });
@@ -648,6 +762,7 @@ async function main(): Promise<void> {
 
 	await closeShared();
 
+	firstSendsReport();
 	if (rows.length > 0) {
 		print();
 		print('Summary (markdown):');
@@ -660,7 +775,7 @@ async function main(): Promise<void> {
 		}
 	}
 	print();
-	print('Bars from issues 3 and 9:');
+	print('Bars from issues 3, 9 and 21:');
 	for (const b of bars) print(`  ${b.ok ? 'PASS' : 'FAIL'}  ${b.name}: ${b.detail}`);
 	if (bars.some((b) => !b.ok)) process.exitCode = 1;
 }

@@ -190,8 +190,11 @@ export class LocalRateGate implements RateGate {
 	private timer: unknown;
 	private timerAt = Infinity;
 	private pausedUntil = -Infinity;
-	/** Earliest next start on the evenly spread schedule. */
-	private spacedUntil = -Infinity;
+	/**
+	 * When the last start was due on the evenly spread schedule. The next is due one window ÷ tier later, with the
+	 * window in force when it comes: a margin learnt from an answer applies to the very next start.
+	 */
+	private dueAt = -Infinity;
 	private closed = false;
 
 	constructor(
@@ -272,7 +275,7 @@ export class LocalRateGate implements RateGate {
 
 	/** Earliest time the next start may happen. */
 	private nextStartAt(now: number): number {
-		let at = Math.max(this.pausedUntil, this.spacedUntil);
+		let at = Math.max(this.pausedUntil, this.dueAt + this.windowMs(now) / this.tier);
 		// The rule itself: never more than `tier` starts (as they count at Studio) in one window.
 		const tierth = this.log.tierthLatest();
 		if (tierth !== undefined) at = Math.max(at, tierth + this.windowMs(now));
@@ -288,9 +291,8 @@ export class LocalRateGate implements RateGate {
 		// still inside Studio's limit if it counted with a bucket that allows no burst, and fewer sends leaving
 		// at one instant (less jitter between our start and Studio's arrival). The spacing follows an ideal
 		// schedule, so timer lateness (about 1 ms per start) is not added up start after start.
-		const interval = this.windowMs(now) / this.tier;
-		const onSchedule = now - this.spacedUntil <= SPACING_TOLERANCE_MS;
-		this.spacedUntil = (onSchedule ? this.spacedUntil : now) + interval;
+		const due = this.dueAt + this.windowMs(now) / this.tier;
+		this.dueAt = now - due <= SPACING_TOLERANCE_MS ? due : now;
 		return gapMs;
 	}
 

@@ -8,7 +8,14 @@
 // What is learnt and from what:
 // - The response times of accepted sends (a ring of recent ones, per process). Their spread, outliers left out,
 //   is an upper estimate of how much trips vary (response time = trip + Studio's work, which only adds spread).
-//   Above that estimate the margin narrows quickly; nothing can need more.
+//   While fewer than 20 answers came back, their spread is scaled up for what so few cannot show yet (× 2 for 4
+//   answers, × 1.1 for 19): answers that agree give a small estimate at once, answers that vary a wide one.
+// - The first answers set the margin directly: until the first 429 the trips explain and until probing starts,
+//   each answer sets the margin to the estimate, down or back up (never above where it started: answers alone
+//   never slow the gate below its start). So a steady link is at full speed after 4 answers, and an estimate that
+//   the next answers show was too low is corrected before it costs a 429.
+// - After a 429 the trips explain: above the estimate the margin narrows quickly (5 % per send); nothing can need
+//   more.
 // - 429s. Each one is classified:
 //   · straggler: a send started just before it took unusually long (an outlier response, or still on the way):
 //     one late trip crowded the next send; or the refused send's own trip was that long, and sends started after
@@ -26,11 +33,22 @@
 
 /** The rule's numbers, in one place. */
 export const SPACING_RULE = {
-	/** Margin before anything is known about the link: safe for trips varying by up to this much. */
+	/**
+	 * Margin before anything is known about the link: safe for trips varying by up to this much. While the gate
+	 * learns its first answers, answers alone never take the margin above it (429s do).
+	 */
 	startMs: 150,
 	/** The margin never grows beyond this (a window of two seconds). */
 	capMs: 1000,
-	/** Share of the margin (above the floor) dropped per accepted send while above what the link can need. */
+	/**
+	 * With fewer than `outlierFence.fewAnswers` answers, their spread is divided by the share of the whole spread
+	 * that so many evenly spread trips show at least 7 times in 10 (4 answers: × 2.0, 10: × 1.3, 19: × 1.1): the
+	 * estimate is too low only 3 times in 10, and the next answers raise it.
+	 * Even spread is the widest common shape: a link whose few answers agree is known at once, one whose answers
+	 * vary is given room until more answers have shown how far they go.
+	 */
+	fewAnswersDoubt: 0.3,
+	/** After a 429: share of the margin (above the floor) dropped per accepted send while above the estimate. */
 	fastNarrowing: 0.05,
 	/** Below that: accepted sends in a row before probing lower starts. */
 	probeAfterSends: 50,
@@ -69,9 +87,12 @@ export const SPACING_RULE = {
 /** The learnt state. The Redis gate keeps it in Redis, so all workers of one account share one link estimate. */
 export interface SpacingState {
 	marginMs: number;
-	/** The margin at which the last jitter 429 came, fading with accepted sends (0: none yet). */
+	/**
+	 * The margin at which the last jitter 429 came, fading with accepted sends (0: none yet, the gate is still
+	 * learning its first answers).
+	 */
 	failedAtMs: number;
-	/** Accepted sends since the margin last widened. */
+	/** Accepted sends since the margin last widened (or since the start). */
 	quietSends: number;
 	/** When the margin last widened (the gate's clock), so a burst of 429s widens it once. */
 	widenedAt: number;
@@ -83,8 +104,13 @@ export function initialSpacing(floorMs: number): SpacingState {
 
 /** What recent response times say about the link (one process's view). */
 export interface LinkEstimate {
-	/** How much trips vary at most, outliers left out (with a little headroom for what the answers cannot show). */
+	/**
+	 * How much trips vary at most, outliers left out (with a little headroom for what the answers cannot show, and
+	 * more while there are few of them).
+	 */
 	spreadMs: number;
+	/** How many answers it rests on (outliers included). */
+	answers: number;
 	/** Responses slower than this are outliers (a rare long trip). */
 	outlierAboveMs: number;
 	/** The slow end of the usual responses: an outlier arrived about (its response time − this) late. */
@@ -97,6 +123,28 @@ function quantile(sorted: readonly number[], q: number): number {
 	const above = Math.min(below + 1, sorted.length - 1);
 	return sorted[below] + (sorted[above] - sorted[below]) * (position - below);
 }
+
+/**
+ * How much of the whole spread of evenly spread trips `count` of them show, at least, 7 times in 10: the `x` where
+ * the range of `count` uniform draws, as a share of their spread, falls below it with probability
+ * `SPACING_RULE.fewAnswersDoubt` (count·x^(count−1) − (count−1)·x^count, solved by bisection).
+ */
+function shownShare(count: number): number {
+	const doubt = SPACING_RULE.fewAnswersDoubt;
+	let low = 0;
+	let high = 1;
+	for (let step = 0; step < 40; step++) {
+		const x = (low + high) / 2;
+		if (count * x ** (count - 1) - (count - 1) * x ** count < doubt) low = x;
+		else high = x;
+	}
+	return (low + high) / 2;
+}
+
+/** `shownShare` for each count of answers below `outlierFence.fewAnswers`, computed once. */
+const SHOWN_SHARE = Array.from({ length: SPACING_RULE.outlierFence.fewAnswers }, (_, count) =>
+	count < 2 ? 0 : shownShare(count),
+);
 
 /** The response times of recent accepted sends, and the estimate they give. */
 export class ResponseTimes {
@@ -132,8 +180,11 @@ export class ResponseTimes {
 		const usual = sorted.filter((ms) => ms <= outlierAboveMs);
 		const [fastest, slowest] = SPACING_RULE.spreadQuantiles;
 		const usualSlowMs = quantile(usual, slowest);
-		const spreadMs = usualSlowMs - quantile(usual, fastest) + SPACING_RULE.unseenSpreadMs;
-		this.cached = { spreadMs, outlierAboveMs, usualSlowMs };
+		const shown = usualSlowMs - quantile(usual, fastest);
+		// Few answers show less of the link than it has: they count for what they let one be sure of.
+		const share = usual.length < fence.fewAnswers ? SHOWN_SHARE[usual.length] : 1;
+		const spreadMs = (share > 0 ? shown / share : shown) + SPACING_RULE.unseenSpreadMs;
+		this.cached = { spreadMs, answers: sorted.length, outlierAboveMs, usualSlowMs };
 		return this.cached;
 	}
 }
@@ -144,13 +195,30 @@ export function lateByMs(responseMs: number, link: LinkEstimate | undefined): nu
 	return responseMs - link.usualSlowMs;
 }
 
-/** One accepted send: narrow while the margin is above what the link has shown it needs. */
+/**
+ * The gate is still learning its first answers: no 429 the trips explained yet, and not probing yet. Then each
+ * answer sets the margin directly (`afterAccepted`).
+ */
+export function isLearning(state: SpacingState): boolean {
+	return state.failedAtMs === 0 && state.quietSends <= SPACING_RULE.probeAfterSends;
+}
+
+/**
+ * One accepted send. While learning, the margin is the estimate (down, or back up as more answers show a wider
+ * link, but never above the start); after a 429, it narrows while above what the link has shown it needs; after
+ * long runs without one, it probes lower.
+ */
 export function afterAccepted(state: SpacingState, link: LinkEstimate | undefined, floorMs: number): SpacingState {
 	const rule = SPACING_RULE;
 	const failedAtMs = state.failedAtMs * rule.failedLevelDecay;
 	const quietSends = state.quietSends + 1;
 	let marginMs = state.marginMs;
-	if (link && state.marginMs > Math.max(link.spreadMs, failedAtMs * rule.failedLevelHeadroom)) {
+	if (link && isLearning(state)) {
+		// Down as soon as the answers allow; back up only while they are few (from then on a wider estimate means
+		// rare long trips joining the usual answers, which the straggler rules handle better than a wider margin).
+		const target = Math.max(floorMs, Math.min(rule.startMs, link.spreadMs));
+		if (target < state.marginMs || link.answers < rule.outlierFence.fewAnswers) marginMs = target;
+	} else if (link && state.marginMs > Math.max(link.spreadMs, failedAtMs * rule.failedLevelHeadroom)) {
 		marginMs = Math.max(floorMs, state.marginMs - (state.marginMs - floorMs) * rule.fastNarrowing);
 	} else if (link && quietSends > rule.probeAfterSends) {
 		const doublings = Math.floor((quietSends - rule.probeAfterSends) / rule.probeDoublingSends);
@@ -250,16 +318,16 @@ export class LinkWatch {
 	}
 
 	/**
-	 * Studio accepted the send: its response time joins the estimate. Returns the estimate as it was before (what
-	 * the margin rule reads) and how much later than usual the send counted at Studio (0 for an ordinary one).
+	 * Studio accepted the send: its response time joins the estimate. Returns the estimate with it (what the margin
+	 * rule reads: the fourth answer already sets the margin) and how much later than usual the send counted at
+	 * Studio, judged by the answers before it (0 for an ordinary one).
 	 */
 	accepted(id: number, at: number): { link: LinkEstimate | undefined; lateMs: number } {
 		const send = this.answered(id, at);
-		const link = this.responses.estimate();
-		if (send?.responseMs === undefined) return { link, lateMs: 0 };
-		const lateMs = lateByMs(send.responseMs, link);
+		if (send?.responseMs === undefined) return { link: this.responses.estimate(), lateMs: 0 };
+		const lateMs = lateByMs(send.responseMs, this.responses.estimate());
 		this.responses.add(send.responseMs);
-		return { link, lateMs };
+		return { link: this.responses.estimate(), lateMs };
 	}
 
 	/** Studio answered the send 429; `gapMs` as in `Refusal`. Returns why, as far as this process can tell. */

@@ -47,11 +47,12 @@ end
 
 /**
  * KEYS[1] start log (sorted set, score = when the start counts at Studio, in µs of the Redis clock: its start, or
- * later for a send known to have arrived late), KEYS[2] penalty hash, KEYS[3] the evenly spread schedule's next
- * start (µs), KEYS[4] the learnt spacing (hash; marginMs), KEYS[5] the account's epoch (redisRecovery.ts: {-1} when
-it is missing; no start before its quietUntil). ARGV: tier, floor µs, member, recovery µs, max penalty
- * level, spacing tolerance µs, margin µs before anything is learnt, longest window µs. Admits a start when the
- * spread schedule has come (as in the local gate) and fewer than `tier` starts count in the last window.
+ * later for a send known to have arrived late), KEYS[2] penalty hash, KEYS[3] when the last start was due on the
+ * evenly spread schedule (µs; the next is due a window ÷ tier later, with the window in force when it is asked
+ * for, as in the local gate), KEYS[4] the learnt spacing (hash; marginMs), KEYS[5] the account's epoch
+ * (redisRecovery.ts: {-1} when it is missing; no start before its quietUntil). ARGV: tier, floor µs, member,
+ * recovery µs, max penalty level, spacing tolerance µs, margin µs before anything is learnt, longest window µs.
+ * Admits a start when the spread schedule has come and fewer than `tier` starts count in the last window.
  * Returns {1, start µs, µs since the tier-th latest start (-1: fewer)} when admitted now, else {0, µs to wait}.
  */
 const ADMIT_LUA = `${PENALTY_STATE_LUA}
@@ -68,8 +69,10 @@ if paused > now then return {0, paused - now} end
 local span = window * (2 ^ level)
 local keep = tonumber(ARGV[8])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('%.0f', now - keep))
-local spaced = tonumber(redis.call('GET', KEYS[3]) or '0')
-if spaced > now then return {0, math.ceil(spaced - now)} end
+local due = tonumber(redis.call('GET', KEYS[3]) or '')
+local nextDue = nil
+if due then nextDue = due + span / tier end
+if nextDue and nextDue > now then return {0, math.ceil(nextDue - now)} end
 local gap = -1
 local recent = redis.call('ZREVRANGE', KEYS[1], tier - 1, tier - 1, 'WITHSCORES')
 if recent[2] then
@@ -80,8 +83,8 @@ end
 redis.call('ZADD', KEYS[1], string.format('%.0f', now), ARGV[3])
 redis.call('PEXPIRE', KEYS[1], math.ceil(keep / 1000) + 1000)
 local base = now
-if now - spaced <= tonumber(ARGV[6]) then base = spaced end
-redis.call('SET', KEYS[3], string.format('%.0f', base + span / tier), 'PX', math.ceil(keep / 1000) + 1000)
+if nextDue and now - nextDue <= tonumber(ARGV[6]) then base = nextDue end
+redis.call('SET', KEYS[3], string.format('%.0f', base), 'PX', math.ceil(keep / 1000) + 1000)
 return {1, now, gap}
 `;
 
@@ -127,8 +130,17 @@ redis.call('PEXPIRE', KEYS[1], ARGV[6])
 return 1
 `;
 
-const SCRIPTS = { admit: ADMIT_LUA, penalize: PENALIZE_LUA, spacing: SPACING_CAS_LUA };
-const KEY_COUNTS: Record<keyof typeof SCRIPTS, number> = { admit: 5, penalize: 1, spacing: 1 };
+/**
+ * KEYS[1] penalty hash, KEYS[2] the learnt spacing. ARGV: recovery µs. Returns {level, µs the pause still lasts,
+ * marginMs ('' when nothing was learnt yet)}: what the gate is doing now, read with the scripts' own rules.
+ */
+const INSPECT_LUA = `${PENALTY_STATE_LUA}
+local level, paused = penaltyState(KEYS[1], tonumber(ARGV[1]))
+return {level, string.format('%.0f', math.max(0, paused - now)), redis.call('HGET', KEYS[2], 'marginMs') or ''}
+`;
+
+const SCRIPTS = { admit: ADMIT_LUA, penalize: PENALIZE_LUA, spacing: SPACING_CAS_LUA, inspect: INSPECT_LUA };
+const KEY_COUNTS: Record<keyof typeof SCRIPTS, number> = { admit: 5, penalize: 1, spacing: 1, inspect: 2 };
 
 // Named after their text: two copies of this package sharing one client never run each other's script.
 const COMMANDS = Object.fromEntries(
@@ -233,6 +245,8 @@ export class RedisRateGate implements RateGate {
 	/** The shared spacing as this process last saw it; updates are compare-and-set, one at a time. */
 	private shared?: SharedSpacing;
 	private spacingUpdates: Promise<void> = Promise.resolve();
+	/** Other writes an outcome started (the penalty, a late arrival), best effort, not awaited by the sender. */
+	private readonly writes = new Set<Promise<unknown>>();
 
 	constructor(options: RedisRateGateOptions) {
 		this.client = options.client;
@@ -240,7 +254,10 @@ export class RedisRateGate implements RateGate {
 		this.floorMs = validateFloor(options.floorMs);
 		this.logKey = `vgai:gate:{${options.account}}:starts`;
 		this.penaltyKey = `vgai:gate:{${options.account}}:penalty`;
-		this.scheduleKey = `vgai:gate:{${options.account}}:next`;
+		// `due`, not the `next` (the next start) of earlier versions: during an upgrade, a worker still on an older
+		// version keeps its own schedule instead of misreading this one; the start log keeps every window within the
+		// tier either way.
+		this.scheduleKey = `vgai:gate:{${options.account}}:due`;
 		this.spacingKey = `vgai:gate:{${options.account}}:spacing`;
 		this.penalty = { ...DEFAULT_PENALTY, ...options.penalty };
 		this.operationTimeoutMs = options.operationTimeoutMs ?? 3000;
@@ -272,11 +289,42 @@ export class RedisRateGate implements RateGate {
 		return this.shared?.state.marginMs ?? initialSpacing(this.floorMs).marginMs;
 	}
 
+	/**
+	 * For logs and tests: what every process sharing the account goes by now, read from Redis: the slowdown level
+	 * (0 = full tier), how long the pause of a Retry-After still lasts, and the learnt margin.
+	 */
+	async inspect(): Promise<{ slowdownLevel: number; pausedForMs: number; marginMs: number }> {
+		const reply = (await withDeadline(
+			script(this.client, 'inspect')(this.penaltyKey, this.spacingKey, this.penalty.recoveryMs * 1000),
+			this.operationTimeoutMs,
+			'rate gate',
+		)) as [number, string, string];
+		const margin = Number(reply[2]);
+		return {
+			slowdownLevel: Number(reply[0]),
+			pausedForMs: Number(reply[1]) / 1000,
+			marginMs: reply[2] !== '' && Number.isFinite(margin) ? margin : initialSpacing(this.floorMs).marginMs,
+		};
+	}
+
+	/** Resolves once every write to Redis that the outcomes so far started has ended (or failed). */
+	async flushed(): Promise<void> {
+		await Promise.all([this.spacingUpdates, ...this.writes]);
+	}
+
 	async close(): Promise<void> {
 		this.closed = true;
 		this.queue.failAll(new Error('The rate gate was closed'));
 		this.wake?.();
-		await this.spacingUpdates;
+		await this.flushed();
+	}
+
+	/** Runs a best-effort write: if Redis is down the next acquire fails the item anyway. */
+	private write(promise: Promise<unknown>, what: string): void {
+		const written = withDeadline(promise, this.operationTimeoutMs, what)
+			.catch(() => undefined)
+			.finally(() => this.writes.delete(written));
+		this.writes.add(written);
 	}
 
 	/** The admission the run loop got for the waiter it is about to let through. */
@@ -293,11 +341,7 @@ export class RedisRateGate implements RateGate {
 			// The send counts at Studio that much later: so it does in the shared log (best effort).
 			if (lateMs > 0) {
 				const score = string(admission.startUs + lateMs * 1000);
-				withDeadline(
-					this.client.zadd(this.logKey, 'XX', score, admission.member),
-					this.operationTimeoutMs,
-					'rate gate',
-				).catch(() => undefined);
+				this.write(this.client.zadd(this.logKey, 'XX', score, admission.member), 'rate gate');
 			}
 			this.updateSpacing((state) => afterAccepted(state, link, this.floorMs));
 			return;
@@ -317,8 +361,7 @@ export class RedisRateGate implements RateGate {
 			this.penalty.graceMs * 1000,
 			kind === 'foreign' ? 1 : 0,
 		);
-		// Best effort: if Redis is down the next acquire fails the item anyway.
-		withDeadline(call, this.operationTimeoutMs, 'penalize').catch(() => undefined);
+		this.write(call, 'penalize');
 	}
 
 	/** Applies `change` to the shared spacing: compare-and-set, re-read and retried when another process won. */

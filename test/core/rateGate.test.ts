@@ -1,5 +1,5 @@
-// The in-process rate gate: the window rule over many random schedules (virtual time, exact), the same rule and a
-// loose throughput floor in real time, cancellation, and slowing down after 429s more spacing does not cure. The
+// The in-process rate gate: the window rule over many random schedules (virtual time, exact), the spacing after
+// each kind of 429, and the rules every gate promises (test/contracts/rateGate.contract.ts, real time). The
 // learning itself (how wide the window must be for a link) is in spacing.test.ts and learning.test.ts; one gate per
 // account in accounts.test.ts.
 import { SendCancelledError } from '../../core/errors';
@@ -8,14 +8,7 @@ import { LocalRateGate, SPACING_TOLERANCE_MS, WINDOW_MS, type Admission } from '
 import { SPACING_RULE } from '../../core/spacing';
 import { maxInAnyWindow } from '../../simulator/windows';
 import { VirtualClock, random } from '../../harness/virtualClock';
-
-/** Sustained starts per second: tier over the mean time between starts `tier` places apart (bursts or not). */
-function sustainedRate(times: number[], tier: number): number {
-	const sorted = [...times].sort((a, b) => a - b);
-	let total = 0;
-	for (let i = 0; i + tier < sorted.length; i++) total += sorted[i + tier] - sorted[i];
-	return (tier * 1000) / (total / (sorted.length - tier));
-}
+import { rateGateContract } from '../contracts/rateGate.contract';
 
 interface Request {
 	requestedAt: number;
@@ -172,9 +165,17 @@ describe('LocalRateGate and 429s (virtual time)', () => {
 		return times;
 	}
 
-	/** A gate that has seen four sends answered in 100 ms each: it knows its link (trips do not vary). */
+	/**
+	 * A gate that has seen four sends answered in 100 ms each: it knows its link (trips do not vary). Its floor of
+	 * 100 ms keeps its starts further apart than trips vary, so a 429 is not one more spacing would cure.
+	 */
 	async function gateWithKnownLink(tier: number, clock: VirtualClock, penalty = {}): Promise<LocalRateGate> {
-		const gate = new LocalRateGate({ tier }, clock, { maxLevel: 3, recoveryMs: 10_000, graceMs: 30_000, ...penalty });
+		const gate = new LocalRateGate({ tier, floorMs: 100 }, clock, {
+			maxLevel: 3,
+			recoveryMs: 10_000,
+			graceMs: 30_000,
+			...penalty,
+		});
 		await starts(gate, clock, 4, 0, () => ({ kind: 'accepted' }));
 		return gate;
 	}
@@ -235,6 +236,19 @@ describe('LocalRateGate and 429s (virtual time)', () => {
 		expect(gate.slowdownLevel).toBe(2);
 	});
 
+	it('a margin learnt from an answer applies to the very next start', async () => {
+		const clock = new VirtualClock();
+		const gate = new LocalRateGate({ tier: 1 }, clock);
+		// Every answer 100 ms after its start: four that agree tell the gate its link (trips do not vary).
+		const times = await starts(gate, clock, 6, 0, () => ({ kind: 'accepted' }));
+		const window = WINDOW_MS + SPACING_RULE.startMs;
+		expect(gaps(times).slice(0, 3)).toEqual([window, window, window]);
+		expect(gate.marginMs).toBeLessThan(SPACING_RULE.startMs / 5);
+		// The fourth answer came 100 ms after the fourth start: the fifth start keeps only the learnt margin (it was
+		// fixed by the margin in force at the fourth start before).
+		expect(gaps(times).slice(3)).toEqual([WINDOW_MS + gate.marginMs, WINDOW_MS + gate.marginMs]);
+	});
+
 	it("a 429 within the trips' variation widens the margin at once and does not slow the gate", async () => {
 		const clock = new VirtualClock();
 		const gate = new LocalRateGate({ tier: 1 }, clock);
@@ -287,44 +301,22 @@ describe('LocalRateGate and 429s (virtual time)', () => {
 	});
 });
 
-describe('LocalRateGate in real time', () => {
-	it('shares one budget between concurrent callers: no 1 s window over the tier, throughput near the tier', async () => {
-		const tier = 8;
-		// Wide margin: a starved CPU can delay the moment a caller records its start by tens of milliseconds.
-		const gate = new LocalRateGate({ tier, floorMs: 100 }, preciseClock);
-		const starts: number[] = [];
-		const caller = async (count: number) => {
-			for (let i = 0; i < count; i++) {
-				await gate.acquire();
-				starts.push(performance.now());
-			}
-		};
-		await Promise.all([caller(10), caller(10), caller(8)]);
-		expect(starts).toHaveLength(28);
-		expect(maxInAnyWindow(starts, WINDOW_MS)).toBeLessThanOrEqual(tier);
-		// Loose floor only (at most 0.91 × tier with this margin).
-		expect(sustainedRate(starts, tier)).toBeGreaterThanOrEqual(0.7 * tier);
-	});
-
-	it('cancelling a waiting acquire rejects it before its slot comes, and the next caller gets the place', async () => {
-		const gate = new LocalRateGate({ tier: 1 }, preciseClock);
-		await gate.acquire();
-		const controller = new AbortController();
-		const began = performance.now();
-		const waiting = gate.acquire(controller.signal);
-		const next = gate.acquire();
-		setTimeout(() => controller.abort(), 50);
-		await expect(waiting).rejects.toBeInstanceOf(SendCancelledError);
-		expect(performance.now() - began).toBeLessThan(900); // the slot opens only after 1025 ms
-		await next;
-		await gate.close();
-	});
-
-	it('close rejects the waiters and leaves no timer behind', async () => {
-		const gate = new LocalRateGate({ tier: 1 }, preciseClock);
-		await gate.acquire();
-		const waiting = gate.acquire();
-		await gate.close();
-		await expect(waiting).rejects.toThrow('closed');
-	});
+const gates: LocalRateGate[] = [];
+afterEach(async () => {
+	for (const gate of gates.splice(0)) await gate.close();
 });
+
+rateGateContract(() => ({
+	name: 'in process',
+	account(settings, penalty) {
+		// In one process every execution shares the account's one gate (core/accounts.ts).
+		const gate = new LocalRateGate(settings, preciseClock, penalty);
+		gates.push(gate);
+		return {
+			first: gate,
+			another: () => gate,
+			view: async () => ({ slowdownLevel: gate.slowdownLevel, marginMs: gate.marginMs }),
+			written: async () => undefined,
+		};
+	},
+}));

@@ -1,4 +1,5 @@
-// The margin rule on its own (spacing.ts): what response times say about the link, narrowing while sends are
+// The margin rule on its own (spacing.ts): what response times say about the link (more room while there are few
+// answers), the first answers setting the margin directly, narrowing after a 429 and probing while sends are
 // accepted, widening at once on a 429 the trips' variation explains, and telling 429s apart.
 import {
 	ResponseTimes,
@@ -7,6 +8,7 @@ import {
 	afterRefusal,
 	classifyRefusal,
 	initialSpacing,
+	isLearning,
 	lateByMs,
 	type LinkEstimate,
 	type SpacingState,
@@ -47,14 +49,31 @@ describe('ResponseTimes', () => {
 	});
 
 	it('one long trip in the first four answers, or two in the first eight, are outliers and not the spread', () => {
+		// The spread is that of the others (with the room few answers get), nowhere near the long trips'.
 		const four = times([168, 557, 174, 171]).estimate()!;
 		expect(four.outlierAboveMs).toBeLessThan(557);
-		expect(four.spreadMs - SPACING_RULE.unseenSpreadMs).toBeLessThan(10);
+		expect(four.spreadMs - SPACING_RULE.unseenSpreadMs).toBeLessThan(20);
 		const eight = times([178, 172, 702, 651, 173, 167, 176, 178]).estimate()!;
 		expect(eight.outlierAboveMs).toBeLessThan(651);
-		expect(eight.spreadMs - SPACING_RULE.unseenSpreadMs).toBeLessThan(15);
+		expect(eight.spreadMs - SPACING_RULE.unseenSpreadMs).toBeLessThan(30);
 		// Answers that are merely spread out (a link whose trips vary by 100 ms) are no outliers.
 		expect(times([175, 190, 240, 265]).estimate()!.outlierAboveMs).toBeGreaterThan(265);
+	});
+
+	it('few answers count for what they let one be sure of: their spread is scaled up, less and less as more come', () => {
+		const scaled = (count: number) =>
+			(times(evenly(100, 110, count)).estimate()!.spreadMs - SPACING_RULE.unseenSpreadMs) / 10;
+		// Evenly spread trips show at least this share of their spread 7 times in 10: 4 answers about half of it.
+		expect(scaled(4)).toBeCloseTo(2.0, 1);
+		expect(scaled(10)).toBeCloseTo(1.27, 1);
+		expect(scaled(19)).toBeCloseTo(1.12, 1);
+		// From 20 answers on, what they show (between their 1st and 99th percentiles) is the estimate.
+		expect(scaled(20)).toBeLessThanOrEqual(1);
+		expect(scaled(40)).toBeLessThanOrEqual(1);
+		// Answers that agree give a small estimate at once; answers that vary a wide one.
+		expect(times([150, 151, 150, 152]).estimate()!.spreadMs).toBeLessThan(SPACING_RULE.unseenSpreadMs + 5);
+		expect(times([150, 200, 175, 230]).estimate()!.spreadMs).toBeGreaterThan(SPACING_RULE.startMs);
+		expect(times([150, 151, 150, 152]).estimate()!.answers).toBe(4);
 	});
 
 	it('a slow mode one answer in five belongs to is part of the link, not an outlier', () => {
@@ -73,7 +92,7 @@ describe('ResponseTimes', () => {
 });
 
 describe('the margin', () => {
-	const link: LinkEstimate = { spreadMs: 40, outlierAboveMs: 400, usualSlowMs: 240 };
+	const link: LinkEstimate = { spreadMs: 40, answers: 64, outlierAboveMs: 400, usualSlowMs: 240 };
 
 	function accepted(
 		state: SpacingState,
@@ -95,12 +114,36 @@ describe('the margin', () => {
 		expect(accepted(initialSpacing(0), 200, 0, 'unknown').marginMs).toBe(SPACING_RULE.startMs);
 	});
 
-	it('narrows quickly to what the link can need, then holds, then probes lower ever faster while nothing is refused, down to 25 ms', () => {
-		const state = accepted(initialSpacing(0), 30);
-		// 150 ms → about 40 ms (the trips' spread) in a few dozen sends: 5 % per send.
-		expect(state.marginMs).toBeLessThan(45);
-		expect(state.marginMs).toBeGreaterThanOrEqual(link.spreadMs * (1 - SPACING_RULE.fastNarrowing));
-		const held = accepted({ ...state, quietSends: 0 }, SPACING_RULE.probeAfterSends);
+	it('the first answers set the margin directly: one accepted send takes it from the start to the estimate', () => {
+		const state = afterAccepted(initialSpacing(0), { ...link, spreadMs: 15, answers: 4 }, 0);
+		expect(state.marginMs).toBe(15);
+		expect(state.quietSends).toBe(1);
+		// Never below the credential's floor.
+		expect(afterAccepted(initialSpacing(0), { ...link, spreadMs: 15, answers: 4 }, 30).marginMs).toBe(30);
+		// An estimate above the start leaves the start as it is: answers alone do not slow a gate that starts safe.
+		expect(afterAccepted(initialSpacing(0), { ...link, spreadMs: 400, answers: 4 }, 0).marginMs).toBe(
+			SPACING_RULE.startMs,
+		);
+	});
+
+	it('while learning, the margin follows the estimate back up as long as the answers are few, never above the start', () => {
+		const learnt = afterAccepted(initialSpacing(0), { ...link, spreadMs: 40, answers: 4 }, 0);
+		// More answers show a wider link before any 429: the margin goes back up with the estimate…
+		expect(afterAccepted(learnt, { ...link, spreadMs: 90, answers: 10 }, 0).marginMs).toBe(90);
+		expect(afterAccepted(learnt, { ...link, spreadMs: 400, answers: 10 }, 0).marginMs).toBe(SPACING_RULE.startMs);
+		// … but not once there are many (a wider estimate then is rare long trips joining the usual answers), and
+		// not after a 429 the trips explained (the gate has stopped learning: the 429 rules take over).
+		expect(afterAccepted(learnt, { ...link, spreadMs: 90, answers: 20 }, 0).marginMs).toBe(40);
+		expect(afterAccepted({ ...learnt, failedAtMs: 30 }, { ...link, spreadMs: 90, answers: 10 }, 0).marginMs).toBe(40);
+		expect(isLearning(learnt)).toBe(true);
+		expect(isLearning({ ...learnt, failedAtMs: 30 })).toBe(false);
+		expect(isLearning({ ...learnt, quietSends: SPACING_RULE.probeAfterSends + 1 })).toBe(false);
+	});
+
+	it('holds what it learnt, then probes lower ever faster while nothing is refused, down to 25 ms', () => {
+		const state = accepted(initialSpacing(0), 1);
+		expect(state.marginMs).toBe(link.spreadMs);
+		const held = accepted(state, SPACING_RULE.probeAfterSends);
 		expect(held.marginMs).toBe(state.marginMs);
 		const first = accepted(held, SPACING_RULE.probeDoublingSends);
 		const second = accepted(first, SPACING_RULE.probeDoublingSends);
@@ -119,6 +162,15 @@ describe('the margin', () => {
 		expect(accepted({ ...initialSpacing(0), marginMs: 380 }, 400, 0, wide).marginMs).toBeLessThan(60);
 	});
 
+	it('after a 429 the trips explain, narrows 5 % per accepted send down to what the link can need', () => {
+		const widened = afterRefusal({ ...initialSpacing(0), marginMs: 40, failedAtMs: 1 }, 'jitter', 0, 0);
+		const once = accepted(widened, 1);
+		expect(once.marginMs).toBeCloseTo(widened.marginMs * (1 - SPACING_RULE.fastNarrowing), 6);
+		const state = accepted(widened, 40);
+		expect(state.marginMs).toBeLessThan(link.spreadMs * SPACING_RULE.failedLevelHeadroom + 5);
+		expect(state.marginMs).toBeGreaterThanOrEqual(link.spreadMs * (1 - SPACING_RULE.fastNarrowing));
+	});
+
 	it('a jitter 429 widens at once, by half and 20 ms, and remembers the level it came at; its companions within a window do not widen again', () => {
 		const state: SpacingState = { marginMs: 40, failedAtMs: 0, quietSends: 500, widenedAt: -Infinity };
 		const widened = afterRefusal(state, 'jitter', 10_000, 0);
@@ -128,11 +180,11 @@ describe('the margin', () => {
 		expect(afterRefusal({ ...state, marginMs: 900 }, 'jitter', 0, 0).marginMs).toBe(SPACING_RULE.capMs);
 	});
 
-	it('a 429 before the link is known widens the same, but remembers no level: fast narrowing goes down to the spread the answers then show', () => {
+	it('a 429 before the link is known widens the same, but remembers no level: the estimate that follows sets the margin', () => {
 		const widened = afterRefusal(initialSpacing(0), 'unknown', 0, 0);
 		expect(widened.marginMs).toBe(SPACING_RULE.startMs * SPACING_RULE.widenFactor + SPACING_RULE.widenAddMs);
 		expect(widened.failedAtMs).toBe(0);
-		expect(accepted(widened, 80).marginMs).toBeLessThan(link.spreadMs + 5);
+		expect(accepted(widened, 1).marginMs).toBe(link.spreadMs);
 		// After a jitter 429 at the same level, it stops a little above that level instead.
 		const jitter = afterRefusal(initialSpacing(0), 'jitter', 0, 0);
 		expect(accepted(jitter, 80).marginMs).toBeGreaterThan(SPACING_RULE.startMs);
@@ -153,7 +205,7 @@ describe('the margin', () => {
 });
 
 describe('classifyRefusal', () => {
-	const link: LinkEstimate = { spreadMs: 40, outlierAboveMs: 300, usualSlowMs: 150 };
+	const link: LinkEstimate = { spreadMs: 40, answers: 64, outlierAboveMs: 300, usualSlowMs: 150 };
 
 	it('jitter: refused although started a window (plus what trips vary) after the tier-th start before it', () => {
 		expect(classifyRefusal({ startedAt: 5000, responseMs: 120, gapMs: 1040 }, [], link, 5120)).toBe('jitter');

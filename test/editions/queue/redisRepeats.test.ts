@@ -1,4 +1,5 @@
-// The trigger's repeat memory across n8n processes, with a real redis-server: three processes each running the
+// The trigger's repeat memory across n8n processes, with a real redis-server: the rules every callback memory keeps
+// (test/contracts/repeats.contract.ts, each receiver on its own connection); three processes each running the
 // trigger (n8n-core's WebhookContext) receive the same callbacks and exactly one starts an execution for each;
 // without the Redis URL each process starts its own (what the setting is for); Redis out of reach lets callbacks
 // through rather than lose a status.
@@ -7,6 +8,7 @@ import { request } from 'undici';
 
 import { closeSharedRedisClients, createRedisClient } from '../../../editions/queue/redisClient';
 import { claimFirstSighting } from '../../../editions/queue/redisRepeats';
+import { repeatsContract } from '../../contracts/repeats.contract';
 import { tsxWorker } from '../../../harness/processes';
 import { startRedis, type RedisServer } from '../../../harness/redisServer';
 import { startWebhookHarness, type WebhookHarness } from '../../../harness/webhookHarness';
@@ -70,23 +72,24 @@ async function deliverEverywhere(urls: string[], callbacks: object[]) {
 	expect(answers.every((answer) => answer.statusCode === 200)).toBe(true);
 }
 
-describe('claimFirstSighting', () => {
-	it('lets one claim through per key and window, whichever connection asks', async () => {
-		const a = createRedisClient(redis.url);
-		const b = createRedisClient(redis.url);
-		try {
-			expect(await claimFirstSighting(a, 'wf/node', 'm1\u0000read', 300)).toBe(true);
-			expect(await claimFirstSighting(b, 'wf/node', 'm1\u0000read', 300)).toBe(false);
-			expect(await claimFirstSighting(b, 'wf/node', 'm1\u0000delivered', 300)).toBe(true);
-			expect(await claimFirstSighting(b, 'other-wf/node', 'm1\u0000read', 300)).toBe(true);
-			await new Promise((resolve) => setTimeout(resolve, 400));
-			expect(await claimFirstSighting(b, 'wf/node', 'm1\u0000read', 300)).toBe(true);
-		} finally {
-			a.disconnect();
-			b.disconnect();
-		}
-	});
+const connections: Array<ReturnType<typeof createRedisClient>> = [];
+afterEach(() => {
+	for (const connection of connections.splice(0)) connection.disconnect();
 });
+
+repeatsContract(() => ({
+	name: 'Redis',
+	memory(windowMs) {
+		const receiver = () => {
+			const client = createRedisClient(redis.url);
+			connections.push(client);
+			return {
+				isRepeat: async (scope: string, key: string) => !(await claimFirstSighting(client, scope, key, windowMs)),
+			};
+		};
+		return { first: receiver(), another: receiver };
+	},
+}));
 
 describe('three trigger processes receiving the same callbacks', () => {
 	const callbacks = Array.from({ length: 4 }, () => messageUuid()).flatMap((uuid) => [
