@@ -59,9 +59,10 @@ report_progress() {
 		sleep 15
 		kill -0 "$pid" 2>/dev/null || break
 		local unpacked
-		unpacked=$(find "$work/node_modules" -name package.json -path '*/node_modules/*/package.json' \
-			-not -path '*/node_modules/*/node_modules/*/*/package.json' 2>/dev/null | wc -l)
-		log "n8n $version: downloading and unpacking, about $unpacked of $total packages ($((SECONDS - started)) s)"
+		unpacked=$(find "$work/node_modules" -regextype posix-extended \
+			-regex '(.*/)?node_modules/(@[^/]+/)?[^/@]+/package\.json' 2>/dev/null | wc -l)
+		log "n8n $version: downloading and unpacking, $unpacked packages so far (the lock file lists $total," \
+			"some only for other platforms; $((SECONDS - started)) s)"
 	done
 }
 
@@ -123,8 +124,13 @@ install_one() {
 			--nodedir="$nodedir" --no-audit --no-fund --loglevel=error) ||
 			fail "n8n $version: building $module failed; the compiler's messages are above. It needs g++, make and" \
 				"python3 (Debian: sudo apt-get install -y g++ make python3)."
-		(cd "$work" && PATH="$node_bin:$PATH" node -e "require('$module')" >/dev/null) ||
+		if ! (cd "$work" && PATH="$node_bin:$PATH" node -e "require('$module')" >/dev/null); then
+			# A module npm did not build has no build/ folder (its install script did not run).
+			[ -d "$work/node_modules/$module/build" ] || [ -d "$work/node_modules/$module/prebuilds" ] ||
+				fail "n8n $version: $module was not built: npm skipped its install script (is ignore-scripts set for" \
+					"this command?). Building it needs g++, make and python3."
 			fail "n8n $version: $module was built but does not load on Node $node_version (see above)."
+		fi
 		log "n8n $version: $module built and loads ($((SECONDS - started)) s)"
 	done
 
