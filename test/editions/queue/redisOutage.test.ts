@@ -120,15 +120,46 @@ function expectMidCampaign(faultAt: number, backAt: number): void {
 
 const outcomes = (results: Array<DispatchResult<StudioResponse>>) => results.map((result) => result.outcome);
 
-/** Runs `fault` once `after` sessions were sent; `fault` returns when Redis is back. */
-function faultAfter(after: number, fault: () => Promise<void>) {
+/** Runs `fault` once `after` sessions were sent; `fault` returns when Redis is back. Records when it began and ended. */
+function faultAfter(after: number, fault: () => Promise<unknown>) {
 	let started: Promise<void> | undefined;
+	const at = { began: 0, ended: 0 };
 	return {
+		at,
 		onProgress: (done: number) => {
-			if (done >= after && !started) started = fault();
+			if (done >= after && !started) {
+				at.began = Date.now();
+				started = fault().then(() => {
+					at.ended = Date.now();
+				});
+			}
 		},
 		done: () => started,
 	};
+}
+
+/**
+ * A campaign through a fault that begins after 3 sessions and ends within the tolerance: every contact sent, once,
+ * under the tier, with sessions before the fault and after it. `others` are what the fault started beside it.
+ */
+async function campaignThrough(
+	url: string,
+	fault: () => Promise<unknown>,
+	{ everyone = contacts, others = () => [] as Array<Promise<unknown> | undefined> } = {},
+): Promise<void> {
+	const during = faultAfter(3, fault);
+	const results = await campaign(url, { toleranceMs: 20_000, onProgress: during.onProgress });
+	await during.done();
+	await Promise.all(others());
+	expect(outcomes(results)).toEqual(contacts.map(() => 'sent'));
+	expectOnceEachUnderTheTier(everyone);
+	expectMidCampaign(during.at.began, during.at.ended);
+}
+
+async function expectRerunReplaysEveryone(url: string, sessions: number): Promise<void> {
+	const rerun = await campaign(url, { toleranceMs: 20_000 });
+	expect(outcomes(rerun)).toEqual(contacts.map(() => 'replayed'));
+	expect(sim.sessions).toHaveLength(sessions);
 }
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -136,105 +167,61 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 describe('within the Redis Outage Tolerance, a campaign waits for Redis and goes on', () => {
 	it('Redis stopped for 3 s and started again with its data: every contact once, under the tier, nothing failed', async () => {
 		const own = await server({ persistent: true });
-		let [downAt, backAt] = [0, 0];
-		const fault = faultAfter(3, async () => {
-			downAt = Date.now();
+		await campaignThrough(own.url, async () => {
 			await own.down();
 			await pause(3000);
 			await own.up();
-			backAt = Date.now();
 		});
-		const results = await campaign(own.url, { toleranceMs: 20_000, onProgress: fault.onProgress });
-		await fault.done();
-
-		expect(outcomes(results)).toEqual(contacts.map(() => 'sent'));
-		expectOnceEachUnderTheTier();
-		expectMidCampaign(downAt, backAt);
 		// The ledger kept every record: a re-run sends nothing.
-		const rerun = await campaign(own.url, { toleranceMs: 20_000 });
-		expect(outcomes(rerun)).toEqual(contacts.map(() => 'replayed'));
-		expect(sim.sessions).toHaveLength(COUNT);
+		await expectRerunReplaysEveryone(own.url, COUNT);
 	});
 
 	it('Redis stopped for 3 s and started again empty: the same, and a re-run still replays every contact (this process put back what it sent)', async () => {
 		const own = await server();
-		let [downAt, backAt] = [0, 0];
-		const fault = faultAfter(3, async () => {
-			downAt = Date.now();
+		await campaignThrough(own.url, async () => {
 			await own.down();
 			await pause(3000);
 			await own.up();
-			backAt = Date.now();
 		});
-		const results = await campaign(own.url, { toleranceMs: 20_000, onProgress: fault.onProgress });
-		await fault.done();
-
-		expect(outcomes(results)).toEqual(contacts.map(() => 'sent'));
-		expectOnceEachUnderTheTier();
-		expectMidCampaign(downAt, backAt);
-		const rerun = await campaign(own.url, { toleranceMs: 20_000 });
-		expect(outcomes(rerun)).toEqual(contacts.map(() => 'replayed'));
-		expect(sim.sessions).toHaveLength(COUNT);
+		await expectRerunReplaysEveryone(own.url, COUNT);
 	});
 
 	it('Redis restarted empty right after a send, and another worker sends at once: a full second still parts the two starts (the gate starts safe)', async () => {
 		const own = await server();
-		let [downAt, backAt] = [0, 0];
 		let other: Promise<unknown> | undefined;
-		const fault = faultAfter(3, async () => {
-			downAt = Date.now();
-			await own.down();
-			await own.up();
-			backAt = Date.now();
-			other = anotherWorker(own.url);
-		});
-		const results = await campaign(own.url, { toleranceMs: 20_000, onProgress: fault.onProgress });
-		await fault.done();
-		await other;
-
-		expect(outcomes(results)).toEqual(contacts.map(() => 'sent'));
-		expectOnceEachUnderTheTier(ALL_CONTACTS);
-		expectMidCampaign(downAt, backAt);
+		await campaignThrough(
+			own.url,
+			async () => {
+				await own.down();
+				await own.up();
+				other = anotherWorker(own.url);
+			},
+			{ everyone: ALL_CONTACTS, others: () => [other] },
+		);
 	});
 
 	it('FLUSHALL right after a send (emptied without a dropped connection), another worker sending at once: the same, and a re-run replays every contact', async () => {
 		const own = await server();
 		const admin = inspector(own.url);
-		let flushedAt = 0;
 		let other: Promise<unknown> | undefined;
-		const fault = faultAfter(3, async () => {
-			flushedAt = Date.now();
-			await admin.flushall();
-			other = anotherWorker(own.url);
-		});
-		const results = await campaign(own.url, { toleranceMs: 20_000, onProgress: fault.onProgress });
-		await fault.done();
-		await other;
-
-		expect(outcomes(results)).toEqual(contacts.map(() => 'sent'));
-		expectOnceEachUnderTheTier(ALL_CONTACTS);
-		expectMidCampaign(flushedAt, flushedAt);
-		const rerun = await campaign(own.url, { toleranceMs: 20_000 });
-		expect(outcomes(rerun)).toEqual(contacts.map(() => 'replayed'));
-		expect(sim.sessions).toHaveLength(ALL_CONTACTS.length);
+		await campaignThrough(
+			own.url,
+			async () => {
+				await admin.flushall();
+				other = anotherWorker(own.url);
+			},
+			{ everyone: ALL_CONTACTS, others: () => [other] },
+		);
+		await expectRerunReplaysEveryone(own.url, ALL_CONTACTS.length);
 	});
 
 	it('Redis frozen for 5 s (it hangs instead of refusing, as a lost network does; each try gives up after 3 s): the same', async () => {
 		const own = await server();
-		let [frozenAt, thawedAt] = [0, 0];
-		const fault = faultAfter(3, async () => {
-			frozenAt = Date.now();
+		await campaignThrough(own.url, async () => {
 			own.freeze();
 			await pause(5000);
 			own.thaw();
-			thawedAt = Date.now();
 		});
-		const results = await campaign(own.url, { toleranceMs: 20_000, onProgress: fault.onProgress });
-		await fault.done();
-
-		expect(outcomes(results)).toEqual(contacts.map(() => 'sent'));
-		expectOnceEachUnderTheTier();
-		expectMidCampaign(frozenAt, thawedAt);
 	});
 });
 
@@ -243,11 +230,7 @@ describe('past the Redis Outage Tolerance', () => {
 		const password = 'outage-test-password-55';
 		const own = await server({ persistent: true, users: [`default on >${password} ~* &* +@all`] });
 		const url = `redis://:${password}@127.0.0.1:${own.port}`;
-		let downAt = 0;
-		const fault = faultAfter(3, async () => {
-			downAt = Date.now();
-			await own.down();
-		});
+		const fault = faultAfter(3, () => own.down());
 		const results = await campaign(url, { toleranceMs: 2000, onProgress: fault.onProgress });
 		await fault.done();
 		const failedAt = Date.now();
@@ -258,7 +241,7 @@ describe('past the Redis Outage Tolerance', () => {
 		expect(failed.length).toBeGreaterThan(0);
 		expect(sent.length + failed.length).toBe(COUNT);
 		// They waited out the tolerance before failing.
-		expect(failedAt - downAt).toBeGreaterThanOrEqual(2000);
+		expect(failedAt - fault.at.began).toBeGreaterThanOrEqual(2000);
 		for (const result of failed) {
 			const error = (result as { error: Error }).error;
 			expect(isError(error, 'RedisUnavailableError')).toBe(true);
