@@ -344,7 +344,7 @@ async function runHeadless(home: N8nHome, rest: N8nRest, simulator: RemoteSimula
 		`  Rate achieved               ${campaignRate.toFixed(2)} sessions/s over the campaign (tier ${tier}/s), busiest second held ${busiest}`,
 	);
 	say(
-		`                              ${accountRate.toFixed(2)} sessions/s for the account meanwhile (${sharing - campaignSessions.length} follow-up sessions shared the tier)`,
+		`                              ${accountRate.toFixed(2)} sessions/s for the account meanwhile (${sharing - campaignSessions.length} follow-up session${sharing - campaignSessions.length === 1 ? '' : 's'} shared the tier)`,
 	);
 	say(
 		`  429 answers from Studio     ${state.tooManyRequests} for ${sends} sessions (trips to Studio varying ${DEMO_TRIP.min}–${DEMO_TRIP.max} ms; each 429 retried, none sent twice)`,
