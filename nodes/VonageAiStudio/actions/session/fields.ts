@@ -5,6 +5,7 @@ import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workfl
 
 import { InvalidField } from '../../../../core/errors';
 import {
+	isoOf,
 	parseInstant,
 	type InsightsSession,
 	type SessionChannel,
@@ -118,6 +119,14 @@ export function instant(value: unknown, field: string, fallback?: number): numbe
 	if (parsed !== undefined) return parsed;
 	if (fallback !== undefined) return fallback;
 	throw new InvalidField(field, `${field} is empty: give a date and time such as 2025-03-01T09:00:00Z`);
+}
+
+/** The optional end of a time range: undefined when empty, else an instant not before `from` (read from `fromField`). */
+export function rangeEnd(value: unknown, field: string, from: number, fromField: string): number | undefined {
+	if (optionalText(value) === undefined) return undefined;
+	const end = instant(value, field);
+	if (end < from) throw new InvalidField(field, `${field} (${isoOf(end)}) is before ${fromField} (${isoOf(from)})`);
+	return end;
 }
 
 export function channelValue(value: unknown): string | undefined {

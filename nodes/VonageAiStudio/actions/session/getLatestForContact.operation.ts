@@ -19,6 +19,7 @@ import {
 	instant,
 	optionalText,
 	optionsOf,
+	rangeEnd,
 	sessionJson,
 	transcriptJson,
 } from './fields';
@@ -140,13 +141,7 @@ export const getLatestForContact: ReadOperation<LatestValues> = {
 			);
 		}
 		const since = instant(sinceValue, LABELS.since);
-		const until = optionalText(options.until) === undefined ? undefined : instant(options.until, LABELS.until);
-		if (until !== undefined && until < since) {
-			throw new InvalidField(
-				LABELS.until,
-				`${LABELS.until} (${isoOf(until)}) is before ${LABELS.since} (${isoOf(since)})`,
-			);
-		}
+		const until = rangeEnd(options.until, LABELS.until, since, LABELS.since);
 		return {
 			contact: contactNumber(parameter(context, 'contact', itemIndex)),
 			since,

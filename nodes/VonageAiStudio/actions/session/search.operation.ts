@@ -16,6 +16,7 @@ import {
 	optionalContactNumber,
 	optionalText,
 	optionsOf,
+	rangeEnd,
 	saidByContactField,
 	sessionJson,
 } from './fields';
@@ -128,14 +129,12 @@ export const searchSessions: ReadOperation<SearchValues> = {
 		const options = optionsOf(context, itemIndex);
 		const returnAll = parameter(context, 'returnAll', itemIndex, false) === true;
 		const from = instant(parameter(context, 'startedAfter', itemIndex), LABELS.startedAfter);
-		const before = parameter(context, 'startedBefore', itemIndex);
-		const to = optionalText(before) === undefined ? undefined : instant(before, LABELS.startedBefore);
-		if (to !== undefined && to < from) {
-			throw new InvalidField(
-				LABELS.startedBefore,
-				`${LABELS.startedBefore} (${new Date(to).toISOString()}) is before ${LABELS.startedAfter} (${new Date(from).toISOString()})`,
-			);
-		}
+		const to = rangeEnd(
+			parameter(context, 'startedBefore', itemIndex),
+			LABELS.startedBefore,
+			from,
+			LABELS.startedAfter,
+		);
 		let limit: number | undefined;
 		if (!returnAll) {
 			limit = Number(parameter(context, 'limit', itemIndex, 50));
