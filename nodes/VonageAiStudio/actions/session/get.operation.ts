@@ -111,9 +111,15 @@ export const getSession: ReadOperation<GetValues> = {
 			values.startedAround === undefined
 				? { from: now - INSIGHTS_MAX_RANGE_MS, to: now }
 				: { from: values.startedAround - AROUND_MS, to: values.startedAround + AROUND_MS };
-		const { session } = await reader.session(values.sessionId, lookBack);
+		const { session, detailsAvailable } = await reader.session(values.sessionId, lookBack);
 		const json = sessionJson(session);
-		if (session.channel === 'voice' && session.recordingUrl === null && values.recordingWaitMs > 0) {
+		// Only the details endpoint carries a recording: where Studio refused it, looking again finds none either.
+		if (
+			detailsAvailable &&
+			session.channel === 'voice' &&
+			session.recordingUrl === null &&
+			values.recordingWaitMs > 0
+		) {
 			json.recordingUrl = await reader.recordingUrl(session.sessionId, values.recordingWaitMs);
 		}
 		if (values.includeTranscript) json.transcript = transcriptJson(await reader.transcript(session.sessionId));
