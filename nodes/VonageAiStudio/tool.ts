@@ -99,7 +99,7 @@ function parameterValue(node: INode, fields: INodeProperties[], label: string): 
 
 /** How a refused call begins and what it says was not done, for an operation that sends or one that reads. */
 const REFUSED = {
-	send: { prefix: 'The call was refused before sending', done: 'Nothing was sent.' },
+	send: { prefix: 'The call was refused before sending', done: NOTHING_SENT },
 	read: { prefix: 'The call was refused before reading', done: 'Nothing was read.' },
 } as const;
 

@@ -8,9 +8,11 @@ import { docsLink } from './docs';
 
 const REDIS_PLACEHOLDER = 'redis://127.0.0.1:6379/0';
 
+/** Shown only once a Redis URL is set. */
+const onlyWithUrl = { hide: { redisUrl: [''] } };
+
 /** Queue edition only: the fields that say how to reach Redis, after its URL (both credentials have them). */
 function redisConnectionProperties(): INodeProperties[] {
-	const onlyWithUrl = { hide: { redisUrl: [''] } };
 	return [
 		{
 			displayName: REDIS_FIELDS.caCertificate,
@@ -120,7 +122,7 @@ export function studioApiProperties(edition: 'main' | 'queue'): INodeProperties[
 				type: 'number',
 				typeOptions: { minValue: 0, numberPrecision: 0 },
 				default: DEFAULT_REDIS_OUTAGE_TOLERANCE_S,
-				displayOptions: { hide: { redisUrl: [''] } },
+				displayOptions: onlyWithUrl,
 				description:
 					'How long sends wait for Redis when it stops answering (a restart, a failover) before their items fail. Within it, the campaign goes on once Redis is back, nothing lost or sent twice. 0 = fail at once. n8n itself exits after QUEUE_BULL_REDIS_TIMEOUT_THRESHOLD (10 s by default) without Redis: raise that too.',
 			},
