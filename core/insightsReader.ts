@@ -92,7 +92,7 @@ export class InsightsReader {
 
 	/**
 	 * One GET, tried again after a 429 (waiting Retry-After when Studio sends one, else a doubling backoff), a 5xx or
-	 * a failure below HTTP, within maxTries and maxWaitMs. Other answers are thrown as they are.
+	 * a failure below HTTP, within maxTries and maxWaitMs. Other answers are thrown as they are, also after a retry.
 	 */
 	async get(pathAndQuery: string): Promise<StudioResponse> {
 		let waitedMs = 0;
@@ -101,7 +101,8 @@ export class InsightsReader {
 				return await this.transport.get(pathAndQuery, this.policy.responseTimeoutMs);
 			} catch (error) {
 				const delay = this.retryDelay(error, attempt, waitedMs);
-				if (delay === undefined) throw attempt > 1 ? new ReadRetriesExhausted(error, attempt) : error;
+				if (delay === undefined)
+					throw attempt > 1 && isRetried(error) ? new ReadRetriesExhausted(error, attempt) : error;
 				await sleepOn(this.clock, delay, this.options.signal, () => new ReadCancelledError());
 				waitedMs += delay;
 			}

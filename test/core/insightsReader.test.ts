@@ -66,6 +66,14 @@ describe('one request', () => {
 		expect(calls).toHaveLength(1);
 	});
 
+	it('an answer not tried again, after one that was, is thrown as it is: a 404 after a 503 still means nothing there', async () => {
+		const clock = new VirtualClock();
+		const { transport, calls } = scripted([new StudioHttpError(503, ''), new StudioHttpError(404, '')], clock);
+		const reader = new InsightsReader(transport, clock);
+		expect(await clock.runUntil(reader.getIfFound('/insights/sessions/s/parameters'))).toBeUndefined();
+		expect(calls).toHaveLength(2);
+	});
+
 	it('the total wait is bounded: backoff stops once maxWaitMs is spent', async () => {
 		const clock = new VirtualClock();
 		const { transport, calls } = scripted(
