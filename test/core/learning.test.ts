@@ -239,16 +239,17 @@ describe('the gate learns its link (virtual time, random links)', () => {
 		expect(heavy.duplicated).toBe(0);
 		expect(heavy.lost).toBe(heavy.failed);
 		// About 1.4 a second: at full speed the gate leaves it little room, and its requests rather than ours are
-		// refused; ours that are cost a retry each.
-		const light = await campaign({
-			seed: 5,
-			tier: 3,
-			trip: { min: 30, max: 50 },
-			latencyMs: 150,
-			sends: 120,
-			foreignEveryMs: 700,
-		});
-		expect(light.failed + light.lost + light.duplicated).toBe(0);
-		expect(light.refusedShare).toBeLessThanOrEqual(0.1);
+		// refused; ours that are cost a retry each. Over many seeds: how often its requests land first varies from
+		// one to the next (2–18 % of ours refused), so one seed's share says little.
+		const light = [];
+		for (const seed of seeds(20, 5)) {
+			light.push(
+				await campaign({ seed, tier: 3, trip: { min: 30, max: 50 }, latencyMs: 150, sends: 120, foreignEveryMs: 700 }),
+			);
+		}
+		for (const outcome of light) expectOneSessionEach(outcome);
+		const shares = light.map((outcome) => outcome.refusedShare);
+		expect(shares.reduce((sum, share) => sum + share, 0) / shares.length).toBeLessThanOrEqual(0.15);
+		expect(Math.max(...shares)).toBeLessThanOrEqual(0.25);
 	});
 });
