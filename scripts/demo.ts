@@ -340,11 +340,12 @@ async function runHeadless(home: N8nHome, rest: N8nRest, simulator: RemoteSimula
 	say(
 		`  WhatsApp sessions started   ${whatsapp().length} (1 CRM contact, posted twice: the repeat was not sent again; ${campaignSessions.length} campaign; ${waitWhatsApp} start and wait, reminder included; ${OUTCOME_CONTACTS.length} asked for an answer)`,
 	);
+	const sharedFollowUps = sharing - campaignSessions.length;
 	say(
-		`  Rate achieved               ${campaignRate.toFixed(2)} sessions/s over the campaign (tier ${tier}/s), busiest second held ${busiest}`,
+		`  Rate achieved               ${(accountRate / tier).toFixed(2)} × tier over the campaign: ${accountRate.toFixed(2)} sessions/s at tier ${tier}/s, busiest second held ${busiest}`,
 	);
 	say(
-		`                              ${accountRate.toFixed(2)} sessions/s for the account meanwhile (${sharing - campaignSessions.length} follow-up session${sharing - campaignSessions.length === 1 ? '' : 's'} shared the tier)`,
+		`                              (${campaignSessions.length} campaign sessions at ${campaignRate.toFixed(2)}/s and ${sharedFollowUps} follow-up SMS session${sharedFollowUps === 1 ? '' : 's'} sharing the account's tier)`,
 	);
 	say(
 		`  429 answers from Studio     ${state.tooManyRequests} for ${sends} sessions (trips to Studio varying ${DEMO_TRIP.min}–${DEMO_TRIP.max} ms; each 429 retried, none sent twice)`,
