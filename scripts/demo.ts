@@ -342,7 +342,7 @@ async function runHeadless(home: N8nHome, rest: N8nRest, simulator: RemoteSimula
 	);
 	const sharedFollowUps = sharing - campaignSessions.length;
 	say(
-		`  Rate achieved               ${(accountRate / tier).toFixed(2)} × tier over the campaign: ${accountRate.toFixed(2)} sessions/s at tier ${tier}/s, busiest second held ${busiest}`,
+		`  Rate achieved               ${(accountRate / tier).toFixed(3)} × tier over the campaign: ${accountRate.toFixed(2)} sessions/s at tier ${tier}/s, busiest second held ${busiest}`,
 	);
 	say(
 		`                              (${campaignSessions.length} campaign sessions at ${campaignRate.toFixed(2)}/s and ${sharedFollowUps} follow-up SMS session${sharedFollowUps === 1 ? '' : 's'} sharing the account's tier)`,
