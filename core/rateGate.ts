@@ -263,7 +263,7 @@ export class LocalRateGate implements RateGate {
 			this.spacing = afterAccepted(this.spacing, link, this.floorMs);
 		} else {
 			const kind = this.link.refused(id, now, gapMs);
-			this.spacing = afterRefusal(this.spacing, kind, now, this.floorMs);
+			this.spacing = afterRefusal(this.spacing, kind, now, this.floorMs, this.link.responses.estimate());
 			if (kind === 'foreign') this.penalty.count(now, this.windowMs(now));
 			const retryAfterMs = outcome.retryAfterMs;
 			if (retryAfterMs !== undefined && Number.isFinite(retryAfterMs) && retryAfterMs > 0) {

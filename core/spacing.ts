@@ -22,7 +22,8 @@
 //     it overtook it. It costs a retry; the margin stays.
 //   · foreign: the starts were already further apart than any trip variation seen: more spacing would not cure
 //     it (another system sends with the same key). The rate gate's penalty handles these, as before.
-//   · jitter: anything else. The margin widens at once (× 1.5 + 20 ms) and remembers the level it failed at.
+//   · jitter: anything else. The margin widens at once (× 1.5 + 20 ms, or only up to the estimate when that is
+//     above the margin) and remembers the level it failed at.
 //   · unknown: fewer than a handful of answers came back yet, so nothing can be told apart. The margin widens as
 //     for jitter (the safe side) but remembers no level: it was as likely one early long trip.
 // - Long runs of accepted sends: below the estimate the margin stays put for a while, then probes lower, slowly
@@ -238,12 +239,22 @@ export function afterAccepted(state: SpacingState, link: LinkEstimate | undefine
  * hold the margin up for a thousand sends); stragglers and foreign 429s leave the margin as it is. Replies of one
  * burst (within a window) widen once.
  */
-export function afterRefusal(state: SpacingState, kind: RefusalKind, now: number, floorMs: number): SpacingState {
+export function afterRefusal(
+	state: SpacingState,
+	kind: RefusalKind,
+	now: number,
+	floorMs: number,
+	link?: LinkEstimate,
+): SpacingState {
 	if (!widensMargin(kind)) return state;
 	const windowMs = 1000 + state.marginMs;
 	if (now - state.widenedAt < windowMs) return state;
 	const rule = SPACING_RULE;
-	const marginMs = Math.max(floorMs, Math.min(rule.capMs, state.marginMs * rule.widenFactor + rule.widenAddMs));
+	let widened = state.marginMs * rule.widenFactor + rule.widenAddMs;
+	// Below what the answers show the trips may vary by, that estimate is all the margin can need: going further
+	// would cost a short campaign more than the 429 did. At or above it, the answers do not explain the 429.
+	if (link && link.spreadMs > state.marginMs) widened = Math.min(widened, link.spreadMs);
+	const marginMs = Math.max(floorMs, Math.min(rule.capMs, widened));
 	const failedAtMs = kind === 'jitter' ? Math.max(state.failedAtMs, state.marginMs) : state.failedAtMs;
 	return { marginMs, failedAtMs, quietSends: 0, widenedAt: now };
 }

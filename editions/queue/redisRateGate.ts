@@ -348,7 +348,10 @@ export class RedisRateGate implements RateGate {
 		}
 		const kind = this.link.refused(admission.watchId, now, admission.gapMs);
 		// Only then is there anything to write (each update is a round trip to Redis).
-		if (widensMargin(kind)) this.updateSpacing((state) => afterRefusal(state, kind, Date.now(), this.floorMs));
+		if (widensMargin(kind)) {
+			const link = this.link.responses.estimate();
+			this.updateSpacing((state) => afterRefusal(state, kind, Date.now(), this.floorMs, link));
+		}
 		const retryAfterMs = outcome.retryAfterMs;
 		const retryAfterUs = retryAfterMs && Number.isFinite(retryAfterMs) && retryAfterMs > 0 ? retryAfterMs * 1000 : 0;
 		if (kind !== 'foreign' && retryAfterUs === 0) return;

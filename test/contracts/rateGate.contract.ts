@@ -149,6 +149,27 @@ export function rateGateContract(store: () => GateStore): void {
 			expect(b - a).toBeGreaterThanOrEqual(WINDOW_MS + widened - SLACK_MS);
 		});
 
+		it('a 429 just below what the answers show widens the margin only to their estimate, for every gate of the account', async () => {
+			const account = store().account({ tier: 1 });
+			// Answers after 40, 60, 80 and 100 ms: the trips may vary by about 130 ms (a spread of 60 ms, scaled up for
+			// so few answers), a little more than the margin the gate starts with, which stays where it started.
+			for (let i = 0; i < 4; i++) {
+				const admission = await account.first.acquire();
+				setTimeout(() => admission.settle({ kind: 'accepted' }), 40 + 20 * i);
+			}
+			await sleep(200);
+			await account.written();
+			const before = (await account.view()).marginMs;
+			expect(before).toBe(SPACING_RULE.startMs);
+			const refused = await account.first.acquire();
+			setTimeout(() => refused.settle({ kind: 'refused' }), 50);
+			const widened = (await viewOnce(account, 'a wider margin', (view) => view.marginMs > before)).marginMs;
+			// Not the usual step (× 1.5 + 20 ms): the estimate is all the answers say the link can need.
+			expect(widened).toBeLessThan(before * SPACING_RULE.widenFactor + SPACING_RULE.widenAddMs);
+			const [a, b] = await startsOf(account.another(), 2);
+			expect(b - a).toBeGreaterThanOrEqual(WINDOW_MS + widened - SLACK_MS);
+		});
+
 		it('the first answers set the margin for every gate of the account: four that agree take it far below the start at once', async () => {
 			const account = store().account({ tier: 5 });
 			expect((await account.view()).marginMs).toBe(SPACING_RULE.startMs);

@@ -180,6 +180,25 @@ describe('the margin', () => {
 		expect(afterRefusal({ ...state, marginMs: 900 }, 'jitter', 0, 0).marginMs).toBe(SPACING_RULE.capMs);
 	});
 
+	it('a jitter 429 below what the answers show the trips may vary by widens only up to that estimate', () => {
+		const state: SpacingState = { marginMs: 100, failedAtMs: 0, quietSends: 20, widenedAt: -Infinity };
+		// The answers say up to 115 ms: the margin goes there, not to 170 (a short campaign pays for every ms).
+		const estimate: LinkEstimate = { spreadMs: 115, answers: 20, outlierAboveMs: 400, usualSlowMs: 270 };
+		expect(afterRefusal(state, 'jitter', 0, 0, estimate)).toEqual({
+			marginMs: 115,
+			failedAtMs: 100,
+			quietSends: 0,
+			widenedAt: 0,
+		});
+		// At or above the estimate the answers do not explain the 429: the usual step.
+		expect(afterRefusal(state, 'jitter', 0, 0, { ...estimate, spreadMs: 90 }).marginMs).toBe(170);
+		// A second 429 once there is not explained either.
+		const again = afterRefusal(afterRefusal(state, 'jitter', 0, 0, estimate), 'jitter', 5000, 0, estimate);
+		expect(again.marginMs).toBeCloseTo(115 * 1.5 + 20, 6);
+		// A floor above the estimate still holds.
+		expect(afterRefusal(state, 'jitter', 0, 130, estimate).marginMs).toBe(130);
+	});
+
 	it('a 429 before the link is known widens the same, but remembers no level: the estimate that follows sets the margin', () => {
 		const widened = afterRefusal(initialSpacing(0), 'unknown', 0, 0);
 		expect(widened.marginMs).toBe(SPACING_RULE.startMs * SPACING_RULE.widenFactor + SPACING_RULE.widenAddMs);
