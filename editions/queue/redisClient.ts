@@ -11,6 +11,38 @@ import { processWide } from './processWide';
 
 export type RedisClient = Redis | Cluster;
 
+/** Runs one of a module's Lua scripts with its KEYS then ARGV (see `luaScripts`). */
+export type ScriptCaller = (...args: Array<string | number>) => Promise<unknown>;
+
+/**
+ * The Lua scripts a module runs on every send, sent by their SHA1 (EVALSHA) instead of their whole text: ioredis's
+ * `defineCommand` sends the text only when Redis does not have the script cached (once per connection, and again
+ * after Redis restarted). `keys` is each script's number of KEYS; undefined when the caller passes it first (a
+ * script over any number of keys). Each command is named after the script's text, so two copies of this package
+ * sharing one client never run each other's script.
+ */
+export function luaScripts<Name extends string>(
+	prefix: string,
+	scripts: Record<Name, { lua: string; keys?: number }>,
+): (client: RedisClient, name: Name) => ScriptCaller {
+	const names = Object.keys(scripts) as Name[];
+	const commands = Object.fromEntries(
+		names.map((name) => [
+			name,
+			`${prefix}_${name}_${createHash('sha1').update(scripts[name].lua).digest('hex').slice(0, 8)}`,
+		]),
+	) as Record<Name, string>;
+	return (client, name) => {
+		const commandsOf = client as unknown as Record<string, ScriptCaller | undefined>;
+		if (!commandsOf[commands[name]]) {
+			for (const each of names) {
+				client.defineCommand(commands[each], { numberOfKeys: scripts[each].keys, lua: scripts[each].lua });
+			}
+		}
+		return (commandsOf[commands[name]] as ScriptCaller).bind(client);
+	};
+}
+
 /** One attempt of a Redis call at most: a Redis that hangs without closing the connection is given up on. */
 export const ATTEMPT_TIMEOUT_MS = 3000;
 /** While Redis is away, a waiting call tries again this often, and at once when the connection is ready again. */

@@ -1,6 +1,6 @@
 // The rate gate shared through Redis, for n8n queue mode: every worker process draws from one budget per account.
 // One atomic Lua step per start: a sliding-window log in a sorted set, timed by the Redis server's own clock.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 
 import { DEFAULT_REDIS_OUTAGE_TOLERANCE_S } from '../../core/account';
 import { RedisUnavailableError, isError } from '../../core/errors';
@@ -27,7 +27,7 @@ import {
 } from '../../core/spacing';
 import { WaitQueue } from '../../core/waitQueue';
 import { clearPreciseTimer, preciseTimer } from './clock';
-import { describeRedis, withDeadline, type RedisClient } from './redisClient';
+import { describeRedis, luaScripts, withDeadline, type RedisClient } from './redisClient';
 import { LOST, recoveryOf, type AccountRecovery } from './redisRecovery';
 
 /**
@@ -139,31 +139,12 @@ local level, paused = penaltyState(KEYS[1], tonumber(ARGV[1]))
 return {level, string.format('%.0f', math.max(0, paused - now)), redis.call('HGET', KEYS[2], 'marginMs') or ''}
 `;
 
-const SCRIPTS = { admit: ADMIT_LUA, penalize: PENALIZE_LUA, spacing: SPACING_CAS_LUA, inspect: INSPECT_LUA };
-const KEY_COUNTS: Record<keyof typeof SCRIPTS, number> = { admit: 5, penalize: 1, spacing: 1, inspect: 2 };
-
-// Named after their text: two copies of this package sharing one client never run each other's script.
-const COMMANDS = Object.fromEntries(
-	Object.entries(SCRIPTS).map(([name, lua]) => [
-		name,
-		`vgaiRateGate_${name}_${createHash('sha1').update(lua).digest('hex').slice(0, 8)}`,
-	]),
-) as Record<keyof typeof SCRIPTS, string>;
-
-type ScriptCaller = (...args: Array<string | number>) => Promise<unknown>;
-
-function defineScripts(client: RedisClient): void {
-	// defineCommand sends EVALSHA and falls back to EVAL once per connection when the script is not cached.
-	for (const name of Object.keys(SCRIPTS) as Array<keyof typeof SCRIPTS>) {
-		client.defineCommand(COMMANDS[name], { numberOfKeys: KEY_COUNTS[name], lua: SCRIPTS[name] });
-	}
-}
-
-function script(client: RedisClient, name: keyof typeof SCRIPTS): ScriptCaller {
-	const command = COMMANDS[name];
-	if (!(client as unknown as Record<string, ScriptCaller | undefined>)[command]) defineScripts(client);
-	return (client as unknown as Record<string, ScriptCaller>)[command].bind(client);
-}
+const script = luaScripts('vgaiRateGate', {
+	admit: { lua: ADMIT_LUA, keys: 5 },
+	penalize: { lua: PENALIZE_LUA, keys: 1 },
+	spacing: { lua: SPACING_CAS_LUA, keys: 1 },
+	inspect: { lua: INSPECT_LUA, keys: 2 },
+});
 
 export interface RedisRateGateOptions extends RateGateSettings {
 	client: RedisClient;

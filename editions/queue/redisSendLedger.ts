@@ -16,7 +16,7 @@ import {
 	type SendLedger,
 	type Stored,
 } from '../../core/sendLedger';
-import type { RedisClient } from './redisClient';
+import { luaScripts, type RedisClient } from './redisClient';
 import { LOST, recoveryOf, type AccountRecovery } from './redisRecovery';
 
 export interface RedisSendLedgerOptions {
@@ -117,6 +117,15 @@ end
 return 1
 `;
 
+// Sent by their SHA1 (EVALSHA): a claim and its marks run on every send.
+const script = luaScripts('vgaiLedger', {
+	claim: { lua: CLAIM_LUA, keys: 2 },
+	mark: { lua: MARK_LUA, keys: 2 },
+	renew: { lua: RENEW_LUA },
+	release: { lua: RELEASE_LUA, keys: 1 },
+	restore: { lua: RESTORE_LUA, keys: 1 },
+});
+
 /**
  * What this process wrote under one key, to put back into an emptied Redis; or a claim it gave up while Redis was
  * away ('released'), to give up there once Redis is back, so that a re-run need not wait for the claim's lease.
@@ -156,9 +165,7 @@ export class RedisSendLedger implements SendLedger {
 		for (let round = 0; ; round++) {
 			const answer = await this.step(
 				() =>
-					this.client.eval(
-						CLAIM_LUA,
-						2,
+					script(this.client, 'claim')(
 						redisKey,
 						this.recovery.epochKey,
 						owner,
@@ -197,7 +204,7 @@ export class RedisSendLedger implements SendLedger {
 		for (let round = 0; ; round++) {
 			const marked = Number(
 				await this.step(() =>
-					this.client.eval(MARK_LUA, 2, redisKey, this.recovery.epochKey, owner, phase, String(Math.ceil(leaseMs))),
+					script(this.client, 'mark')(redisKey, this.recovery.epochKey, owner, phase, String(Math.ceil(leaseMs))),
 				),
 			);
 			const mine = this.remembered.get(redisKey);
@@ -219,7 +226,7 @@ export class RedisSendLedger implements SendLedger {
 		if (keys.length === 0) return;
 		// Best effort and never waited for: the next renewal comes soon, and a lost claim is put back on recovery.
 		await this.recovery.call('send ledger', 0, () =>
-			this.client.eval(RENEW_LUA, keys.length, ...keys.map((key) => this.redisKey(key)), owner, String(leaseMs)),
+			script(this.client, 'renew')(keys.length, ...keys.map((key) => this.redisKey(key)), owner, String(leaseMs)),
 		);
 	}
 
@@ -237,7 +244,7 @@ export class RedisSendLedger implements SendLedger {
 		const mine = this.remembered.get(redisKey);
 		if (mine?.state === 'in-flight' && mine.owner === owner) this.remembered.delete(redisKey);
 		try {
-			await this.step(() => this.client.eval(RELEASE_LUA, 1, redisKey, owner));
+			await this.step(() => script(this.client, 'release')(redisKey, owner));
 		} catch (error) {
 			this.remember(redisKey, { state: 'released', owner, expiresAt: Date.now() + RELEASED_MEMORY_MS });
 			throw error;
@@ -291,15 +298,13 @@ export class RedisSendLedger implements SendLedger {
 				continue;
 			}
 			if (each.state === 'released') {
-				writes.push(client.eval(RELEASE_LUA, 1, redisKey, each.owner).then(() => this.remembered.delete(redisKey)));
+				writes.push(script(client, 'release')(redisKey, each.owner).then(() => this.remembered.delete(redisKey)));
 				continue;
 			}
 			writes.push(
 				each.state === 'done'
-					? client.eval(RESTORE_LUA, 1, redisKey, 'done', each.json, leftMs)
-					: client.eval(
-							RESTORE_LUA,
-							1,
+					? script(client, 'restore')(redisKey, 'done', each.json, leftMs)
+					: script(client, 'restore')(
 							redisKey,
 							'in-flight',
 							each.owner,
