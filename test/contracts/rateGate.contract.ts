@@ -129,45 +129,41 @@ export function rateGateContract(store: () => GateStore): void {
 			await viewOnce(account, 'the slowdown to pass', (view) => view.slowdownLevel === 0);
 		});
 
-		it('a 429 the trips explain widens the learnt margin at once, and every gate of the account paces by it', async () => {
+		/**
+		 * Four sends answered `answerMs` after their start, then a 429 for a fifth: the margin the account's gate went
+		 * by before the 429 (asserted to be where it started) and after it.
+		 */
+		async function widenedAfter(answerMs: number[]): Promise<{ before: number; widened: number }> {
 			const account = store().account({ tier: 1 });
-			// Answers after 50, 150, 250 and 350 ms: trips may vary by ~300 ms, more than the margin the gate starts with.
-			for (let i = 0; i < 4; i++) {
+			for (const ms of answerMs) {
 				const admission = await account.first.acquire();
-				setTimeout(() => admission.settle({ kind: 'accepted' }), 50 + 100 * i);
+				setTimeout(() => admission.settle({ kind: 'accepted' }), ms);
 			}
-			await sleep(400);
-			await account.written();
-			const before = (await account.view()).marginMs;
-			expect(before).toBe(SPACING_RULE.startMs);
-			const refused = await account.first.acquire();
-			setTimeout(() => refused.settle({ kind: 'refused' }), 100);
-			const widened = (await viewOnce(account, 'a wider margin', (view) => view.marginMs > before)).marginMs;
-			expect(widened).toBeCloseTo(before * SPACING_RULE.widenFactor + SPACING_RULE.widenAddMs, 3);
-			// Another gate of the account, which saw none of it, starts a second plus that margin apart.
-			const [a, b] = await startsOf(account.another(), 2);
-			expect(b - a).toBeGreaterThanOrEqual(WINDOW_MS + widened - SLACK_MS);
-		});
-
-		it('a 429 just below what the answers show widens the margin only to their estimate, for every gate of the account', async () => {
-			const account = store().account({ tier: 1 });
-			// Answers after 40, 60, 80 and 100 ms: the trips may vary by about 130 ms (a spread of 60 ms, scaled up for
-			// so few answers), a little more than the margin the gate starts with, which stays where it started.
-			for (let i = 0; i < 4; i++) {
-				const admission = await account.first.acquire();
-				setTimeout(() => admission.settle({ kind: 'accepted' }), 40 + 20 * i);
-			}
-			await sleep(200);
+			await sleep(Math.max(...answerMs) + 50);
 			await account.written();
 			const before = (await account.view()).marginMs;
 			expect(before).toBe(SPACING_RULE.startMs);
 			const refused = await account.first.acquire();
 			setTimeout(() => refused.settle({ kind: 'refused' }), 50);
 			const widened = (await viewOnce(account, 'a wider margin', (view) => view.marginMs > before)).marginMs;
-			// Not the usual step (× 1.5 + 20 ms): the estimate is all the answers say the link can need.
-			expect(widened).toBeLessThan(before * SPACING_RULE.widenFactor + SPACING_RULE.widenAddMs);
+			// Another gate of the account, which saw none of it, starts a second plus that margin apart.
 			const [a, b] = await startsOf(account.another(), 2);
 			expect(b - a).toBeGreaterThanOrEqual(WINDOW_MS + widened - SLACK_MS);
+			return { before, widened };
+		}
+
+		it('a 429 the trips explain widens the learnt margin at once, and every gate of the account paces by it', async () => {
+			// Trips may vary by ~300 ms, more than the margin the gate starts with.
+			const { before, widened } = await widenedAfter([50, 150, 250, 350]);
+			expect(widened).toBeCloseTo(before * SPACING_RULE.widenFactor + SPACING_RULE.widenAddMs, 3);
+		});
+
+		it('a 429 just below what the answers show widens the margin only to their estimate, for every gate of the account', async () => {
+			// The trips may vary by about 130 ms (a spread of 60 ms, scaled up for so few answers), a little more than
+			// the margin the gate starts with, which stays where it started.
+			const { before, widened } = await widenedAfter([40, 60, 80, 100]);
+			// Not the usual step (× 1.5 + 20 ms): the estimate is all the answers say the link can need.
+			expect(widened).toBeLessThan(before * SPACING_RULE.widenFactor + SPACING_RULE.widenAddMs);
 		});
 
 		it('the first answers set the margin for every gate of the account: four that agree take it far below the start at once', async () => {
