@@ -6,7 +6,8 @@
 // - Tier 1 over 2 processes: no whole share, so they take turns by the clock (one start every 2 s each). Which turn
 //   is whose is found by trying: until then a send may be refused (429, retried safely: it started nothing); from
 //   then on no second holds more than one arrival.
-import { startSimulator, type RecordedRequest, type StudioSimulator } from '../simulator/simulator';
+import type { RecordedRequest } from '../simulator/simulator';
+import { startSimulatorsProcess, type RemoteSimulator, type SimulatorState } from '../simulator/ownProcess';
 import { maxInAnyWindow } from '../simulator/windows';
 import { preparePackage } from '../harness/n8n/communityPackage';
 import { N8nHome, type CredentialImport } from '../harness/n8n/n8n';
@@ -33,19 +34,23 @@ const PLANS = {
 type Plan = keyof typeof PLANS;
 
 const stack = new Stack();
-const simulators = {} as Record<Plan, StudioSimulator>;
+const simulators = {} as Record<Plan, RemoteSimulator>;
 const homes = {} as Record<Process, N8nHome>;
 
 beforeAll(async () => {
-	for (const plan of Object.keys(PLANS) as Plan[]) {
-		simulators[plan] = await startSimulator({
+	// Studio in a process of its own: its arrival stamps are not skewed by this process's pauses (it also reads
+	// the two n8n processes' output), which would crowd two arrivals of one process into a second.
+	const plans = Object.keys(PLANS) as Plan[];
+	const own = await startSimulatorsProcess(
+		plans.map((plan) => ({
 			tier: PLANS[plan].tier,
 			apiKey: `key-${plan}`,
 			callbacks: false,
 			latencyMs: { min: 20, max: 80 },
-		});
-		stack.defer(`simulator ${plan}`, () => simulators[plan].close());
-	}
+		})),
+	);
+	stack.defer('simulators', () => own.stop());
+	plans.forEach((plan, at) => (simulators[plan] = own.simulators[at]));
 	const prepared = await preparePackage();
 	for (const process of ['p', 'q'] as Process[]) {
 		const home = await N8nHome.create({ package: prepared });
@@ -100,16 +105,16 @@ async function sendFromBoth(plan: Plan): Promise<void> {
 	expect(answers.map((answer) => answer.status)).toEqual([200, 200]);
 }
 
-const sendsTo = (requests: RecordedRequest[]) =>
-	requests.filter((request) => request.path === '/messaging/conversation');
+const sendsTo = (state: SimulatorState) =>
+	(state.requests as RecordedRequest[]).filter((request) => request.path === '/messaging/conversation');
 const recipient = (request: RecordedRequest) => String((request.body as { to?: unknown }).to);
 const fromProcess = (process: Process) => (to: string) => to.startsWith(`447700${process === 'p' ? '91' : '92'}`);
 
-function expectEveryContactOnce(plan: Plan): void {
+function expectEveryContactOnce(plan: Plan, state: SimulatorState): void {
 	const expected = (['p', 'q'] as Process[]).flatMap((process) =>
 		contacts(process, plan, PLANS[plan].perProcess).map((row) => row.to),
 	);
-	expect(simulators[plan].sessions.map((session) => String(session.body.to)).sort()).toEqual(expected.sort());
+	expect(state.sessions.map((session) => String(session.body.to)).sort()).toEqual(expected.sort());
 }
 
 /** How long the two processes were sending at the same time. */
@@ -124,12 +129,13 @@ function overlapMs(requests: RecordedRequest[]): number {
 
 test('tier 3 over 2 processes: each sends at its whole share (1 per second), together never more than the tier, no 429', async () => {
 	await sendFromBoth('whole');
-	const requests = sendsTo(simulators.whole.requests);
+	const state = await simulators.whole.state();
+	const requests = sendsTo(state);
 
-	expectEveryContactOnce('whole');
+	expectEveryContactOnce('whole', state);
 	// Each process alone paces at 1 per second (plus the margin): ten sends take about 10 s, side by side.
 	expect(overlapMs(requests)).toBeGreaterThan(5_000);
-	expect(simulators.whole.tooManyRequests).toBe(0);
+	expect(state.tooManyRequests).toBe(0);
 	expect(
 		maxInAnyWindow(
 			requests.map((request) => request.arrivedAt),
@@ -149,9 +155,10 @@ test('tier 3 over 2 processes: each sends at its whole share (1 per second), tog
 
 test('tier 1 over 2 processes: they take turns, one start every 2 s each; once the turns are found, never two in a second', async () => {
 	await sendFromBoth('turns');
-	const requests = sendsTo(simulators.turns.requests);
+	const state = await simulators.turns.state();
+	const requests = sendsTo(state);
 
-	expectEveryContactOnce('turns');
+	expectEveryContactOnce('turns', state);
 	expect(overlapMs(requests)).toBeGreaterThan(5_000);
 	// Finding the turns costs at most a refusal or two (started nothing, retried).
 	const refused = requests.filter((request) => request.status === 429);
