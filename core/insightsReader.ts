@@ -251,19 +251,23 @@ export class InsightsReader {
 
 	/**
 	 * A call's recording URL, looking again (RECORDING_POLL_MS) while Studio has none yet, for at most `waitMs`;
-	 * null when none appeared in time or the details endpoint is not there.
+	 * null when none appeared in time or the details endpoint is not there. `lookedJustNow`: the caller has just
+	 * read the session's details (and found no recording), so the first look waits its pause.
 	 */
-	async recordingUrl(sessionId: string, waitMs: number): Promise<string | null> {
+	async recordingUrl(sessionId: string, waitMs: number, lookedJustNow = false): Promise<string | null> {
 		const deadline = this.clock.now() + waitMs;
-		for (let look = 0; ; look++) {
+		for (let pauses = 0; ; pauses++) {
+			if (pauses > 0 || lookedJustNow) {
+				const left = deadline - this.clock.now();
+				if (left <= 0) return null;
+				const step = lookedJustNow ? pauses : pauses - 1;
+				const pause = Math.min(left, RECORDING_POLL_MS[Math.min(step, RECORDING_POLL_MS.length - 1)]);
+				await sleepOn(this.clock, pause, this.options.signal, () => new ReadCancelledError());
+			}
 			const details = unwrapSession(await this.getUndocumented(INSIGHTS_PATHS.session(sessionId)));
 			if (!details) return null;
 			const url = normaliseSession({ id: sessionId, ...details })?.recordingUrl;
 			if (url) return url;
-			const left = deadline - this.clock.now();
-			if (left <= 0) return null;
-			const pause = Math.min(left, RECORDING_POLL_MS[Math.min(look, RECORDING_POLL_MS.length - 1)]);
-			await sleepOn(this.clock, pause, this.options.signal, () => new ReadCancelledError());
 		}
 	}
 }

@@ -241,6 +241,15 @@ describe("a call's recording", () => {
 		expect(calls[0].path).toBe('/insights/sessions/c');
 	});
 
+	it('after a details read that found none (the Get operation), the first look waits its pause', async () => {
+		const clock = new VirtualClock();
+		const answers = [{ id: 'c' }, { id: 'c', channel_data: { audio_url: 'https://r/1.mp3' } }];
+		const { transport, calls } = scripted(answers, clock);
+		const url = await clock.runUntil(new InsightsReader(transport, clock).recordingUrl('c', 60_000, true));
+		expect(url).toBe('https://r/1.mp3');
+		expect(calls.map((call) => call.at)).toEqual([2_000, 5_000]);
+	});
+
 	it('null once the time is up, and at once when Studio has no details endpoint', async () => {
 		const clock = new VirtualClock();
 		const { transport, calls } = scripted(

@@ -226,6 +226,14 @@ describe.each(['main', 'queue'] as const)('%s edition', (edition) => {
 			],
 		});
 
+		// The details read found no recording (it appears 1.5 s after the call); the next look waits its pause (2 s)
+		// instead of asking again at once.
+		const detailReads = simulator.insights.requests.filter(
+			(request) => request.path === `/insights/sessions/${call.id}`,
+		);
+		expect(detailReads).toHaveLength(2);
+		expect(detailReads[1].arrivedAt - detailReads[0].arrivedAt).toBeGreaterThanOrEqual(1_900);
+
 		simulator.configure({ insights: { conversationMs: 0, undocumented: false } });
 		const fallback = await runStudioNode({
 			edition,

@@ -120,7 +120,7 @@ export const getSession: ReadOperation<GetValues> = {
 			session.recordingUrl === null &&
 			values.recordingWaitMs > 0
 		) {
-			json.recordingUrl = await reader.recordingUrl(session.sessionId, values.recordingWaitMs);
+			json.recordingUrl = await reader.recordingUrl(session.sessionId, values.recordingWaitMs, true);
 		}
 		if (values.includeTranscript) json.transcript = transcriptJson(await reader.transcript(session.sessionId));
 		return [json];
