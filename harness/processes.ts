@@ -121,7 +121,8 @@ export class ManagedProcess implements Stoppable {
 		return this.text.split('\n').slice(-lines).join('\n');
 	}
 
-	private signal(signal: NodeJS.Signals) {
+	/** Sends a signal to the process (group), if it is still there (SIGSTOP/SIGCONT freeze and thaw it). */
+	signal(signal: NodeJS.Signals): void {
 		if (this.child.pid === undefined) return;
 		try {
 			if (this.ownGroup) process.kill(-this.child.pid, signal);

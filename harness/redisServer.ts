@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { freePort, ManagedProcess, run } from './processes';
+import { until } from './until';
 
 export interface RedisServerOptions {
 	/** Keep the data across down() and up(): an append-only file, written on every change, in a folder of its own. */
@@ -79,9 +80,6 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
 		const port = await freePort();
 		let server = await launch(port, folder, options);
 		if (!server) continue;
-		const signal = (name: NodeJS.Signals) => {
-			if (server?.running && server.child.pid !== undefined) process.kill(server.child.pid, name);
-		};
 		return {
 			url: `${options.tls ? 'rediss' : 'redis'}://127.0.0.1:${port}`,
 			port,
@@ -94,10 +92,10 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
 				server = await launch(port, folder, options);
 				if (!server) throw new Error(`redis-server could not listen on port ${port} again: it was taken`);
 			},
-			freeze: () => signal('SIGSTOP'),
-			thaw: () => signal('SIGCONT'),
+			freeze: () => server?.signal('SIGSTOP'),
+			thaw: () => server?.signal('SIGCONT'),
 			stop: async () => {
-				signal('SIGCONT');
+				server?.signal('SIGCONT');
 				await server?.stop(3000);
 				server = undefined;
 				rmSync(folder, { recursive: true, force: true });
@@ -131,15 +129,15 @@ export async function startRedisCluster(count = 3): Promise<RedisCluster> {
 		}
 		const addresses = nodes.map((node) => `127.0.0.1:${node.port}`);
 		await run('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-yes'], { timeoutMs: 30_000 });
-		// Every node must know every slot before a client can rely on any of them.
+		// Every node must know every slot before a client can rely on any of them (20 s in all).
 		const deadline = Date.now() + 20_000;
 		for (const node of nodes) {
-			for (;;) {
-				const { stdout } = await run('redis-cli', ['-p', String(node.port), 'cluster', 'info']);
-				if (/cluster_state:ok/.test(stdout)) break;
-				if (Date.now() > deadline) throw new Error(`the Redis Cluster did not become ready:\n${stdout}`);
-				await new Promise((resolve) => setTimeout(resolve, 100));
-			}
+			await until(
+				`node 127.0.0.1:${node.port} of the Redis Cluster to report cluster_state:ok`,
+				async () =>
+					/cluster_state:ok/.test((await run('redis-cli', ['-p', String(node.port), 'cluster', 'info'])).stdout),
+				Math.max(0, deadline - Date.now()),
+			);
 		}
 		return { url: nodes[0].url, nodes, stop };
 	} catch (error) {
