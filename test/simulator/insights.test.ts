@@ -118,6 +118,12 @@ it.each([
 	['no range', { page_number: 0, page_size: 10 }],
 	['a filter that is not JSON', { ...lastDays(1), filter_by: 'source=447700900302' }],
 	['a clause Elasticsearch would not take', { ...lastDays(1), filter_by: { must: [{ wildcard: { source: '44*' } }] } }],
+	['terms without a list', { ...lastDays(1), filter_by: { filter: [{ terms: { source: '447700900302' } }] } }],
+	[
+		'a bad clause in a nested bool',
+		{ ...lastDays(1), filter_by: { must: [{ bool: { should: [{ range: { a: 1 } }] } }] } },
+	],
+	['a key a bool query has not', { ...lastDays(1), filter_by: { must: [], where: [] } }],
 	['a negative page', { ...lastDays(1), page_number: -1 }],
 ])('%s: 401, as Studio answers invalid parameters', async (_name, parameters) => {
 	expect((await get(`/insights/sessions?${query(parameters)}`)).status).toBe(401);
