@@ -256,12 +256,12 @@ export class InsightsReader {
 	 */
 	async recordingUrl(sessionId: string, waitMs: number, lookedJustNow = false): Promise<string | null> {
 		const deadline = this.clock.now() + waitMs;
-		for (let pauses = 0; ; pauses++) {
-			if (pauses > 0 || lookedJustNow) {
+		let pauses = 0;
+		for (let wait = lookedJustNow; ; wait = true) {
+			if (wait) {
 				const left = deadline - this.clock.now();
 				if (left <= 0) return null;
-				const step = lookedJustNow ? pauses : pauses - 1;
-				const pause = Math.min(left, RECORDING_POLL_MS[Math.min(step, RECORDING_POLL_MS.length - 1)]);
+				const pause = Math.min(left, RECORDING_POLL_MS[Math.min(pauses++, RECORDING_POLL_MS.length - 1)]);
 				await sleepOn(this.clock, pause, this.options.signal, () => new ReadCancelledError());
 			}
 			const details = unwrapSession(await this.getUndocumented(INSIGHTS_PATHS.session(sessionId)));
