@@ -106,7 +106,7 @@ async function sendFromBoth(plan: Plan): Promise<void> {
 }
 
 const sendsTo = (state: SimulatorState) =>
-	(state.requests as RecordedRequest[]).filter((request) => request.path === '/messaging/conversation');
+	state.requests.filter((request) => request.path === '/messaging/conversation');
 const recipient = (request: RecordedRequest) => String((request.body as { to?: unknown }).to);
 const fromProcess = (process: Process) => (to: string) => to.startsWith(`447700${process === 'p' ? '91' : '92'}`);
 

@@ -7,7 +7,13 @@ import { createInterface } from 'node:readline';
 
 import { API_KEY_HEADER, STUDIO_PATHS } from '../core/studioApi';
 import type { InsightsRequest } from './insights';
-import { CONTROL_PATHS, type AcceptedSession, type SentCallback, type SimulatorOptions } from './simulator';
+import {
+	CONTROL_PATHS,
+	type AcceptedSession,
+	type RecordedRequest,
+	type SentCallback,
+	type SimulatorOptions,
+} from './simulator';
 
 const ROOT = join(__dirname, '..');
 const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
@@ -16,7 +22,7 @@ const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
 export interface SimulatorState {
 	sessions: AcceptedSession[];
 	requestCount: number;
-	requests: Array<{ arrivedAt: number; status: number; body: unknown }>;
+	requests: RecordedRequest[];
 	tooManyRequests: number;
 	callbacksSent: SentCallback[];
 	insightsRequests: InsightsRequest[];
