@@ -227,6 +227,9 @@ export interface TsxWorker {
 
 const REPO_ROOT = join(__dirname, '..');
 
+/** Workers not yet exited: what `stopTsxWorkers` ends. */
+const runningWorkers = new Set<ChildProcess>();
+
 /** A TypeScript script run by the project's tsx as a process of its own (the cross-process tests' workers). */
 export function tsxWorker(script: string, env: Record<string, string>): TsxWorker {
 	const child = spawn(join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), [script], {
@@ -234,9 +237,31 @@ export function tsxWorker(script: string, env: Record<string, string>): TsxWorke
 		env: { ...process.env, ...env },
 		stdio: ['pipe', 'pipe', 'inherit'],
 	});
-	return {
-		child,
-		lines: createInterface({ input: child.stdout! })[Symbol.asyncIterator](),
-		exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))),
-	};
+	runningWorkers.add(child);
+	const exited = new Promise<number | null>((resolve) =>
+		child.once('exit', (code) => {
+			runningWorkers.delete(child);
+			resolve(code);
+		}),
+	);
+	return { child, lines: createInterface({ input: child.stdout! })[Symbol.asyncIterator](), exited };
+}
+
+/**
+ * Ends every worker still running (a test that failed half-way never told them to finish) and waits for them:
+ * their open pipes would otherwise keep jest from exiting, and a CI run would hang until its time limit.
+ */
+export async function stopTsxWorkers(): Promise<number> {
+	const left = [...runningWorkers];
+	await Promise.all(
+		left.map(
+			(child) =>
+				new Promise<void>((resolve) => {
+					if (child.exitCode !== null || child.signalCode !== null) return resolve();
+					child.once('exit', () => resolve());
+					child.kill('SIGKILL');
+				}),
+		),
+	);
+	return left.length;
 }

@@ -25,6 +25,8 @@ export interface TriggerWorkerReady {
 
 export interface TriggerWorkerResult {
 	emitted: Array<{ messageUuid: unknown; status: unknown }>;
+	/** Every request not answered 200, with what the node threw, so a failing test says why. */
+	notAnswered200: Array<{ statusCode: number; responseBody: string; error?: string }>;
 }
 
 async function main(): Promise<void> {
@@ -46,7 +48,10 @@ async function main(): Promise<void> {
 	process.stdin.resume();
 	await new Promise((resolve) => process.stdin.once('end', resolve));
 	const emitted = harness.emitted().map((item) => ({ messageUuid: item.messageUuid, status: item.status }));
-	process.stdout.write(`${JSON.stringify({ emitted } satisfies TriggerWorkerResult)}\n`);
+	const notAnswered200 = harness.handled
+		.filter((request) => request.statusCode !== 200)
+		.map(({ statusCode, responseBody, error }) => ({ statusCode, responseBody, error: error?.stack }));
+	process.stdout.write(`${JSON.stringify({ emitted, notAnswered200 } satisfies TriggerWorkerResult)}\n`);
 	await harness.close();
 	await closeSharedRedisClients();
 }
