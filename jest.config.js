@@ -7,7 +7,8 @@ module.exports = {
 	projects: [
 		{
 			displayName: 'unit',
-			testEnvironment: 'node',
+			// jest's node environment, ending what a failed test left running (see the file).
+			testEnvironment: '<rootDir>/test/setup/environment.ts',
 			roots: ['<rootDir>/test'],
 			testMatch: ['**/*.test.ts'],
 			transform: { '^.+\\.ts$': tsJest },

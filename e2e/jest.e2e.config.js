@@ -7,7 +7,7 @@ const tsJest = ['ts-jest', { diagnostics: false }];
 module.exports = {
 	displayName: 'e2e',
 	rootDir: '..',
-	testEnvironment: 'node',
+	testEnvironment: '<rootDir>/test/setup/environment.ts',
 	roots: ['<rootDir>/e2e'],
 	testMatch: ['**/*.e2e.test.ts'],
 	transform: { '^.+\\.ts$': tsJest },

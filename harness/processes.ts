@@ -7,6 +7,32 @@ import { createInterface } from 'node:readline';
 
 const MAX_OUTPUT_CHARS = 4_000_000;
 
+/** A child process still running, and how to end it at once. */
+export interface RunningChild {
+	name: string;
+	kill(): void;
+	ended: Promise<unknown>;
+}
+
+/**
+ * Where every child process started here is listed until it ends: on the global object, which is the test file's
+ * own in jest, so its test environment (test/setup/environment.ts) can end what a failed test left running once the
+ * file's afterAll hooks are done. Left running, their open pipes would keep jest from exiting.
+ */
+export const RUNNING_CHILDREN = '__vgaiRunningChildren';
+
+export function runningChildren(global: object = globalThis): Set<RunningChild> {
+	const holder = global as Record<string, Set<RunningChild> | undefined>;
+	return (holder[RUNNING_CHILDREN] ??= new Set());
+}
+
+function keepTrack(name: string, ended: Promise<unknown>, kill: () => void): void {
+	const entry: RunningChild = { name, kill, ended };
+	const running = runningChildren();
+	running.add(entry);
+	void ended.then(() => running.delete(entry));
+}
+
 /** A port nobody listens on right now, on 127.0.0.1. */
 export function freePort(): Promise<number> {
 	return new Promise((resolve, reject) => {
@@ -68,6 +94,7 @@ export class ManagedProcess implements Stoppable {
 		});
 		// Never outlive the process that started us, whatever happens to it.
 		process.once('exit', this.killOnExit);
+		keepTrack(name, this.exited, () => this.signal('SIGKILL'));
 	}
 
 	private readonly stopSignal: NodeJS.Signals;
@@ -227,9 +254,6 @@ export interface TsxWorker {
 
 const REPO_ROOT = join(__dirname, '..');
 
-/** Workers not yet exited: what `stopTsxWorkers` ends. */
-const runningWorkers = new Set<ChildProcess>();
-
 /** A TypeScript script run by the project's tsx as a process of its own (the cross-process tests' workers). */
 export function tsxWorker(script: string, env: Record<string, string>): TsxWorker {
 	const child = spawn(join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), [script], {
@@ -237,31 +261,7 @@ export function tsxWorker(script: string, env: Record<string, string>): TsxWorke
 		env: { ...process.env, ...env },
 		stdio: ['pipe', 'pipe', 'inherit'],
 	});
-	runningWorkers.add(child);
-	const exited = new Promise<number | null>((resolve) =>
-		child.once('exit', (code) => {
-			runningWorkers.delete(child);
-			resolve(code);
-		}),
-	);
+	const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+	keepTrack(`tsx ${script}`, exited, () => child.kill('SIGKILL'));
 	return { child, lines: createInterface({ input: child.stdout! })[Symbol.asyncIterator](), exited };
-}
-
-/**
- * Ends every worker still running (a test that failed half-way never told them to finish) and waits for them:
- * their open pipes would otherwise keep jest from exiting, and a CI run would hang until its time limit.
- */
-export async function stopTsxWorkers(): Promise<number> {
-	const left = [...runningWorkers];
-	await Promise.all(
-		left.map(
-			(child) =>
-				new Promise<void>((resolve) => {
-					if (child.exitCode !== null || child.signalCode !== null) return resolve();
-					child.once('exit', () => resolve());
-					child.kill('SIGKILL');
-				}),
-		),
-	);
-	return left.length;
 }

@@ -1,10 +1,3 @@
-import { stopTsxWorkers } from '../../harness/processes';
-
-// A test that failed before telling its worker processes to finish leaves them running; end them, so jest exits.
-afterAll(async () => {
-	await stopTsxWorkers();
-});
-
 // n8n-core starts a 60 s interval (SSH clients manager) when the engine is first used; stop it so jest
 // can exit without --forceExit.
 afterAll(() => {
