@@ -10,6 +10,7 @@ const MAX_OUTPUT_CHARS = 4_000_000;
 /** A child process still running, and how to end it at once. */
 export interface RunningChild {
 	name: string;
+	pid?: number;
 	kill(): void;
 	ended: Promise<unknown>;
 }
@@ -26,8 +27,8 @@ export function runningChildren(global: object = globalThis): Set<RunningChild> 
 	return (holder[RUNNING_CHILDREN] ??= new Set());
 }
 
-function keepTrack(name: string, ended: Promise<unknown>, kill: () => void): void {
-	const entry: RunningChild = { name, kill, ended };
+function keepTrack(name: string, pid: number | undefined, ended: Promise<unknown>, kill: () => void): void {
+	const entry: RunningChild = { name, pid, kill, ended };
 	const running = runningChildren();
 	running.add(entry);
 	void ended.then(() => running.delete(entry));
@@ -94,7 +95,7 @@ export class ManagedProcess implements Stoppable {
 		});
 		// Never outlive the process that started us, whatever happens to it.
 		process.once('exit', this.killOnExit);
-		keepTrack(name, this.exited, () => this.signal('SIGKILL'));
+		keepTrack(name, this.child.pid, this.exited, () => this.signal('SIGKILL'));
 	}
 
 	private readonly stopSignal: NodeJS.Signals;
@@ -262,6 +263,6 @@ export function tsxWorker(script: string, env: Record<string, string>): TsxWorke
 		stdio: ['pipe', 'pipe', 'inherit'],
 	});
 	const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-	keepTrack(`tsx ${script}`, exited, () => child.kill('SIGKILL'));
+	keepTrack(`tsx ${script}`, child.pid, exited, () => child.kill('SIGKILL'));
 	return { child, lines: createInterface({ input: child.stdout! })[Symbol.asyncIterator](), exited };
 }
