@@ -20,7 +20,7 @@ export interface RunningChild {
  * own in jest, so its test environment (test/setup/environment.ts) can end what a failed test left running once the
  * file's afterAll hooks are done. Left running, their open pipes would keep jest from exiting.
  */
-export const RUNNING_CHILDREN = '__vgaiRunningChildren';
+const RUNNING_CHILDREN = '__vgaiRunningChildren';
 
 export function runningChildren(global: object = globalThis): Set<RunningChild> {
 	const holder = global as Record<string, Set<RunningChild> | undefined>;

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-process.env.N8N_USER_FOLDER ??= mkdtempSync(join(tmpdir(), 'vgai-n8n-'));
+const userFolder = (process.env.N8N_USER_FOLDER ??= mkdtempSync(join(tmpdir(), 'vgai-n8n-')));
 process.env.N8N_LOG_LEVEL = 'silent';
 process.env.N8N_DIAGNOSTICS_ENABLED = 'false';
 
@@ -12,8 +12,8 @@ process.env.N8N_DIAGNOSTICS_ENABLED = 'false';
 // it when it exists. The cross-process tests' workers inherit this folder: two of them starting at once could read
 // the file while another is still writing it, and fail a webhook request with "It does not seem to be valid JSON".
 // Written here, once, before any of them starts.
-const settingsFile = join(process.env.N8N_USER_FOLDER, '.n8n', 'config');
+const settingsFile = join(userFolder, '.n8n', 'config');
 if (!existsSync(settingsFile)) {
-	mkdirSync(join(process.env.N8N_USER_FOLDER, '.n8n'), { recursive: true });
+	mkdirSync(join(userFolder, '.n8n'), { recursive: true });
 	writeFileSync(settingsFile, JSON.stringify({ encryptionKey: randomBytes(24).toString('base64') }), { mode: 0o600 });
 }

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const REPO = join(__dirname, '..', '..');
+const unitProject = (require(join(REPO, 'jest.config.js')) as { projects: Array<Record<string, unknown>> }).projects[0];
 
 function isRunning(pid: number): boolean {
 	try {
@@ -19,13 +20,12 @@ function isRunning(pid: number): boolean {
 
 it('ends the processes a failed test left running, names them, and lets jest exit', async () => {
 	const pidsFile = join(mkdtempSync(join(tmpdir(), 'vgai-leftovers-')), 'pids');
+	// The unit tests' own project (environment, transform, setup files), pointed at the fixture alone.
 	const config = {
+		...unitProject,
 		rootDir: REPO,
 		roots: ['<rootDir>/test/setup/fixtures'],
 		testMatch: ['**/leavesProcesses.fixture.ts'],
-		testEnvironment: '<rootDir>/test/setup/environment.ts',
-		transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
-		setupFiles: ['<rootDir>/test/setup/env.ts'],
 	};
 	const jest = spawn(join(REPO, 'node_modules', '.bin', 'jest'), ['--config', JSON.stringify(config), '--ci'], {
 		cwd: REPO,
