@@ -4,7 +4,7 @@
 // account in accounts.test.ts.
 import { SendCancelledError } from '../../core/errors';
 import { preciseClock } from '../../editions/queue/clock';
-import { LocalRateGate, SPACING_TOLERANCE_MS, WINDOW_MS, type Admission } from '../../core/rateGate';
+import { LocalRateGate, SPACING_TOLERANCE_MS, WINDOW_MS, type Admission, type RateGate } from '../../core/rateGate';
 import { SPACING_RULE } from '../../core/spacing';
 import { maxInAnyWindow } from '../../simulator/windows';
 import { VirtualClock, random } from '../../harness/virtualClock';
@@ -312,11 +312,24 @@ rateGateContract(() => ({
 		// In one process every execution shares the account's one gate (core/accounts.ts).
 		const gate = new LocalRateGate(settings, preciseClock, penalty);
 		gates.push(gate);
+		// The gate records a start and lets its send go in the same turn of the event loop, so the moment the
+		// send is let go is the record (the gate keeps no more of its log than the window rule needs).
+		const started: number[] = [];
+		const stamped: RateGate = {
+			acquire: async (signal) => {
+				const admission = await gate.acquire(signal);
+				started.push(preciseClock.now());
+				return admission;
+			},
+			configure: (next) => gate.configure(next),
+			close: () => gate.close(),
+		};
 		return {
-			first: gate,
-			another: () => gate,
+			first: stamped,
+			another: () => stamped,
 			view: async () => ({ slowdownLevel: gate.slowdownLevel, marginMs: gate.marginMs }),
 			written: async () => undefined,
+			startedAt: async () => [...started],
 		};
 	},
 }));

@@ -82,6 +82,11 @@ rateGateContract(() => ({
 			written: async () => {
 				await Promise.all(made.map((gate) => gate.flushed()));
 			},
+			// The start log the window rule reads (scores: when each start counts, µs of the Redis clock).
+			startedAt: async () => {
+				const log = await client().zrange(`vgai:gate:{${account}}:starts`, 0, -1, 'WITHSCORES');
+				return log.filter((_, index) => index % 2 === 1).map((score) => Number(score) / 1000);
+			},
 		};
 	},
 }));
