@@ -7,9 +7,10 @@
 // has passed: bounds a busy machine cannot break) and what the store says the account's gate is doing (its
 // slowdown level and learnt margin), never a rate. How far apart starts are is read from the store's own record
 // of them (`startedAt`), not from when this process got to stamp them: a busy machine can stamp one start tens of
-// ms late and the next on time, which looks like a gap shorter than the rule (a CI run failed so, 30 ms short). The exact schedules (every start as early as the rule allows,
-// the spacing after each kind of 429, over many random schedules) are proven in virtual time for the in-process
-// gate in its own file; what only Redis does (processes, Redis going away, late admissions) in the Redis gate's.
+// ms late and the next on time, which looks like a gap shorter than the rule (a CI run failed so, 30 ms short).
+// The exact schedules (every start as early as the rule allows, the spacing after each kind of 429, over many
+// random schedules) are proven in virtual time for the in-process gate in its own file; what only Redis does
+// (processes, Redis going away, late admissions) in the Redis gate's.
 import { SendCancelledError } from '../../core/errors';
 import {
 	WINDOW_MS,
@@ -87,11 +88,8 @@ export function rateGateContract(store: () => GateStore): void {
 		it('never lets the gates of one account start more than the tier in any second, together', async () => {
 			const tier = 4;
 			const account = store().account({ tier, floorMs: REAL_TIME_MARGIN_MS });
-			const starts: number[] = [];
-			const take = (gate: RateGate, count: number) =>
-				Promise.all(Array.from({ length: count }, () => gate.acquire().then(() => starts.push(now()))));
+			const take = (gate: RateGate, count: number) => Promise.all(Array.from({ length: count }, () => gate.acquire()));
 			await Promise.all([take(account.first, 8), take(account.another(), 8)]);
-			expect(starts).toHaveLength(16);
 			const recorded = await account.startedAt();
 			expect(recorded.length).toBeGreaterThanOrEqual(16);
 			expect(maxInAnyWindow(recorded, WINDOW_MS)).toBeLessThanOrEqual(tier);
